@@ -1,0 +1,109 @@
+# Top-level build for the MOSIX-style cluster appliance.
+#   make            build everything (warnings are errors)
+#   make check      install missing build/test packages, build, run every test level
+#   make ASAN=1 check   the same with AddressSanitizer + UBSan on our own code
+#   make demo       the end-to-end demonstration (see README.md)
+#   make lint       clang-format check      make analyze   cppcheck + clang-tidy
+
+B       ?= build
+CC      ?= gcc
+WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iappliance/include -Iguestd -Iguestd/include -MMD -MP
+LDLIBS   = -llzo2 -llz4 -lzstd
+ifeq ($(ASAN),1)
+  B      := build-asan
+  CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+APPLIANCE_SRC = $(wildcard appliance/*.c)
+GUESTD_SRC    = $(wildcard guestd/*.c) $(wildcard guestd/arch/x86_64/*.c)
+GUESTD_ASM    = guestd/stub/stub_blob.S
+CMDS          = mosrun mosmigrate
+PROGS_SRC     = $(wildcard tests/progs/*.c)
+UNIT_SRC      = $(wildcard tests/unit/test_*.c)
+BENCH_SRC     = $(wildcard tests/bench/*.c)
+
+APPLIANCE_LIB = $(B)/libappliance.a
+GUESTD_LIB    = $(B)/libguestd.a
+STUB          = $(B)/stub/mosix-stub
+BINS          = $(addprefix $(B)/bin/,$(CMDS))
+PROGS         = $(patsubst tests/progs/%.c,$(B)/progs/%,$(PROGS_SRC))
+UNITS         = $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
+BENCHES       = $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+all: $(BINS) $(PROGS) $(UNITS) $(BENCHES)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(APPLIANCE_LIB): $(patsubst %.c,$(B)/%.o,$(APPLIANCE_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# The restore stub runs before any of the restored program exists: no libc, no
+# sanitizer, static, at a fixed low address.
+$(STUB): guestd/stub/stub.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static -nostdlib -nostartfiles -fno-pie -no-pie -fno-stack-protector \
+	  -fcf-protection=none -Wl,--build-id=none -Wl,-Ttext-segment=0x10000 -o $@ $<
+
+$(B)/guestd/stub/stub_blob.o: $(GUESTD_ASM) $(STUB)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DSTUB_PATH='"$(STUB)"' -o $@ $<
+
+$(GUESTD_LIB): $(patsubst %.c,$(B)/%.o,$(GUESTD_SRC)) $(B)/guestd/stub/stub_blob.o
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/%: $(B)/guestd/cmd/%.o $(GUESTD_LIB) $(APPLIANCE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
+
+# Workload programs are what gets checkpointed: never sanitized. A _static
+# suffix builds a static binary.
+PROG_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iguestd/include
+$(B)/progs/%_static: tests/progs/%_static.c tests/progs/progs.h
+	@mkdir -p $(dir $@)
+	gcc $(PROG_CFLAGS) -static -o $@ $< -lm
+$(B)/progs/%: tests/progs/%.c tests/progs/progs.h
+	@mkdir -p $(dir $@)
+	gcc $(PROG_CFLAGS) -o $@ $< -lm
+
+$(B)/unit/%: tests/unit/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) -lcmocka $(LDLIBS)
+
+$(B)/bench/%: tests/bench/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
+
+check:
+	./ci/check.sh $(if $(filter 1,$(ASAN)),ASAN=1)
+
+demo:
+	./ci/demo.sh
+
+bench: all
+	./tests/bench/run.sh $(B)
+
+LINT_SRC = $(APPLIANCE_SRC) $(GUESTD_SRC) $(wildcard guestd/cmd/*.c) $(wildcard */*.h \
+           */*/*.h */*/*/*.h) $(UNIT_SRC) $(PROGS_SRC)
+lint:
+	clang-format --dry-run -Werror $(LINT_SRC)
+
+analyze:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  -Iappliance/include -Iguestd -Iguestd/include -D__x86_64__ appliance guestd
+	clang-tidy --quiet $(APPLIANCE_SRC) $(GUESTD_SRC) -- $(filter-out -MMD -MP,$(CFLAGS))
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all check demo bench lint analyze clean
+.SECONDARY:
+-include hostctl/build.mk images/build.mk monitor/build.mk
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

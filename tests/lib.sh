@@ -1,0 +1,46 @@
+# tests/lib.sh: shared helpers for shell-level tests. Source it.
+# Every test case ends in exactly one of t_pass / t_fail / t_skip, which print
+# a line and append it to $RESULTS (set by ci/check.sh; a temp file otherwise).
+
+: "${B:=build}"
+: "${RESULTS:=$(mktemp /tmp/mosix-results.XXXXXX)}"
+export RESULTS
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=$TOP/$B/bin
+PROGS=$TOP/$B/progs
+export PATH=$BIN:$PATH
+
+t_pass() { echo "PASS $1"; echo "PASS $1" >> "$RESULTS"; }
+t_fail() { echo "FAIL $1: $2"; echo "FAIL $1: $2" >> "$RESULTS"; }
+t_skip() { echo "SKIP $1: $2"; echo "SKIP $1: $2" >> "$RESULTS"; }
+
+# wait_for FILE PATTERN [SECONDS]: wait until FILE contains PATTERN (grep -E).
+wait_for() {
+	local f=$1 pat=$2 secs=${3:-20} i
+	for ((i = 0; i < secs * 20; i++)); do
+		grep -Eq -- "$pat" "$f" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_exit PID [SECONDS]: wait for a background child; prints its status. 124 on timeout (it is killed).
+wait_exit() {
+	local pid=$1 secs=${2:-60} i
+	for ((i = 0; i < secs * 20; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid"; echo $?; return 0
+		fi
+		sleep 0.05
+	done
+	kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; echo 124
+}
+
+# tmpdir: a fresh directory removed at exit.
+mktmp() {
+	local d
+	d=$(mktemp -d /tmp/mosix-test.XXXXXX)
+	# shellcheck disable=SC2064
+	trap "rm -rf '$d'" EXIT
+	echo "$d"
+}
