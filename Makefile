@@ -106,4 +106,4 @@ clean:
 .PHONY: all check demo bench lint analyze clean
 .SECONDARY:
 -include hostctl/build.mk images/build.mk monitor/build.mk
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(patsubst %.c,$(B)/%.d,$(APPLIANCE_SRC) $(GUESTD_SRC) $(wildcard guestd/cmd/*.c))

@@ -44,13 +44,18 @@ int err_prefix(struct err *e, const char *fmt, ...)
 {
 	if (!e)
 		return -1;
-	char head[ERR_MSG_MAX], old[ERR_MSG_MAX];
+	char old[ERR_MSG_MAX];
+	memcpy(old, e->msg, sizeof(old));
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(head, sizeof(head), fmt, ap);
+	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s%s", head, old);
+	if (n >= 0 && (size_t)n < sizeof(e->msg) - 1) {
+		size_t room = sizeof(e->msg) - (size_t)n - 1;
+		size_t len = strnlen(old, room);
+		memcpy(e->msg + n, old, len);
+		e->msg[(size_t)n + len] = '\0';
+	}
 	return e->code;
 }
 

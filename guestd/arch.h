@@ -1,0 +1,46 @@
+/* arch.h: the architecture interface. Everything that knows x86-64 register
+ * names or syscall-ABI details lives behind it (arch/x86_64/). */
+#ifndef GUESTD_ARCH_H
+#define GUESTD_ARCH_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#define ARCH_NAME "x86_64"
+#define ARCH_XSTATE_MAX 16384
+
+/* General registers as ptrace sees them (fs_base included). */
+typedef struct user_regs_struct arch_regs_t;
+
+/* Machine code of "syscall; int3": the injection trampoline. */
+extern const unsigned char arch_trampoline[];
+extern const unsigned arch_trampoline_len;
+
+/* Read / write general registers of a stopped tracee. 0 or -errno. */
+int arch_get_regs(pid_t pid, arch_regs_t *r);
+int arch_set_regs(pid_t pid, const arch_regs_t *r);
+/* Read / write the extended (FPU/SSE/AVX) state. Length or -errno / 0 or -errno. */
+int arch_get_xstate(pid_t pid, void *buf, size_t cap);
+int arch_set_xstate(pid_t pid, const void *buf, size_t len);
+/* Size of this CPU's XSAVE area, 0 if unknown. */
+size_t arch_xstate_size(void);
+/* Feature mask saved in an XSAVE area (XSTATE_BV mask from its header). */
+uint64_t arch_xstate_features(const void *buf, size_t len);
+
+/* Prepare r to run syscall nr with args at instruction address ip. */
+void arch_set_syscall(arch_regs_t *r, uint64_t ip, long nr, const long args[6]);
+/* Value a syscall returned, as a long (negative errno on failure). */
+long arch_syscall_ret(const arch_regs_t *r);
+/* Instruction pointer, stack pointer, syscall number (-1 when none). */
+uint64_t arch_ip(const arch_regs_t *r);
+uint64_t arch_sp(const arch_regs_t *r);
+long arch_syscall_nr(const arch_regs_t *r);
+/* Set the value a syscall returns (used for mosix_checkpoint's answer). */
+void arch_set_ret(arch_regs_t *r, long v);
+/* Turn a stop inside an interrupted syscall into what the kernel would do on
+ * resumption without a handler: restart it, or fail it with EINTR where the
+ * kernel's restart block cannot travel with the image. */
+void arch_fixup_restart(arch_regs_t *r);
+
+#endif

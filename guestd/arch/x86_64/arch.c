@@ -1,0 +1,131 @@
+/* arch.c: x86-64 registers, XSAVE state and the syscall ABI. */
+#include "arch.h"
+
+#include <cpuid.h>
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+
+#ifndef NT_X86_XSTATE
+#define NT_X86_XSTATE 0x202
+#endif
+
+/* Kernel-internal restart codes (include/linux/errno.h): never seen by programs. */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
+const unsigned char arch_trampoline[] = { 0x0f, 0x05, 0xcc, 0xcc };
+const unsigned arch_trampoline_len = sizeof(arch_trampoline);
+
+/* Read general registers. */
+int arch_get_regs(pid_t pid, arch_regs_t *r)
+{
+	return ptrace(PTRACE_GETREGS, pid, 0, r) ? -errno : 0;
+}
+
+/* Write general registers. */
+int arch_set_regs(pid_t pid, const arch_regs_t *r)
+{
+	return ptrace(PTRACE_SETREGS, pid, 0, r) ? -errno : 0;
+}
+
+/* Read the XSAVE area. */
+int arch_get_xstate(pid_t pid, void *buf, size_t cap)
+{
+	struct iovec iov = { buf, cap };
+	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_X86_XSTATE, &iov))
+		return -errno;
+	return (int)iov.iov_len;
+}
+
+/* Write the XSAVE area. */
+int arch_set_xstate(pid_t pid, const void *buf, size_t len)
+{
+	struct iovec iov = { (void *)buf, len };
+	return ptrace(PTRACE_SETREGSET, pid, (void *)NT_X86_XSTATE, &iov) ? -errno : 0;
+}
+
+/* XSAVE area size for the features the OS enabled (CPUID leaf 0xd, ebx). */
+size_t arch_xstate_size(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid_count(0xd, 0, &a, &b, &c, &d))
+		return 0;
+	return b;
+}
+
+/* XSTATE_BV at offset 512 of the XSAVE header. */
+uint64_t arch_xstate_features(const void *buf, size_t len)
+{
+	uint64_t bv = 0;
+	if (len >= 520)
+		memcpy(&bv, (const char *)buf + 512, 8);
+	return bv;
+}
+
+/* Load a syscall into the registers. */
+void arch_set_syscall(arch_regs_t *r, uint64_t ip, long nr, const long args[6])
+{
+	r->rip = ip;
+	r->rax = (unsigned long long)nr;
+	r->orig_rax = (unsigned long long)-1;
+	r->rdi = (unsigned long long)args[0];
+	r->rsi = (unsigned long long)args[1];
+	r->rdx = (unsigned long long)args[2];
+	r->r10 = (unsigned long long)args[3];
+	r->r8 = (unsigned long long)args[4];
+	r->r9 = (unsigned long long)args[5];
+}
+
+/* Syscall return value. */
+long arch_syscall_ret(const arch_regs_t *r)
+{
+	return (long)r->rax;
+}
+
+/* Instruction pointer. */
+uint64_t arch_ip(const arch_regs_t *r)
+{
+	return r->rip;
+}
+
+/* Stack pointer. */
+uint64_t arch_sp(const arch_regs_t *r)
+{
+	return r->rsp;
+}
+
+/* Syscall number the task stopped in, or -1. */
+long arch_syscall_nr(const arch_regs_t *r)
+{
+	return (long)r->orig_rax;
+}
+
+/* Set the return value register. */
+void arch_set_ret(arch_regs_t *r, long v)
+{
+	r->rax = (unsigned long long)v;
+}
+
+/* Apply the kernel's restart rules ourselves, then clear orig_rax so the kernel
+ * does not apply them a second time on the restored task. */
+void arch_fixup_restart(arch_regs_t *r)
+{
+	if ((long)r->orig_rax >= 0) {
+		long e = -(long)r->rax;
+		if (e == ERESTARTSYS || e == ERESTARTNOINTR || e == ERESTARTNOHAND) {
+			r->rip -= 2;
+			r->rax = r->orig_rax;
+		} else if (e == ERESTART_RESTARTBLOCK) {
+			/* The restart block (e.g. a nanosleep's remaining time) lives
+			 * in the kernel and does not travel: the call returns EINTR,
+			 * as it would had a signal handler run. */
+			r->rax = (unsigned long long)-EINTR;
+		}
+	}
+	r->orig_rax = (unsigned long long)-1;
+}

@@ -1,0 +1,106 @@
+/* ctl.c: local requests to a mosrun over an abstract unix socket. */
+#include "ctl.h"
+#include "procfs.h"
+#include "appliance/util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Abstract address of mosrun pid. */
+static socklen_t ctl_addr(pid_t pid, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	int n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "mosix-mosrun-%d", (int)pid);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+/* Listen. */
+int ctl_listen(pid_t self, struct err *e)
+{
+	struct sockaddr_un a;
+	socklen_t len = ctl_addr(self, &a);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_set(e, -errno, "control socket");
+	if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 8)) {
+		int rc = -errno;
+		close(fd);
+		return err_set(e, rc, "bind control socket @%s", a.sun_path + 1);
+	}
+	return fd;
+}
+
+/* Accept one request from the same user or root. */
+int ctl_accept(int lfd, int *cfd, struct ctl_req *req, struct err *e)
+{
+	_cleanup_close_ int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, -errno, "accept");
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) ||
+	    (cr.uid != 0 && cr.uid != getuid())) {
+		ctl_reply(TAKE_FD(fd), -EPERM, "permission denied");
+		return err_setx(e, -EPERM, "control request from uid %u refused", cr.uid);
+	}
+	struct timeval tv = { 5, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ssize_t n = recv(fd, req, sizeof(*req), 0);
+	if (n != (ssize_t)sizeof(*req) || req->magic != CTL_MAGIC || req->version != CTL_VERSION ||
+	    req->op == 0 || req->op >= CTL__MAX) {
+		ctl_reply(TAKE_FD(fd), -EPROTO, "malformed request");
+		return err_setx(e, -EPROTO, "malformed control request (%zd bytes)", n);
+	}
+	*cfd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Reply and close. */
+void ctl_reply(int cfd, int status, const char *fmt, ...)
+{
+	struct ctl_rep r;
+	memset(&r, 0, sizeof(r));
+	r.magic = CTL_MAGIC;
+	r.version = CTL_VERSION;
+	r.status = status;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+	va_end(ap);
+	if (send(cfd, &r, sizeof(r), MSG_NOSIGNAL) < 0) {
+		/* the requester went away: nothing more to tell */
+	}
+	close(cfd);
+}
+
+/* Ask the supervising mosrun. */
+int ctl_call(pid_t pid, enum ctl_op op, struct ctl_rep *rep, struct err *e)
+{
+	struct proc_status st;
+	if (procfs_status(pid, &st))
+		return err_setx(e, -ESRCH, "no process %d", (int)pid);
+	if (st.tracer <= 0)
+		return err_setx(e, -ESRCH, "process %d does not run under mosrun", (int)pid);
+	struct sockaddr_un a;
+	socklen_t len = ctl_addr(st.tracer, &a);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_set(e, -errno, "socket");
+	if (connect(fd, (struct sockaddr *)&a, len))
+		return err_setx(e, -ESRCH, "process %d is traced by pid %d, which is not a mosrun",
+				(int)pid, (int)st.tracer);
+	struct ctl_req req = { CTL_MAGIC, CTL_VERSION, op, pid };
+	if (send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
+		return err_set(e, -errno, "send request to mosrun %d", (int)st.tracer);
+	ssize_t n = recv(fd, rep, sizeof(*rep), 0);
+	if (n != (ssize_t)sizeof(*rep) || rep->magic != CTL_MAGIC || rep->version != CTL_VERSION)
+		return err_setx(e, -EPROTO, "no valid reply from mosrun %d", (int)st.tracer);
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	return 0;
+}

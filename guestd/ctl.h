@@ -1,0 +1,39 @@
+/* ctl.h: the local control socket between the user commands and a mosrun.
+ * Each mosrun listens on the abstract unix socket "mosix-mosrun-<its pid>";
+ * a command finds it through the TracerPid of the process it names. Requests
+ * and replies are single SOCK_SEQPACKET messages, magic- and version-tagged;
+ * only the same user (or root) is served. */
+#ifndef GUESTD_CTL_H
+#define GUESTD_CTL_H
+
+#include "appliance/err.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CTL_MAGIC 0x4d4f5343u /* "MOSC" */
+#define CTL_VERSION 1
+
+enum ctl_op { CTL_CHECKPOINT = 1, CTL_CHKSTOP, CTL_CHKEXIT, CTL__MAX };
+
+struct ctl_req {
+	uint32_t magic, version, op;
+	int32_t pid;
+};
+
+struct ctl_rep {
+	uint32_t magic, version;
+	int32_t status; /* 0 or negative errno */
+	char msg[1024];
+};
+
+/* Listen for requests as mosrun pid self. Listening fd or negative code. */
+int ctl_listen(pid_t self, struct err *e);
+/* Accept and read one request; *cfd is the connection to reply on. 0 or negative. */
+int ctl_accept(int lfd, int *cfd, struct ctl_req *req, struct err *e);
+/* Send a reply and close the connection. */
+void ctl_reply(int cfd, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Send op for pid to the mosrun supervising pid and wait for its reply. */
+int ctl_call(pid_t pid, enum ctl_op op, struct ctl_rep *rep, struct err *e);
+
+#endif

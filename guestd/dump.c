@@ -1,0 +1,539 @@
+/* dump.c: collect a stopped process's state and write its image. */
+#define LOG_PREFIX "dump"
+#include "dump.h"
+#include "arch.h"
+#include "image.h"
+#include "inject.h"
+#include "procfs.h"
+#include "appliance/crc32c.h"
+#include "appliance/log.h"
+#include "appliance/util.h"
+#include "appliance/xmem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+
+/* Everything collected before writing. */
+struct dump_ctx {
+	pid_t pid;
+	int memfd;
+	struct img_proc proc;
+	struct img_task task;
+	struct img_sigaction sa[64];
+	arch_regs_t regs;
+	uint8_t *xstate;
+	int xstate_len;
+	struct proc_vma *vmas;
+	size_t nvma;
+	struct proc_fd *fds;
+	size_t nfd;
+	char *exe, *cwd, *auxv;
+	ssize_t auxv_len;
+};
+
+/* Character devices that can simply be reopened by name. */
+static int dump_chr_ok(const char *path)
+{
+	static const char *ok[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+				    "/dev/urandom" };
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (!strcmp(path, ok[i]))
+			return 1;
+	return 0;
+}
+
+/* Kind of an fd, or 0 if it cannot be restored. */
+static int dump_fd_kind(const struct proc_fd *f)
+{
+	if (f->fd <= 2)
+		return IMG_FD_STDIO;
+	if (f->path[0] != '/' || strstr(f->path, " (deleted)"))
+		return 0;
+	if (S_ISREG(f->mode))
+		return IMG_FD_REG;
+	if (S_ISDIR(f->mode))
+		return IMG_FD_DIR;
+	if (S_ISCHR(f->mode) && dump_chr_ok(f->path))
+		return IMG_FD_CHR;
+	return 0;
+}
+
+/* Refuse what cannot be restored faithfully: identity and threads. */
+static int dump_check_proc(pid_t pid, struct err *e)
+{
+	struct proc_status s;
+	int rc = procfs_status(pid, &s);
+	if (rc)
+		return err_set(e, rc, "pid %d", pid);
+	if (s.threads != 1)
+		return err_setx(e, -EOPNOTSUPP, "pid %d has %d threads: only single-threaded processes can be checkpointed",
+				pid, s.threads);
+	if (s.uid[0] != s.uid[1] || s.uid[1] != s.uid[2] || s.gid[0] != s.gid[1] ||
+	    s.gid[1] != s.gid[2])
+		return err_setx(e, -EPERM, "pid %d runs with setuid/setgid credentials: not checkpointable",
+				pid);
+	if (s.seccomp)
+		return err_setx(e, -EOPNOTSUPP, "pid %d has a seccomp filter: not checkpointable", pid);
+	if (procfs_timer_count(pid))
+		return err_setx(e, -EOPNOTSUPP, "pid %d uses POSIX timers (timer_create): not checkpointable",
+				pid);
+	int kids = procfs_child_count(pid);
+	if (kids)
+		return err_setx(e, -EOPNOTSUPP, "pid %d has %d child process%s: a checkpoint holds one process",
+				pid, kids, kids > 1 ? "es" : "");
+	return 0;
+}
+
+/* Refuse unrestorable mappings and file descriptors. */
+static int dump_check_res(pid_t pid, struct proc_vma *v, size_t nv, struct proc_fd *f, size_t nf,
+			  struct err *e)
+{
+	for (size_t i = 0; i < nv; i++) {
+		if (v[i].kind == VMA_OTHER && v[i].prot)
+			return err_setx(e, -EOPNOTSUPP, "pid %d maps %s at %#lx: not checkpointable",
+					pid, v[i].path, (unsigned long)v[i].start);
+		if (v[i].shared && (v[i].prot & PROT_WRITE))
+			return err_setx(e, -EOPNOTSUPP, "pid %d has a shared writable mapping of %s: not checkpointable",
+					pid, *v[i].path ? v[i].path : "anonymous memory");
+	}
+	for (size_t i = 0; i < nf; i++)
+		if (!dump_fd_kind(&f[i]))
+			return err_setx(e, -EOPNOTSUPP, "pid %d: fd %d is %s: open pipes, sockets and devices cannot be checkpointed",
+					pid, f[i].fd, f[i].path);
+	return 0;
+}
+
+/* Is the executable setuid/setgid? */
+static int dump_check_exe(pid_t pid, const char *exe, struct err *e)
+{
+	struct stat sb;
+	if (!exe || strstr(exe, " (deleted)"))
+		return err_setx(e, -ENOENT, "pid %d: its executable %s is gone", pid, exe ? exe : "?");
+	if (stat(exe, &sb) == 0 && (sb.st_mode & (S_ISUID | S_ISGID)))
+		return err_setx(e, -EPERM, "pid %d runs a setuid/setgid program (%s): not checkpointable",
+				pid, exe);
+	return 0;
+}
+
+/* Public pre-flight check. */
+int dump_check(pid_t pid, struct err *e)
+{
+	struct proc_vma *v = NULL;
+	struct proc_fd *f = NULL;
+	size_t nv = 0, nf = 0;
+	_cleanup_free_ char *exe = procfs_link(pid, "exe");
+	int rc = dump_check_proc(pid, e);
+	if (!rc)
+		rc = dump_check_exe(pid, exe, e);
+	if (!rc && (rc = procfs_maps(pid, &v, &nv)))
+		err_set(e, rc, "pid %d: maps", pid);
+	if (!rc && (rc = procfs_fds(pid, &f, &nf)))
+		err_set(e, rc, "pid %d: fds", pid);
+	if (!rc)
+		rc = dump_check_res(pid, v, nv, f, nf, e);
+	procfs_free_maps(v, nv);
+	procfs_free_fds(f, nf);
+	return rc;
+}
+
+/* Read one injected value out of the scratch area. */
+static int dump_query(struct inject *j, long *ret, long nr, long a1, long a2, void *out,
+		      size_t len)
+{
+	int rc = inject_call(j, ret, nr, a1, a2, 0, 0, 0, 0);
+	if (!rc && out && *ret >= 0)
+		rc = inject_get(j, j->page + INJECT_SCRATCH, out, len);
+	return rc;
+}
+
+/* State that only the process itself can report: run syscalls inside it. */
+static int dump_injected(struct dump_ctx *c, struct inject *j, struct err *e)
+{
+	long ret, scratch = (long)(j->page + INJECT_SCRATCH);
+	int rc = inject_call(j, &ret, SYS_brk, 0, 0, 0, 0, 0, 0);
+	c->proc.brk = (uint64_t)ret;
+	if (!rc)
+		rc = dump_query(j, &ret, SYS_prctl, PR_GET_TID_ADDRESS, scratch,
+				&c->task.tid_address, 8);
+	stack_t ss;
+	if (!rc && !(rc = dump_query(j, &ret, SYS_sigaltstack, 0, scratch, &ss, sizeof(ss)))) {
+		c->task.altstack_sp = (uint64_t)ss.ss_sp;
+		c->task.altstack_size = ss.ss_size;
+		c->task.altstack_flags = ss.ss_flags;
+	}
+	for (int s = 1; !rc && s <= 64; s++) {
+		if (s == SIGKILL || s == SIGSTOP)
+			continue;
+		rc = inject_call(j, &ret, SYS_rt_sigaction, s, 0, scratch, 8, 0, 0);
+		if (!rc && ret == 0)
+			rc = inject_get(j, (uint64_t)scratch, &c->sa[s - 1], sizeof(c->sa[0]));
+	}
+	for (int w = 0; !rc && w < 3; w++) {
+		struct itimerval it;
+		if (!(rc = dump_query(j, &ret, SYS_getitimer, w, scratch, &it, sizeof(it))))
+			c->task.itimer[w] = (struct img_itimer){ it.it_interval.tv_sec,
+								 it.it_interval.tv_usec,
+								 it.it_value.tv_sec,
+								 it.it_value.tv_usec };
+	}
+	if (!rc && !(rc = inject_call(j, &ret, SYS_personality, 0xffffffff, 0, 0, 0, 0, 0)))
+		c->proc.personality = (uint32_t)ret;
+	return rc ? err_set(e, rc, "pid %d: query state by injection", c->pid) : 0;
+}
+
+/* State readable from the tracer: registers, rseq, robust list, limits, /proc. */
+static int dump_external(struct dump_ctx *c, struct err *e)
+{
+	pid_t pid = c->pid;
+	struct __ptrace_rseq_configuration rs;
+	memset(&rs, 0, sizeof(rs));
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, sizeof(rs), &rs) >= 0) {
+		c->task.rseq_ptr = rs.rseq_abi_pointer;
+		c->task.rseq_size = rs.rseq_abi_size;
+		c->task.rseq_sig = rs.signature;
+	}
+	size_t rlen = 0;
+	syscall(SYS_get_robust_list, pid, &c->task.robust_head, &rlen);
+	c->task.robust_len = rlen;
+	for (int r = 0; r < 16; r++) {
+		struct rlimit rl;
+		if (prlimit(pid, (__rlimit_resource_t)r, NULL, &rl))
+			return err_set(e, -errno, "pid %d: read rlimit %d", pid, r);
+		c->task.rlim[r][0] = rl.rlim_cur;
+		c->task.rlim[r][1] = rl.rlim_max;
+	}
+	c->xstate = xmalloc(ARCH_XSTATE_MAX);
+	c->xstate_len = arch_get_xstate(pid, c->xstate, ARCH_XSTATE_MAX);
+	if (c->xstate_len < 0)
+		return err_set(e, c->xstate_len, "pid %d: read FPU state", pid);
+	return 0;
+}
+
+/* Identity and mm layout from /proc. */
+static int dump_procfs(struct dump_ctx *c, struct err *e)
+{
+	pid_t pid = c->pid;
+	struct proc_stat st;
+	struct proc_status ps;
+	int rc = procfs_stat(pid, &st);
+	if (!rc)
+		rc = procfs_status(pid, &ps);
+	if (rc)
+		return err_set(e, rc, "pid %d: read /proc", pid);
+	struct img_proc *p = &c->proc;
+	p->pid = pid;
+	p->ppid = getppid();
+	p->uid = ps.uid[0];
+	p->gid = ps.gid[0];
+	p->umask = ps.umask;
+	p->start_code = st.start_code, p->end_code = st.end_code;
+	p->start_data = st.start_data, p->end_data = st.end_data;
+	p->start_brk = st.start_brk, p->start_stack = st.start_stack;
+	p->arg_start = st.arg_start, p->arg_end = st.arg_end;
+	p->env_start = st.env_start, p->env_end = st.env_end;
+	_cleanup_free_ char *comm = NULL;
+	if (procfs_read(pid, "comm", &comm) > 0) {
+		comm[strcspn(comm, "\n")] = '\0';
+		snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	}
+	c->exe = procfs_link(pid, "exe");
+	c->cwd = procfs_link(pid, "cwd");
+	c->auxv_len = procfs_read(pid, "auxv", &c->auxv);
+	if (!c->cwd || c->auxv_len <= 0)
+		return err_setx(e, -EIO, "pid %d: cannot read cwd or auxv", pid);
+	return 0;
+}
+
+/* Write the small records. */
+static int dump_write_state(struct dump_ctx *c, struct img_writer *w, struct err *e)
+{
+	struct img_string s = { IMG_S_EXE, (uint32_t)strlen(c->exe) };
+	int rc = img_write(w, IMG_R_PROC, &c->proc, sizeof(c->proc), NULL, 0, e);
+	if (!rc)
+		rc = img_write(w, IMG_R_STRING, &s, sizeof(s), c->exe, s.len, e);
+	s = (struct img_string){ IMG_S_CWD, (uint32_t)strlen(c->cwd) };
+	if (!rc)
+		rc = img_write(w, IMG_R_STRING, &s, sizeof(s), c->cwd, s.len, e);
+	if (!rc)
+		rc = img_write(w, IMG_R_AUXV, c->auxv, (size_t)c->auxv_len, NULL, 0, e);
+	if (!rc)
+		rc = img_write(w, IMG_R_REGS, &c->regs, sizeof(c->regs), NULL, 0, e);
+	if (!rc)
+		rc = img_write(w, IMG_R_XSTATE, c->xstate, (size_t)c->xstate_len, NULL, 0, e);
+	if (!rc)
+		rc = img_write(w, IMG_R_TASK, &c->task, sizeof(c->task), NULL, 0, e);
+	if (!rc)
+		rc = img_write(w, IMG_R_SIGACTIONS, c->sa, sizeof(c->sa), NULL, 0, e);
+	return rc;
+}
+
+/* Pending signals from both queues. */
+static int dump_write_pending(struct dump_ctx *c, struct img_writer *w, struct err *e)
+{
+	for (uint32_t shared = 0; shared < 2; shared++) {
+		siginfo_t si[64];
+		struct __ptrace_peeksiginfo_args a = { 0, shared ? PTRACE_PEEKSIGINFO_SHARED : 0, 64 };
+		long n = ptrace(PTRACE_PEEKSIGINFO, c->pid, &a, si);
+		if (n < 0)
+			return err_set(e, -errno, "pid %d: read pending signals", c->pid);
+		for (long i = 0; i < n; i++) {
+			struct img_siginfo rec = { shared, 0, { 0 } };
+			memcpy(rec.info, &si[i], sizeof(rec.info));
+			int rc = img_write(w, IMG_R_SIGINFO, &rec, sizeof(rec), NULL, 0, e);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* vdso/vvar placement and a checksum of the vdso code (kernel identity). */
+static int dump_write_vdso(struct dump_ctx *c, struct img_writer *w, struct err *e)
+{
+	struct img_vdso v;
+	memset(&v, 0, sizeof(v));
+	for (size_t i = 0; i < c->nvma; i++) {
+		struct proc_vma *m = &c->vmas[i];
+		if (m->kind == VMA_VDSO) {
+			v.vdso_start = m->start, v.vdso_len = m->end - m->start;
+			uint8_t *buf = xmalloc(v.vdso_len);
+			if (pread(c->memfd, buf, v.vdso_len, (off_t)m->start) == (ssize_t)v.vdso_len)
+				v.vdso_crc = crc32c(0, buf, v.vdso_len);
+			free(buf);
+		} else if (m->kind == VMA_VVAR) {
+			v.vvar_start = m->start, v.vvar_len = m->end - m->start;
+		} else if (m->kind == VMA_VVAR_VCLOCK) {
+			v.vclock_start = m->start, v.vclock_len = m->end - m->start;
+		}
+	}
+	return img_write(w, IMG_R_VDSO, &v, sizeof(v), NULL, 0, e);
+}
+
+/* File descriptor records. */
+static int dump_write_fds(struct dump_ctx *c, struct img_writer *w, struct err *e)
+{
+	for (size_t i = 0; i < c->nfd; i++) {
+		struct proc_fd *f = &c->fds[i];
+		struct img_fd r = { f->fd, f->fd_flags, f->flags, dump_fd_kind(f), f->pos,
+				    f->mode, (uint32_t)strlen(f->path) };
+		int rc = img_write(w, IMG_R_FD, &r, sizeof(r), f->path, r.pathlen, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* VMA records, with the identity of mapped files. */
+static int dump_write_vmas(struct dump_ctx *c, struct img_writer *w, struct err *e)
+{
+	for (size_t i = 0; i < c->nvma; i++) {
+		struct proc_vma *m = &c->vmas[i];
+		struct img_vma r = { m->start, m->end, m->pgoff, m->prot, 0, m->kind,
+				     (uint32_t)strlen(m->path), m->dev, m->ino, 0, 0 };
+		r.flags = (m->shared ? IMG_VMA_SHARED : 0) |
+			  (m->kind == VMA_STACK ? IMG_VMA_GROWSDOWN : 0);
+		struct stat sb;
+		if (m->kind == VMA_FILE && stat(m->path, &sb) == 0) {
+			r.size = (uint64_t)sb.st_size;
+			r.mtime = (uint64_t)sb.st_mtim.tv_sec * 1000000000ull +
+				  (uint64_t)sb.st_mtim.tv_nsec;
+		}
+		int rc = img_write(w, IMG_R_VMA, &r, sizeof(r), m->path, r.pathlen, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Copy npages at addr from the tracee into buf. */
+static int dump_copy(struct dump_ctx *c, const struct proc_vma *m, uint64_t addr, uint32_t n,
+		     uint8_t *buf)
+{
+	size_t len = (size_t)n * IMG_PAGE;
+	if (m->prot & PROT_READ) {
+		struct iovec lo = { buf, len }, ro = { (void *)addr, len };
+		if (process_vm_readv(c->pid, &lo, 1, &ro, 1, 0) == (ssize_t)len)
+			return 0;
+	}
+	/* Unreadable pages (PROT_NONE, write-only): /proc/PID/mem forces access. */
+	return pread(c->memfd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* Does this VMA's memory go into the image? */
+static int dump_vma_wanted(const struct proc_vma *m)
+{
+	if (m->kind >= VMA_VDSO)
+		return 0;
+	return !(m->shared && m->kind == VMA_FILE);
+}
+
+/* Emit the pages of one VMA that pagemap reports present or swapped. */
+static int dump_vma_pages(struct dump_ctx *c, struct img_writer *w, int pm,
+			  const struct proc_vma *m, struct err *e)
+{
+	enum { CHUNK = 512 };
+	uint64_t ent[CHUNK], run_start = 0;
+	uint32_t run = 0;
+	for (uint64_t a = m->start; a < m->end;) {
+		size_t k = (size_t)((m->end - a) / IMG_PAGE);
+		if (k > CHUNK)
+			k = CHUNK;
+		if (pread(pm, ent, k * 8, (off_t)(a / IMG_PAGE * 8)) != (ssize_t)(k * 8))
+			return err_set(e, -errno, "pid %d: read pagemap", c->pid);
+		for (size_t i = 0; i < k; i++, a += IMG_PAGE) {
+			int want = (ent[i] >> 63 & 1) || (ent[i] >> 62 & 1);
+			if (m->kind == VMA_FILE && (ent[i] >> 61 & 1))
+				want = 0; /* still the file's page: remapped from the file */
+			if (want && run && run_start + run * IMG_PAGE == a &&
+			    run < IMG_PAGES_PER_REC) {
+				run++;
+				continue;
+			}
+			if (run) {
+				int rc = dump_copy(c, m, run_start, run, img_pages_buf(w));
+				if (rc)
+					return err_set(e, rc, "pid %d: read memory at %#lx", c->pid,
+						       (unsigned long)run_start);
+				if ((rc = img_pages_commit(w, run_start, run, e)))
+					return rc;
+			}
+			run = want ? 1 : 0;
+			run_start = a;
+		}
+	}
+	if (!run)
+		return 0;
+	int rc = dump_copy(c, m, run_start, run, img_pages_buf(w));
+	if (rc)
+		return err_set(e, rc, "pid %d: read memory at %#lx", c->pid, (unsigned long)run_start);
+	return img_pages_commit(w, run_start, run, e);
+}
+
+/* All memory. */
+static int dump_write_pages(struct dump_ctx *c, struct img_writer *w, struct err *e)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/pagemap", c->pid);
+	_cleanup_close_ int pm = open(p, O_RDONLY | O_CLOEXEC);
+	if (pm < 0)
+		return err_set(e, -errno, "open %s", p);
+	for (size_t i = 0; i < c->nvma; i++) {
+		if (!dump_vma_wanted(&c->vmas[i]))
+			continue;
+		int rc = dump_vma_pages(c, w, pm, &c->vmas[i], e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Collect the state of the stopped process (the injection page is gone again after). */
+static int dump_collect(struct dump_ctx *c, struct err *e)
+{
+	struct inject j;
+	int rc = dump_procfs(c, e);
+	if (!rc)
+		rc = dump_external(c, e);
+	if (rc)
+		return rc;
+	rc = inject_begin(&j, c->pid, 0, e);
+	if (!rc) {
+		c->regs = j.saved;
+		c->task.sigmask = j.saved_mask;
+		rc = dump_injected(c, &j, e);
+	}
+	int rc2 = inject_end(&j, 1, rc ? NULL : e);
+	if (rc || rc2)
+		return rc ? rc : rc2;
+	if ((rc = procfs_maps(c->pid, &c->vmas, &c->nvma)))
+		return err_set(e, rc, "pid %d: read maps", c->pid);
+	if ((rc = procfs_fds(c->pid, &c->fds, &c->nfd)))
+		return err_set(e, rc, "pid %d: read fds", c->pid);
+	return dump_check_res(c->pid, c->vmas, c->nvma, c->fds, c->nfd, e);
+}
+
+/* Write everything. */
+static int dump_write(struct dump_ctx *c, int fd, const struct dump_opts *o,
+		      struct dump_stats *st, struct err *e)
+{
+	struct img_writer w;
+	int rc = img_writer_open(&w, fd, o->comp, e);
+	double t0 = util_now();
+	if (!rc)
+		rc = dump_write_state(c, &w, e);
+	if (!rc)
+		rc = dump_write_pending(c, &w, e);
+	if (!rc)
+		rc = dump_write_vdso(c, &w, e);
+	if (!rc)
+		rc = dump_write_fds(c, &w, e);
+	if (!rc)
+		rc = dump_write_vmas(c, &w, e);
+	if (!rc)
+		rc = dump_write_pages(c, &w, e);
+	if (!rc)
+		rc = img_writer_finish(&w, e);
+	st->pages = w.npages;
+	st->bytes = w.bytes;
+	st->t_mem = util_now() - t0;
+	img_writer_free(&w);
+	return rc;
+}
+
+/* Release collected state. */
+static void dump_free(struct dump_ctx *c)
+{
+	procfs_free_maps(c->vmas, c->nvma);
+	procfs_free_fds(c->fds, c->nfd);
+	free(c->xstate);
+	free(c->exe);
+	free(c->cwd);
+	free(c->auxv);
+	if (c->memfd >= 0)
+		close(c->memfd);
+}
+
+/* Dump a stopped process. */
+int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats *st,
+		 struct err *e)
+{
+	struct dump_ctx c;
+	struct dump_stats dummy;
+	char p[64];
+	memset(&c, 0, sizeof(c));
+	c.pid = pid;
+	st = st ? st : &dummy;
+	memset(st, 0, sizeof(*st));
+	double t0 = util_now();
+	int rc = dump_check_proc(pid, e);
+	c.exe = procfs_link(pid, "exe");
+	if (!rc)
+		rc = dump_check_exe(pid, c.exe, e);
+	free(c.exe);
+	c.exe = NULL;
+	snprintf(p, sizeof(p), "/proc/%d/mem", pid);
+	c.memfd = rc ? -1 : open(p, O_RDONLY | O_CLOEXEC);
+	if (!rc && c.memfd < 0)
+		rc = err_set(e, -errno, "open %s", p);
+	if (!rc)
+		rc = dump_collect(&c, e);
+	c.proc.flags = o->flags;
+	st->t_meta = util_now() - t0;
+	if (!rc)
+		rc = dump_write(&c, fd, o, st, e);
+	dump_free(&c);
+	return rc;
+}

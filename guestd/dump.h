@@ -1,0 +1,30 @@
+/* dump.h: write a frozen process's image. */
+#ifndef GUESTD_DUMP_H
+#define GUESTD_DUMP_H
+
+#include "appliance/err.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct dump_opts {
+	int comp;       /* enum comp, for page data */
+	unsigned flags; /* IMG_F_* recorded in the image */
+};
+
+struct dump_stats {
+	uint64_t pages;     /* pages written */
+	uint64_t bytes;     /* stream bytes */
+	double t_meta;      /* seconds spent on state other than memory */
+	double t_mem;       /* seconds spent on memory */
+};
+
+/* Say whether a process can be dumped faithfully: 0, or a code and the reason
+ * (threads, setuid, pipes and sockets, shared writable maps, ...). */
+int dump_check(pid_t pid, struct err *e);
+/* Dump a process that is in a ptrace-stop to fd. On return it is still
+ * stopped, its registers, mask and memory as they were. */
+int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats *st,
+		 struct err *e);
+
+#endif

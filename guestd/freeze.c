@@ -1,0 +1,60 @@
+/* freeze.c: PTRACE_INTERRUPT-based freezing. */
+#include "freeze.h"
+#include "inject.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HELD_MAX 32
+
+/* Queue held signals back into the frozen task, from inside it. */
+static int freeze_requeue(pid_t pid, siginfo_t *held, int n, struct err *e)
+{
+	struct inject j;
+	int rc = inject_begin(&j, pid, 0, e);
+	for (int i = 0; !rc && i < n; i++) {
+		uint64_t a = inject_put(&j, INJECT_SCRATCH, &held[i], sizeof(held[i]));
+		long ret;
+		rc = inject_call(&j, &ret, SYS_rt_tgsigqueueinfo, pid, pid, held[i].si_signo,
+				 (long)a, 0, 0);
+		if (!rc && ret)
+			rc = err_set(e, (int)ret, "pid %d: requeue signal %d", pid,
+				     held[i].si_signo);
+	}
+	int rc2 = inject_end(&j, 1, rc ? NULL : e);
+	return rc ? rc : rc2;
+}
+
+/* Freeze a tracee. */
+int freeze_process(pid_t pid, int *status, struct err *e)
+{
+	siginfo_t held[HELD_MAX];
+	int nheld = 0;
+	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0))
+		return err_set(e, -errno, "freeze pid %d", pid);
+	for (;;) {
+		int st;
+		if (waitpid(pid, &st, __WALL) < 0)
+			return err_set(e, -errno, "freeze pid %d: wait", pid);
+		if (status)
+			*status = st;
+		if (WIFEXITED(st) || WIFSIGNALED(st))
+			return err_setx(e, -ESRCH, "pid %d exited while being frozen", pid);
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			break;
+		if ((st >> 16) != 0) { /* fork/exec/... event: carry on to the interrupt */
+			ptrace(PTRACE_CONT, pid, 0, 0);
+			continue;
+		}
+		/* A signal about to be delivered: hold it and keep going. */
+		if (nheld < HELD_MAX && !ptrace(PTRACE_GETSIGINFO, pid, 0, &held[nheld]))
+			nheld++;
+		ptrace(PTRACE_CONT, pid, 0, 0);
+	}
+	return nheld ? freeze_requeue(pid, held, nheld, e) : 0;
+}

@@ -1,0 +1,282 @@
+/* image.c: write and read the process image stream. */
+#include "image.h"
+#include "arch.h"
+#include "compress.h"
+#include "appliance/crc32c.h"
+#include "appliance/util.h"
+#include "appliance/xmem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OUT_CAP (1u << 20)
+#define PAGES_RAW (sizeof(struct img_pages) + IMG_PAGES_PER_REC * IMG_PAGE)
+
+_Static_assert(sizeof(struct img_rec) == 24, "record header layout");
+_Static_assert(sizeof(struct img_header) == 104, "file header layout");
+
+static const char *type_names[IMG_R__MAX] = {
+	"?", "PROC", "STRING", "AUXV", "REGS", "XSTATE", "TASK", "SIGACTIONS",
+	"SIGINFO", "VDSO", "FD", "VMA", "PAGES", "END",
+};
+
+/* Name of a record type. */
+const char *img_type_name(unsigned type)
+{
+	return type < IMG_R__MAX ? type_names[type] : "?";
+}
+
+/* Flush buffered output. */
+static int img_flush(struct img_writer *w, struct err *e)
+{
+	int rc = util_write_full(w->fd, w->out, w->out_len);
+	if (rc)
+		return err_set(e, rc, "write image");
+	w->bytes += w->out_len;
+	w->out_len = 0;
+	return 0;
+}
+
+/* Make room for n bytes in the output buffer. */
+static int img_reserve(struct img_writer *w, size_t n, struct err *e)
+{
+	if (w->out_len + n <= w->out_cap)
+		return 0;
+	return img_flush(w, e);
+}
+
+/* Write the stream header. */
+int img_writer_open(struct img_writer *w, int fd, int comp, struct err *e)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	w->comp = comp;
+	w->out_cap = OUT_CAP + IMG_REC_MAX;
+	w->out = xmalloc(w->out_cap);
+	w->raw = xmalloc(PAGES_RAW);
+	w->cbuf = xmalloc(comp_bound(COMP_ZSTD, PAGES_RAW) + comp_bound(COMP_LZO, PAGES_RAW));
+	struct img_header h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, IMG_MAGIC, sizeof(IMG_MAGIC));
+	h.version = IMG_VERSION;
+	h.header_len = sizeof(h);
+	snprintf(h.arch, sizeof(h.arch), "%s", ARCH_NAME);
+	struct utsname u;
+	if (uname(&u) == 0)
+		memcpy(h.kernel, u.release, strnlen(u.release, sizeof(h.kernel) - 1));
+	h.created = (uint64_t)time(NULL);
+	memcpy(w->out, &h, sizeof(h));
+	w->out_len = sizeof(h);
+	return 0;
+}
+
+/* Append one record with a stored payload of len bytes (raw_len after decompression). */
+static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const void *p, size_t len,
+		   size_t raw_len, struct err *e)
+{
+	if (len > IMG_REC_MAX || raw_len > IMG_REC_MAX)
+		return err_setx(e, -E2BIG, "image record %s too large (%zu bytes)",
+				img_type_name(type), raw_len);
+	int rc = img_reserve(w, sizeof(struct img_rec) + len, e);
+	if (rc)
+		return rc;
+	struct img_rec h = { type, comp, (uint32_t)len, (uint32_t)raw_len, crc32c(0, p, len), 0, 0 };
+	h.hcrc = crc32c(0, &h, 16);
+	memcpy(w->out + w->out_len, &h, sizeof(h));
+	memcpy(w->out + w->out_len + sizeof(h), p, len);
+	w->out_len += sizeof(h) + len;
+	w->nrec++;
+	return 0;
+}
+
+/* Append a record made of two parts. */
+int img_write(struct img_writer *w, uint16_t type, const void *a, size_t alen, const void *b,
+	      size_t blen, struct err *e)
+{
+	if (alen + blen > IMG_REC_MAX)
+		return err_setx(e, -E2BIG, "image record %s too large", img_type_name(type));
+	uint8_t *tmp = xmalloc(alen + blen);
+	memcpy(tmp, a, alen);
+	if (blen)
+		memcpy(tmp + alen, b, blen);
+	int rc = img_put(w, type, COMP_NONE, tmp, alen + blen, alen + blen, e);
+	free(tmp);
+	return rc;
+}
+
+/* Where the caller puts page data for the next PAGES record. */
+uint8_t *img_pages_buf(struct img_writer *w)
+{
+	return w->raw + sizeof(struct img_pages);
+}
+
+/* Emit a PAGES record from the staging buffer, compressed when that pays. */
+int img_pages_commit(struct img_writer *w, uint64_t addr, uint32_t npages, struct err *e)
+{
+	struct img_pages ph = { addr, npages, 0 };
+	memcpy(w->raw, &ph, sizeof(ph));
+	size_t raw_len = sizeof(ph) + (size_t)npages * IMG_PAGE;
+	size_t clen = 0;
+	if (w->comp != COMP_NONE)
+		clen = comp_compress(w->comp, w->raw, raw_len, w->cbuf,
+				     comp_bound(w->comp, PAGES_RAW));
+	int rc = clen ? img_put(w, IMG_R_PAGES, (uint16_t)w->comp, w->cbuf, clen, raw_len, e)
+		      : img_put(w, IMG_R_PAGES, COMP_NONE, w->raw, raw_len, raw_len, e);
+	if (!rc)
+		w->npages += npages;
+	return rc;
+}
+
+/* Finish the stream. */
+int img_writer_finish(struct img_writer *w, struct err *e)
+{
+	struct img_end end = { w->nrec + 1, w->npages };
+	int rc = img_put(w, IMG_R_END, COMP_NONE, &end, sizeof(end), sizeof(end), e);
+	return rc ? rc : img_flush(w, e);
+}
+
+/* Free writer buffers. */
+void img_writer_free(struct img_writer *w)
+{
+	free(w->out);
+	free(w->raw);
+	free(w->cbuf);
+	w->out = w->raw = w->cbuf = NULL;
+}
+
+/* Read exactly n bytes, naming truncation clearly. */
+static int img_fill(struct img_reader *r, void *p, size_t n, const char *what, struct err *e)
+{
+	int rc = util_read_full(r->fd, p, n);
+	if (rc == -EIO)
+		return err_setx(e, -EPROTO,
+				"truncated image: stream ends inside %s at offset %llu (no END record)",
+				what, (unsigned long long)r->offset);
+	if (rc)
+		return err_set(e, rc, "read image at offset %llu", (unsigned long long)r->offset);
+	r->offset += n;
+	return 0;
+}
+
+/* Read and validate the header. */
+int img_reader_open(struct img_reader *r, int fd, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	int rc = img_fill(r, &r->hdr, sizeof(r->hdr), "the header", e);
+	if (rc)
+		return rc;
+	if (memcmp(r->hdr.magic, IMG_MAGIC, sizeof(IMG_MAGIC)))
+		return err_setx(e, -EPROTO, "not a process image (bad magic)");
+	if (r->hdr.version != IMG_VERSION)
+		return err_setx(e, -EPROTO, "image version %u is not supported (this is version %u)",
+				r->hdr.version, IMG_VERSION);
+	if (r->hdr.header_len != sizeof(r->hdr))
+		return err_setx(e, -EPROTO, "corrupted image header (length %u)",
+				r->hdr.header_len);
+	r->hdr.arch[sizeof(r->hdr.arch) - 1] = '\0';
+	r->hdr.kernel[sizeof(r->hdr.kernel) - 1] = '\0';
+	if (strcmp(r->hdr.arch, ARCH_NAME))
+		return err_setx(e, -EPROTO, "image is for %s, this machine is %s", r->hdr.arch,
+				ARCH_NAME);
+	r->buf = xmalloc(IMG_REC_MAX);
+	r->raw = xmalloc(IMG_REC_MAX);
+	return 0;
+}
+
+/* Check a record header's own integrity and bounds. */
+static int img_check_rec(struct img_reader *r, const struct img_rec *h, uint64_t at, struct err *e)
+{
+	if (crc32c(0, h, 16) != h->hcrc)
+		return err_setx(e, -EBADMSG, "corrupted image: bad record header at offset %llu",
+				(unsigned long long)at);
+	if (h->type == 0 || h->type >= IMG_R__MAX)
+		return err_setx(e, -EBADMSG, "corrupted image: unknown record type %u at offset %llu",
+				h->type, (unsigned long long)at);
+	if (h->len > IMG_REC_MAX || h->raw_len > IMG_REC_MAX || h->comp >= COMP__MAX ||
+	    (h->comp == COMP_NONE && h->len != h->raw_len))
+		return err_setx(e, -EBADMSG, "corrupted image: bad %s record length at offset %llu",
+				img_type_name(h->type), (unsigned long long)at);
+	return 0;
+}
+
+/* Check the END record against what was read. */
+static int img_check_end(struct img_reader *r, const struct img_view *v, struct err *e)
+{
+	int rc = img_expect(v, sizeof(struct img_end), 0, e);
+	if (rc)
+		return rc;
+	struct img_end end;
+	memcpy(&end, v->data, sizeof(end));
+	if (end.nrecords != r->nrec || end.npages != r->npages)
+		return err_setx(e, -EBADMSG,
+				"corrupted image: END says %llu records/%llu pages, stream had %llu/%llu",
+				(unsigned long long)end.nrecords, (unsigned long long)end.npages,
+				(unsigned long long)r->nrec, (unsigned long long)r->npages);
+	r->done = 1;
+	return 0;
+}
+
+/* Read the next record. */
+int img_read(struct img_reader *r, struct img_view *v, struct err *e)
+{
+	if (r->done)
+		return 0;
+	struct img_rec h;
+	uint64_t at = r->offset;
+	int rc = img_fill(r, &h, sizeof(h), "a record header", e);
+	if (rc || (rc = img_check_rec(r, &h, at, e)))
+		return rc;
+	if ((rc = img_fill(r, r->buf, h.len, img_type_name(h.type), e)))
+		return rc;
+	if (crc32c(0, r->buf, h.len) != h.crc)
+		return err_setx(e, -EBADMSG, "corrupted image: %s record at offset %llu fails its checksum",
+				img_type_name(h.type), (unsigned long long)at);
+	v->type = h.type;
+	v->len = h.raw_len;
+	v->offset = at;
+	v->data = r->buf;
+	if (h.comp != COMP_NONE) {
+		if (comp_decompress(h.comp, r->buf, h.len, r->raw, h.raw_len))
+			return err_setx(e, -EBADMSG, "corrupted image: %s data at offset %llu does not decompress",
+					comp_name(h.comp), (unsigned long long)at);
+		v->data = r->raw;
+	}
+	r->nrec++;
+	if (h.type == IMG_R_PAGES) {
+		if ((rc = img_expect(v, sizeof(struct img_pages), 1, e)))
+			return rc;
+		struct img_pages ph;
+		memcpy(&ph, v->data, sizeof(ph));
+		if (ph.npages == 0 || ph.npages > IMG_PAGES_PER_REC ||
+		    v->len != sizeof(ph) + (size_t)ph.npages * IMG_PAGE || ph.addr % IMG_PAGE)
+			return err_setx(e, -EBADMSG, "corrupted image: bad PAGES record at offset %llu",
+					(unsigned long long)at);
+		r->npages += ph.npages;
+	}
+	if (h.type == IMG_R_END)
+		return (rc = img_check_end(r, v, e)) ? rc : 0;
+	return 1;
+}
+
+/* Free reader buffers. */
+void img_reader_free(struct img_reader *r)
+{
+	free(r->buf);
+	free(r->raw);
+	r->buf = r->raw = NULL;
+}
+
+/* Length check for a record's payload. */
+int img_expect(const struct img_view *v, size_t n, int var, struct err *e)
+{
+	if (v->len == n || (var && v->len >= n))
+		return 0;
+	return err_setx(e, -EBADMSG, "corrupted image: %s record at offset %llu has %u bytes, expected %s%zu",
+			img_type_name(v->type), (unsigned long long)v->offset, v->len,
+			var ? "at least " : "", n);
+}

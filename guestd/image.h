@@ -1,0 +1,181 @@
+/* image.h: the process image stream format (migration, checkpoints, freezing).
+ *
+ * A stream is a header followed by typed records and an END record:
+ *   header  { magic "MOSXIMG\0", version, header_len, arch, kernel release, time }
+ *   record  { type, comp, len, raw_len, crc32c(payload), crc32c(first 16 bytes) } payload
+ * Records come in the order a restorer needs them: process, task and signal
+ * state, fds, the VMA list, then PAGES (per run of present pages, compressed
+ * per record), then END { record count, page count }. Every record is checked
+ * (header CRC, payload CRC, length bounds) before use; a stream without END is
+ * truncated. Fixed-size structures are little-endian, x86-64 layout.
+ */
+#ifndef GUESTD_IMAGE_H
+#define GUESTD_IMAGE_H
+
+#include "appliance/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IMG_MAGIC "MOSXIMG"
+#define IMG_VERSION 1
+#define IMG_PAGE 4096u
+#define IMG_PAGES_PER_REC 64u /* 256 KiB of pages per PAGES record */
+#define IMG_REC_MAX (2u << 20)
+
+enum img_type {
+	IMG_R_PROC = 1,    /* struct img_proc */
+	IMG_R_STRING,      /* struct img_string + bytes */
+	IMG_R_AUXV,        /* raw auxv words */
+	IMG_R_REGS,        /* arch_regs_t */
+	IMG_R_XSTATE,      /* XSAVE area */
+	IMG_R_TASK,        /* struct img_task */
+	IMG_R_SIGACTIONS,  /* struct img_sigaction[64] */
+	IMG_R_SIGINFO,     /* struct img_siginfo: one pending signal */
+	IMG_R_VDSO,        /* struct img_vdso */
+	IMG_R_FD,          /* struct img_fd + path */
+	IMG_R_VMA,         /* struct img_vma + path */
+	IMG_R_PAGES,       /* struct img_pages + npages * 4096 bytes */
+	IMG_R_END,         /* struct img_end */
+	IMG_R__MAX
+};
+
+struct img_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_len;
+	char arch[16];
+	char kernel[64];
+	uint64_t created; /* unix time */
+};
+
+struct img_rec {
+	uint16_t type;
+	uint16_t comp;
+	uint32_t len;     /* payload bytes in the stream */
+	uint32_t raw_len; /* payload bytes after decompression */
+	uint32_t crc;     /* crc32c of the stream payload */
+	uint32_t hcrc;    /* crc32c of the 16 bytes above */
+	uint32_t pad;
+};
+
+#define IMG_F_SELF_CKPT 1u /* taken at the program's own request (mosix_checkpoint) */
+
+struct img_proc {
+	int32_t pid, ppid;
+	uint32_t uid, gid, flags, personality, umask, pad;
+	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	char comm[16];
+};
+
+enum img_string_kind { IMG_S_EXE = 1, IMG_S_CWD = 2 };
+struct img_string {
+	uint32_t kind, len;
+};
+
+struct img_itimer {
+	int64_t interval_sec, interval_usec, value_sec, value_usec;
+};
+
+struct img_task {
+	uint64_t tid_address, robust_head, robust_len;
+	uint64_t rseq_ptr;
+	uint32_t rseq_size, rseq_sig;
+	uint64_t sigmask;
+	uint64_t altstack_sp, altstack_size;
+	int32_t altstack_flags, pad;
+	struct img_itimer itimer[3];
+	uint64_t rlim[16][2];
+};
+
+struct img_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct img_siginfo {
+	uint32_t shared, pad;
+	uint8_t info[128];
+};
+
+struct img_vdso {
+	uint64_t vdso_start, vdso_len, vvar_start, vvar_len, vclock_start, vclock_len;
+	uint32_t vdso_crc, pad;
+};
+
+enum img_fd_kind { IMG_FD_REG = 1, IMG_FD_DIR, IMG_FD_CHR, IMG_FD_STDIO };
+struct img_fd {
+	int32_t fd, fd_flags, flags, kind;
+	uint64_t pos;
+	uint32_t mode, pathlen;
+};
+
+#define IMG_VMA_SHARED 1u
+#define IMG_VMA_GROWSDOWN 2u
+struct img_vma {
+	uint64_t start, end, pgoff;
+	uint32_t prot, flags, kind, pathlen; /* kind: enum vma_kind */
+	uint64_t dev, ino, size, mtime;
+};
+
+struct img_pages {
+	uint64_t addr;
+	uint32_t npages, pad;
+};
+
+struct img_end {
+	uint64_t nrecords, npages;
+};
+
+/* A buffered writer onto an fd (file, pipe or socket). */
+struct img_writer {
+	int fd;
+	int comp;
+	uint8_t *out;
+	size_t out_len, out_cap;
+	uint8_t *raw;  /* staging for one PAGES payload */
+	uint8_t *cbuf; /* compression output */
+	uint64_t nrec, npages, bytes;
+};
+
+/* Write the header; comp applies to PAGES records. 0 or negative code. */
+int img_writer_open(struct img_writer *w, int fd, int comp, struct err *e);
+/* Append a record whose payload is a (alen bytes) followed by b (blen bytes). */
+int img_write(struct img_writer *w, uint16_t type, const void *a, size_t alen, const void *b,
+	      size_t blen, struct err *e);
+/* Staging area for npages (<= IMG_PAGES_PER_REC) pages at addr: fill it, then commit. */
+uint8_t *img_pages_buf(struct img_writer *w);
+int img_pages_commit(struct img_writer *w, uint64_t addr, uint32_t npages, struct err *e);
+/* Write END and flush. */
+int img_writer_finish(struct img_writer *w, struct err *e);
+/* Release buffers (does not close fd). */
+void img_writer_free(struct img_writer *w);
+
+/* A sequential reader: works on pipes and sockets too. */
+struct img_reader {
+	int fd;
+	struct img_header hdr;
+	uint8_t *buf, *raw;
+	uint64_t nrec, npages, offset;
+	int done;
+};
+
+/* One record as read: data is valid until the next img_read. */
+struct img_view {
+	uint16_t type;
+	uint32_t len;
+	const uint8_t *data;
+	uint64_t offset; /* where the record starts in the stream */
+};
+
+/* Read and check the header. */
+int img_reader_open(struct img_reader *r, int fd, struct err *e);
+/* Next record: 1 with *v filled, 0 after a valid END, negative on error. */
+int img_read(struct img_reader *r, struct img_view *v, struct err *e);
+void img_reader_free(struct img_reader *r);
+/* Check a record's length is exactly n (or at least n when var is set). */
+int img_expect(const struct img_view *v, size_t n, int var, struct err *e);
+/* Name of a record type. */
+const char *img_type_name(unsigned type);
+
+#endif

@@ -1,0 +1,50 @@
+/* inject.h: run system calls inside a stopped tracee (remote syscalls). */
+#ifndef GUESTD_INJECT_H
+#define GUESTD_INJECT_H
+
+#include "appliance/err.h"
+#include "arch.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define INJECT_PAGE_LEN (64 * 1024)
+#define INJECT_SCRATCH 64 /* scratch area starts here, after the trampoline */
+
+/* An injection session on one stopped tracee. */
+struct inject {
+	pid_t pid;
+	int memfd;            /* /proc/PID/mem, read-write */
+	uint64_t page;        /* trampoline + scratch page in the tracee */
+	int own_page;         /* we mapped it and must unmap it */
+	arch_regs_t saved;    /* registers to put back when done */
+	uint64_t saved_mask;  /* signal mask to put back */
+	int held_stop;        /* a stop signal that arrived meanwhile (re-sent at the end) */
+};
+
+/* Start a session on a tracee in a ptrace-stop: save registers and mask, block
+ * signals, map a page at where (0: anywhere) through an existing syscall
+ * instruction. 0 or negative code. */
+int inject_begin(struct inject *j, pid_t pid, uint64_t where, struct err *e);
+/* Start a session on the restore stub, whose entry point ip is the trampoline. */
+int inject_begin_stub(struct inject *j, pid_t pid, uint64_t ip, uint64_t where, struct err *e);
+/* Run syscall nr in the tracee; *ret gets its result. 0, or negative when the
+ * injection itself failed (tracee died, unexpected stop). */
+int inject_call(struct inject *j, long *ret, long nr, long a1, long a2, long a3, long a4, long a5,
+		long a6);
+/* Copy bytes into the tracee's scratch area at offset off; returns the remote address or 0. */
+uint64_t inject_put(struct inject *j, size_t off, const void *buf, size_t len);
+/* Read len bytes at a remote address. 0 or -errno. */
+int inject_get(struct inject *j, uint64_t addr, void *buf, size_t len);
+/* End the session: unmap our page (if we own it) and, when restore is set,
+ * put the saved registers and mask back. 0 or negative code. */
+int inject_end(struct inject *j, int restore, struct err *e);
+/* Find a syscall instruction in an executable mapping (vdso first). 0 if none. */
+uint64_t inject_find_syscall(pid_t pid, int memfd, uint64_t avoid);
+/* Resume a stopped tracee with PTRACE_CONT or PTRACE_SYSCALL and wait for its
+ * next stop, swallowing job-control stops (recorded in held_stop).
+ * Returns the wait status, or negative when it died. */
+int inject_step(struct inject *j, int req, int *status);
+
+#endif

@@ -1,0 +1,805 @@
+/* restore.c: rebuild a process from its image inside a fresh stub process.
+ * Order (see the architecture brief): injection page where the image has no
+ * VMA, unmap the stub, move vdso/vvar to the image's addresses, map and fill
+ * VMAs, PR_SET_MM_MAP, per-task state, fds, pending signals, registers last. */
+#define LOG_PREFIX "restore"
+#include "restore.h"
+#include "arch.h"
+#include "inject.h"
+#include "procfs.h"
+#include "appliance/crc32c.h"
+#include "appliance/log.h"
+#include "appliance/util.h"
+#include "appliance/xmem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern const unsigned char guestd_stub_start[], guestd_stub_end[];
+
+/* Metadata read ahead of the pages. */
+struct plan {
+	struct img_proc proc;
+	struct img_task task;
+	struct img_sigaction sa[64];
+	struct img_vdso vdso;
+	arch_regs_t regs;
+	uint8_t *xstate;
+	size_t xstate_len;
+	char *exe, *cwd;
+	uint8_t *auxv;
+	size_t auxv_len;
+	struct img_siginfo *sigs;
+	size_t nsig;
+	struct img_fd *fds;
+	char **fd_paths;
+	size_t nfd;
+	struct img_vma *vmas;
+	char **vma_paths;
+	size_t nvma;
+	unsigned have; /* bit per record type seen */
+};
+
+struct rctx {
+	const struct restore_opts *o;
+	struct img_reader rd;
+	struct plan p;
+	struct inject j;
+	pid_t pid;
+	int injecting;
+};
+
+/* Keep a copy of a record's variable part as a string. */
+static char *plan_str(const struct img_view *v, size_t off, uint32_t len, struct err *e)
+{
+	if (off + len != v->len) {
+		img_expect(v, off + len, 0, e);
+		return NULL;
+	}
+	char *s = xmalloc(len + 1);
+	memcpy(s, v->data + off, len);
+	s[len] = '\0';
+	return s;
+}
+
+/* Append a VMA or FD record to the plan. */
+static int plan_add_vma(struct plan *p, const struct img_view *v, struct err *e)
+{
+	struct img_vma m;
+	int rc = img_expect(v, sizeof(m), 1, e);
+	if (rc)
+		return rc;
+	memcpy(&m, v->data, sizeof(m));
+	char *path = plan_str(v, sizeof(m), m.pathlen, e);
+	if (!path)
+		return -EBADMSG;
+	if (m.start % IMG_PAGE || m.end % IMG_PAGE || m.end <= m.start) {
+		free(path);
+		return err_setx(e, -EBADMSG, "corrupted image: bad VMA %#lx-%#lx",
+				(unsigned long)m.start, (unsigned long)m.end);
+	}
+	p->vmas = xrealloc(p->vmas, (p->nvma + 1) * sizeof(m));
+	p->vma_paths = xrealloc(p->vma_paths, (p->nvma + 1) * sizeof(char *));
+	p->vmas[p->nvma] = m;
+	p->vma_paths[p->nvma++] = path;
+	return 0;
+}
+
+/* Append an FD record. */
+static int plan_add_fd(struct plan *p, const struct img_view *v, struct err *e)
+{
+	struct img_fd f;
+	int rc = img_expect(v, sizeof(f), 1, e);
+	if (rc)
+		return rc;
+	memcpy(&f, v->data, sizeof(f));
+	char *path = plan_str(v, sizeof(f), f.pathlen, e);
+	if (!path)
+		return -EBADMSG;
+	p->fds = xrealloc(p->fds, (p->nfd + 1) * sizeof(f));
+	p->fd_paths = xrealloc(p->fd_paths, (p->nfd + 1) * sizeof(char *));
+	p->fds[p->nfd] = f;
+	p->fd_paths[p->nfd++] = path;
+	return 0;
+}
+
+/* Copy a fixed-size record. */
+static int plan_fixed(const struct img_view *v, void *dst, size_t n, struct err *e)
+{
+	int rc = img_expect(v, n, 0, e);
+	if (!rc)
+		memcpy(dst, v->data, n);
+	return rc;
+}
+
+/* Store a STRING record. */
+static int plan_string(struct plan *p, const struct img_view *v, struct err *e)
+{
+	struct img_string s;
+	int rc = img_expect(v, sizeof(s), 1, e);
+	if (rc)
+		return rc;
+	memcpy(&s, v->data, sizeof(s));
+	char *str = plan_str(v, sizeof(s), s.len, e);
+	if (!str)
+		return -EBADMSG;
+	char **slot = s.kind == IMG_S_EXE ? &p->exe : s.kind == IMG_S_CWD ? &p->cwd : NULL;
+	if (!slot) {
+		free(str);
+		return err_setx(e, -EBADMSG, "corrupted image: unknown string kind %u", s.kind);
+	}
+	free(*slot);
+	*slot = str;
+	return 0;
+}
+
+/* Store a pending signal. */
+static int plan_siginfo(struct plan *p, const struct img_view *v, struct err *e)
+{
+	struct img_siginfo s;
+	int rc = plan_fixed(v, &s, sizeof(s), e);
+	if (rc)
+		return rc;
+	p->sigs = xrealloc(p->sigs, (p->nsig + 1) * sizeof(s));
+	p->sigs[p->nsig++] = s;
+	return 0;
+}
+
+/* Store a variable-length blob (auxv, xstate). */
+static int plan_blob(const struct img_view *v, uint8_t **dst, size_t *len, size_t max,
+		     struct err *e)
+{
+	if (v->len == 0 || v->len > max)
+		return err_setx(e, -EBADMSG, "corrupted image: %s record of %u bytes",
+				img_type_name(v->type), v->len);
+	free(*dst);
+	*dst = xmalloc(v->len);
+	memcpy(*dst, v->data, v->len);
+	*len = v->len;
+	return 0;
+}
+
+/* Take one metadata record into the plan. */
+static int plan_take(struct plan *p, const struct img_view *v, struct err *e)
+{
+	p->have |= 1u << v->type;
+	switch (v->type) {
+	case IMG_R_PROC:
+		return plan_fixed(v, &p->proc, sizeof(p->proc), e);
+	case IMG_R_TASK:
+		return plan_fixed(v, &p->task, sizeof(p->task), e);
+	case IMG_R_SIGACTIONS:
+		return plan_fixed(v, p->sa, sizeof(p->sa), e);
+	case IMG_R_VDSO:
+		return plan_fixed(v, &p->vdso, sizeof(p->vdso), e);
+	case IMG_R_REGS:
+		return plan_fixed(v, &p->regs, sizeof(p->regs), e);
+	case IMG_R_XSTATE:
+		return plan_blob(v, &p->xstate, &p->xstate_len, ARCH_XSTATE_MAX, e);
+	case IMG_R_AUXV:
+		return plan_blob(v, &p->auxv, &p->auxv_len, 4096, e);
+	case IMG_R_STRING:
+		return plan_string(p, v, e);
+	case IMG_R_SIGINFO:
+		return plan_siginfo(p, v, e);
+	case IMG_R_FD:
+		return plan_add_fd(p, v, e);
+	case IMG_R_VMA:
+		return plan_add_vma(p, v, e);
+	default:
+		return err_setx(e, -EBADMSG, "corrupted image: unexpected %s record",
+				img_type_name(v->type));
+	}
+}
+
+/* Check the plan is complete and fits this machine. */
+static int plan_check(struct plan *p, struct err *e)
+{
+	unsigned need = 1u << IMG_R_PROC | 1u << IMG_R_TASK | 1u << IMG_R_SIGACTIONS |
+			1u << IMG_R_VDSO | 1u << IMG_R_REGS | 1u << IMG_R_XSTATE |
+			1u << IMG_R_AUXV;
+	if ((p->have & need) != need || !p->exe || !p->cwd || !p->nvma)
+		return err_setx(e, -EBADMSG, "corrupted image: state records missing");
+	if (p->proc.uid != getuid())
+		return err_setx(e, -EPERM, "image belongs to uid %u; only that user can recover it",
+				p->proc.uid);
+	size_t xs = arch_xstate_size();
+	if (xs && p->xstate_len > xs)
+		return err_setx(e, -EOPNOTSUPP, "image has %zu bytes of FPU state; this CPU has %zu (a different CPU model)",
+				p->xstate_len, xs);
+	return 0;
+}
+
+/* Release the plan. */
+static void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->nvma; i++)
+		free(p->vma_paths[i]);
+	for (size_t i = 0; i < p->nfd; i++)
+		free(p->fd_paths[i]);
+	free(p->vma_paths);
+	free(p->fd_paths);
+	free(p->vmas);
+	free(p->fds);
+	free(p->sigs);
+	free(p->xstate);
+	free(p->auxv);
+	free(p->exe);
+	free(p->cwd);
+}
+
+/* Child side of the stub spawn: wait for the go, then exec the stub. */
+static void restore_stub_child(int memfd, int sync)
+{
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	char c;
+	if (read(sync, &c, 1) != 1)
+		_exit(126);
+	syscall(SYS_close_range, 3, ~0u, 0x4 /* CLOSE_RANGE_CLOEXEC */);
+	char *argv[] = { "mosix-stub", NULL }, *envp[] = { NULL };
+	syscall(SYS_execveat, memfd, "", argv, envp, AT_EMPTY_PATH);
+	_exit(127);
+}
+
+/* Start the stub as a seized child and stop it at its first instruction. */
+static int restore_spawn(struct rctx *c, uint64_t *entry, struct err *e)
+{
+	_cleanup_close_ int memfd = memfd_create("mosix-stub", MFD_CLOEXEC);
+	if (memfd < 0)
+		return err_set(e, -errno, "memfd_create");
+	size_t n = (size_t)(guestd_stub_end - guestd_stub_start);
+	int rc = util_write_full(memfd, guestd_stub_start, n);
+	int sync[2];
+	if (rc || pipe2(sync, O_CLOEXEC))
+		return err_set(e, rc ? rc : -errno, "prepare restore stub");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sync[0]);
+		close(sync[1]);
+		return err_set(e, -errno, "fork");
+	}
+	if (pid == 0)
+		restore_stub_child(memfd, sync[0]);
+	close(sync[0]);
+	c->pid = pid;
+	if (ptrace(PTRACE_SEIZE, pid, 0, c->o->ptrace_opts | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
+						 PTRACE_O_TRACESYSGOOD))
+		rc = err_set(e, -errno, "seize restore stub");
+	if (!rc && write(sync[1], "x", 1) != 1)
+		rc = err_set(e, -errno, "start restore stub");
+	close(sync[1]);
+	int st;
+	if (!rc && waitpid(pid, &st, __WALL) < 0)
+		rc = err_set(e, -errno, "wait for restore stub");
+	if (!rc && (!WIFSTOPPED(st) || st >> 16 != PTRACE_EVENT_EXEC))
+		rc = err_setx(e, -ECHILD, "restore stub failed to start (status %#x)", st);
+	/* The exec event stop is inside execve, whose return value would
+	 * overwrite rax: step to the syscall-exit stop before injecting. */
+	if (!rc && (ptrace(PTRACE_SYSCALL, pid, 0, 0) || waitpid(pid, &st, __WALL) < 0 ||
+		    !WIFSTOPPED(st) || WSTOPSIG(st) != (SIGTRAP | 0x80)))
+		rc = err_setx(e, -ECHILD, "restore stub did not leave execve (status %#x)", st);
+	arch_regs_t r;
+	if (!rc && !(rc = arch_get_regs(pid, &r)))
+		*entry = arch_ip(&r);
+	return rc;
+}
+
+/* Does [a, a+len) overlap any image VMA or the stub's low mappings? */
+static int restore_clashes(const struct plan *p, uint64_t a, uint64_t len)
+{
+	for (size_t i = 0; i < p->nvma; i++)
+		if (a < p->vmas[i].end && a + len > p->vmas[i].start)
+			return 1;
+	return 0;
+}
+
+/* Pick an address for the injection page that the image does not use. */
+static uint64_t restore_inject_addr(const struct plan *p)
+{
+	static const uint64_t cand[] = { 0x100000000ull, 0x200000000ull, 0x10000000000ull,
+					 0x300000000000ull, 0x500000000000ull };
+	for (size_t i = 0; i < ARRAY_SIZE(cand); i++)
+		if (!restore_clashes(p, cand[i], INJECT_PAGE_LEN))
+			return cand[i];
+	return 0;
+}
+
+/* Run an injected syscall and turn a failure into an error with context. */
+static long rsys(struct rctx *c, struct err *e, const char *what, long nr, long a1, long a2,
+		 long a3, long a4, long a5, long a6)
+{
+	long ret;
+	int rc = inject_call(&c->j, &ret, nr, a1, a2, a3, a4, a5, a6);
+	if (rc)
+		return err_set(e, rc, "restore: injection failed during %s", what);
+	if (ret < 0 && ret > -4096)
+		return err_set(e, (int)ret, "restore: %s", what);
+	return ret;
+}
+#define RSYS(c, e, what, nr, ...) rsys(c, e, what, nr, __VA_ARGS__)
+
+/* Compare the stub's vdso with the image's: same kernel, or refuse. */
+static int restore_check_vdso(struct rctx *c, const struct proc_vma *vd, struct err *e)
+{
+	uint64_t len = vd->end - vd->start;
+	if (len != c->p.vdso.vdso_len)
+		return err_setx(e, -EOPNOTSUPP, "image comes from a different kernel (vdso is %lu bytes here, %lu in the image)",
+				(unsigned long)len, (unsigned long)c->p.vdso.vdso_len);
+	uint8_t *buf = xmalloc(len);
+	int rc = inject_get(&c->j, vd->start, buf, len);
+	uint32_t crc = crc32c(0, buf, len);
+	free(buf);
+	if (rc)
+		return err_set(e, rc, "read stub vdso");
+	if (crc != c->p.vdso.vdso_crc)
+		return err_setx(e, -EOPNOTSUPP, "image comes from a different kernel (vdso differs): cannot restore it here");
+	return 0;
+}
+
+/* Move the stub's vdso/vvar/vvar_vclock to the image's addresses. */
+static int restore_move_vdso(struct rctx *c, struct proc_vma *src[3], struct err *e)
+{
+	const uint64_t dst[3][2] = { { c->p.vdso.vdso_start, c->p.vdso.vdso_len },
+				     { c->p.vdso.vvar_start, c->p.vdso.vvar_len },
+				     { c->p.vdso.vclock_start, c->p.vdso.vclock_len } };
+	const uint64_t park = 0x380000000000ull;
+	for (int k = 0; k < 3; k++) {
+		if (!src[k] || !dst[k][1])
+			continue;
+		uint64_t len = src[k]->end - src[k]->start;
+		if (len != dst[k][1])
+			return err_setx(e, -EOPNOTSUPP, "image comes from a different kernel (vdso/vvar layout differs)");
+		if (RSYS(c, e, "park vdso", SYS_mremap, (long)src[k]->start, (long)len, (long)len,
+			 MREMAP_MAYMOVE | MREMAP_FIXED, (long)(park + (uint64_t)k * 0x1000000), 0) < 0)
+			return e->code;
+	}
+	for (int k = 0; k < 3; k++) {
+		if (!src[k] || !dst[k][1])
+			continue;
+		if (RSYS(c, e, "move vdso", SYS_mremap, (long)(park + (uint64_t)k * 0x1000000),
+			 (long)dst[k][1], (long)dst[k][1], MREMAP_MAYMOVE | MREMAP_FIXED,
+			 (long)dst[k][0], 0) < 0)
+			return e->code;
+	}
+	return 0;
+}
+
+/* Unmap everything of the stub except vdso/vvar and the injection page. */
+static int restore_clear_stub(struct rctx *c, struct err *e)
+{
+	struct proc_vma *v = NULL;
+	size_t n = 0;
+	int rc = procfs_maps(c->pid, &v, &n);
+	if (rc)
+		return err_set(e, rc, "read stub maps");
+	struct proc_vma *vd[3] = { NULL, NULL, NULL };
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (v[i].start == c->j.page || v[i].kind == VMA_VSYSCALL)
+			continue;
+		if (v[i].kind >= VMA_VDSO && v[i].kind <= VMA_VVAR_VCLOCK) {
+			vd[v[i].kind - VMA_VDSO] = &v[i];
+			continue;
+		}
+		if (RSYS(c, e, "unmap stub", SYS_munmap, (long)v[i].start,
+			 (long)(v[i].end - v[i].start), 0, 0, 0, 0) < 0)
+			rc = e->code;
+	}
+	if (!rc && !vd[0])
+		rc = err_setx(e, -ENOENT, "restore stub has no vdso");
+	if (!rc)
+		rc = restore_check_vdso(c, vd[0], e);
+	if (!rc)
+		rc = restore_move_vdso(c, vd, e);
+	procfs_free_maps(v, n);
+	return rc;
+}
+
+/* Open a path inside the tracee; returns the remote fd or a negative code. */
+static long restore_open(struct rctx *c, const char *path, int flags, int mode, struct err *e)
+{
+	uint64_t a = inject_put(&c->j, INJECT_SCRATCH, path, strlen(path) + 1);
+	if (!a)
+		return err_setx(e, -ENAMETOOLONG, "restore: path too long: %s", path);
+	long fd = rsys(c, e, "open", SYS_openat, AT_FDCWD, (long)a, flags, mode, 0, 0);
+	if (fd < 0)
+		err_prefix(e, "%s: ", path);
+	return fd;
+}
+
+/* A file mapped by the image must be the same file now. */
+static int restore_check_file(const struct img_vma *m, const char *path, struct err *e)
+{
+	struct stat sb;
+	if (stat(path, &sb))
+		return err_set(e, -errno, "restore: mapped file %s", path);
+	uint64_t mt = (uint64_t)sb.st_mtim.tv_sec * 1000000000ull + (uint64_t)sb.st_mtim.tv_nsec;
+	if ((uint64_t)sb.st_size != m->size || mt != m->mtime)
+		return err_setx(e, -ESTALE, "restore: %s changed since the checkpoint (size or time differs)",
+				path);
+	return 0;
+}
+
+/* Map one VMA, writable for now so pages can be filled. */
+static int restore_map_one(struct rctx *c, const struct img_vma *m, const char *path,
+			   struct err *e)
+{
+	long len = (long)(m->end - m->start), r;
+	int prot = (int)m->prot, shared = m->flags & IMG_VMA_SHARED;
+	if (!shared)
+		prot |= PROT_READ | PROT_WRITE;
+	if (m->kind == VMA_FILE) {
+		int rc = restore_check_file(m, path, e);
+		if (rc)
+			return rc;
+		long fd = restore_open(c, path, O_RDONLY | O_CLOEXEC, 0, e);
+		if (fd < 0)
+			return (int)fd;
+		r = RSYS(c, e, "mmap file", SYS_mmap, (long)m->start, len, prot,
+			 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED_NOREPLACE, fd,
+			 (long)m->pgoff);
+		RSYS(c, NULL, "close", SYS_close, fd, 0, 0, 0, 0, 0);
+	} else {
+		int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
+			    (m->flags & IMG_VMA_GROWSDOWN ? MAP_GROWSDOWN : 0);
+		r = RSYS(c, e, "mmap", SYS_mmap, (long)m->start, len, prot, flags, -1, 0);
+	}
+	if (r != (long)m->start)
+		return r < 0 ? err_prefix(e, "VMA %#lx-%#lx %s: ", (unsigned long)m->start,
+					  (unsigned long)m->end, path)
+			     : err_setx(e, -EFAULT, "restore: VMA %#lx landed at %#lx",
+					(unsigned long)m->start, (unsigned long)r);
+	return 0;
+}
+
+/* Map all VMAs of the image. */
+static int restore_map_all(struct rctx *c, struct err *e)
+{
+	for (size_t i = 0; i < c->p.nvma; i++) {
+		const struct img_vma *m = &c->p.vmas[i];
+		if (m->kind >= VMA_VDSO)
+			continue; /* vdso/vvar moved already; vsyscall is fixed */
+		int rc = restore_map_one(c, m, c->p.vma_paths[i], e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Put back the protections we widened for filling. */
+static int restore_protect(struct rctx *c, struct err *e)
+{
+	for (size_t i = 0; i < c->p.nvma; i++) {
+		const struct img_vma *m = &c->p.vmas[i];
+		if (m->kind >= VMA_VDSO || (m->flags & IMG_VMA_SHARED) ||
+		    m->prot == (PROT_READ | PROT_WRITE) ||
+		    m->prot == (PROT_READ | PROT_WRITE | PROT_EXEC))
+			continue;
+		if (RSYS(c, e, "mprotect", SYS_mprotect, (long)m->start,
+			 (long)(m->end - m->start), (long)m->prot, 0, 0, 0) < 0)
+			return e->code;
+	}
+	return 0;
+}
+
+/* Write one PAGES record into the tracee. */
+static int restore_pages(struct rctx *c, const struct img_view *v, struct err *e)
+{
+	struct img_pages ph;
+	memcpy(&ph, v->data, sizeof(ph));
+	size_t len = (size_t)ph.npages * IMG_PAGE;
+	struct iovec lo = { (void *)(v->data + sizeof(ph)), len }, ro = { (void *)ph.addr, len };
+	if (process_vm_writev(c->pid, &lo, 1, &ro, 1, 0) == (ssize_t)len)
+		return 0;
+	return err_set(e, -errno, "restore: write %zu bytes at %#lx (is it inside a VMA?)", len,
+		       (unsigned long)ph.addr);
+}
+
+/* PR_SET_MM_MAP: code/data/brk/stack/args/env/auxv and the exe link. */
+static int restore_mm(struct rctx *c, struct err *e)
+{
+	const struct img_proc *p = &c->p.proc;
+	struct prctl_mm_map mm;
+	memset(&mm, 0, sizeof(mm));
+	mm.start_code = p->start_code, mm.end_code = p->end_code;
+	mm.start_data = p->start_data, mm.end_data = p->end_data;
+	mm.start_brk = p->start_brk, mm.brk = p->brk, mm.start_stack = p->start_stack;
+	mm.arg_start = p->arg_start, mm.arg_end = p->arg_end;
+	mm.env_start = p->env_start, mm.env_end = p->env_end;
+	mm.exe_fd = (__u32)-1;
+	long efd = restore_open(c, c->p.exe, O_RDONLY | O_CLOEXEC, 0, e);
+	if (efd < 0)
+		return err_prefix(e, "executable: ");
+	mm.exe_fd = (__u32)efd;
+	uint64_t auxv = inject_put(&c->j, 4096, c->p.auxv, c->p.auxv_len);
+	mm.auxv = (__u64 *)auxv;
+	mm.auxv_size = (__u32)c->p.auxv_len;
+	uint64_t a = inject_put(&c->j, 1024, &mm, sizeof(mm));
+	long r = RSYS(c, e, "PR_SET_MM_MAP", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a,
+		      sizeof(mm), 0, 0);
+	RSYS(c, NULL, "close", SYS_close, efd, 0, 0, 0, 0, 0);
+	return r < 0 ? (int)r : 0;
+}
+
+/* Signal dispositions (all of them: the stub may have inherited ignores). */
+static int restore_sigactions(struct rctx *c, struct err *e)
+{
+	for (int s = 1; s <= 64; s++) {
+		if (s == SIGKILL || s == SIGSTOP)
+			continue;
+		uint64_t a = inject_put(&c->j, 1024, &c->p.sa[s - 1], sizeof(c->p.sa[0]));
+		if (RSYS(c, e, "rt_sigaction", SYS_rt_sigaction, s, (long)a, 0, 8, 0, 0) < 0)
+			return err_prefix(e, "signal %d: ", s);
+	}
+	const struct img_task *t = &c->p.task;
+	if (!(t->altstack_flags & SS_DISABLE)) {
+		stack_t ss = { (void *)t->altstack_sp, t->altstack_flags & ~SS_ONSTACK,
+			       t->altstack_size };
+		uint64_t a = inject_put(&c->j, 1024, &ss, sizeof(ss));
+		if (RSYS(c, e, "sigaltstack", SYS_sigaltstack, (long)a, 0, 0, 0, 0, 0) < 0)
+			return e->code;
+	}
+	return 0;
+}
+
+/* Resource limits, as the process had them. */
+static int restore_rlimits(struct rctx *c, struct err *e)
+{
+	for (int r = 0; r < 16; r++) {
+		uint64_t lim[2] = { c->p.task.rlim[r][0], c->p.task.rlim[r][1] };
+		uint64_t a = inject_put(&c->j, 1024, lim, sizeof(lim));
+		if (RSYS(c, e, "prlimit", SYS_prlimit64, 0, r, (long)a, 0, 0, 0) < 0)
+			return err_prefix(e, "rlimit %d (%llu/%llu): ", r,
+					  (unsigned long long)lim[0], (unsigned long long)lim[1]);
+	}
+	return 0;
+}
+
+/* Interval timers, tid address, robust list, rseq, personality, umask, cwd, name. */
+static int restore_task(struct rctx *c, struct err *e)
+{
+	const struct img_task *t = &c->p.task;
+	for (int w = 0; w < 3; w++) {
+		const struct img_itimer *it = &t->itimer[w];
+		struct itimerval v = { { it->interval_sec, it->interval_usec },
+				       { it->value_sec, it->value_usec } };
+		uint64_t a = inject_put(&c->j, 1024, &v, sizeof(v));
+		if ((it->value_sec || it->value_usec) &&
+		    RSYS(c, e, "setitimer", SYS_setitimer, w, (long)a, 0, 0, 0, 0) < 0)
+			return e->code;
+	}
+	if (RSYS(c, e, "set_tid_address", SYS_set_tid_address, (long)t->tid_address, 0, 0, 0, 0,
+		 0) < 0 ||
+	    (t->robust_head && RSYS(c, e, "set_robust_list", SYS_set_robust_list,
+				    (long)t->robust_head, (long)t->robust_len, 0, 0, 0, 0) < 0) ||
+	    (t->rseq_ptr && RSYS(c, e, "rseq", SYS_rseq, (long)t->rseq_ptr, t->rseq_size, 0,
+				 t->rseq_sig, 0, 0) < 0) ||
+	    RSYS(c, e, "personality", SYS_personality, c->p.proc.personality, 0, 0, 0, 0, 0) < 0 ||
+	    RSYS(c, e, "umask", SYS_umask, c->p.proc.umask, 0, 0, 0, 0, 0) < 0)
+		return e->code;
+	uint64_t a = inject_put(&c->j, INJECT_SCRATCH, c->p.cwd, strlen(c->p.cwd) + 1);
+	if (!a || RSYS(c, e, "chdir", SYS_chdir, (long)a, 0, 0, 0, 0, 0) < 0)
+		return err_prefix(e, "working directory %s: ", c->p.cwd);
+	char comm[16];
+	memcpy(comm, c->p.proc.comm, 16);
+	comm[15] = '\0';
+	a = inject_put(&c->j, 1024, comm, sizeof(comm));
+	return RSYS(c, e, "PR_SET_NAME", SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0) < 0 ? e->code
+											: 0;
+}
+
+/* The -O path for fd, if any. */
+static const char *restore_redirect(struct rctx *c, int fd)
+{
+	for (size_t i = 0; i < c->o->nredir; i++)
+		if (c->o->redir[i].fd == fd)
+			return c->o->redir[i].path;
+	return NULL;
+}
+
+/* Open path at fd number want in the tracee, seek to pos. */
+static int restore_fd_at(struct rctx *c, int want, const char *path, int flags, uint64_t pos,
+			 int cloexec, int seek, struct err *e)
+{
+	long fd = restore_open(c, path, flags, 0666, e);
+	if (fd < 0)
+		return err_prefix(e, "fd %d: ", want);
+	if (fd != want) {
+		long r = RSYS(c, e, "dup3", SYS_dup3, fd, want, cloexec ? O_CLOEXEC : 0, 0, 0, 0);
+		RSYS(c, NULL, "close", SYS_close, fd, 0, 0, 0, 0, 0);
+		if (r < 0)
+			return err_prefix(e, "fd %d: ", want);
+	} else if (cloexec) {
+		RSYS(c, NULL, "fcntl", SYS_fcntl, fd, F_SETFD, FD_CLOEXEC, 0, 0, 0);
+	}
+	if (seek && RSYS(c, e, "lseek", SYS_lseek, want, (long)pos, SEEK_SET, 0, 0, 0) < 0)
+		return err_prefix(e, "fd %d (%s): ", want, path);
+	return 0;
+}
+
+/* Reopen files: regular files at their offsets, stdio from the recovering
+ * terminal unless redirected with -O. */
+static int restore_fds(struct rctx *c, struct err *e)
+{
+	for (size_t i = 0; i < c->p.nfd; i++) {
+		const struct img_fd *f = &c->p.fds[i];
+		const char *path = restore_redirect(c, f->fd);
+		int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+		int was_reg = S_ISREG(f->mode), rc = 0;
+		if (f->kind == IMG_FD_STDIO && !path)
+			continue; /* the recovering terminal's, inherited */
+		if (f->kind == IMG_FD_STDIO || (path && !was_reg)) {
+			flags = f->fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | (was_reg ? 0 : O_TRUNC);
+			flags |= f->flags & O_APPEND;
+		} else if (path && (flags & O_ACCMODE) != O_RDONLY) {
+			flags |= O_CREAT;
+		}
+		rc = restore_fd_at(c, f->fd, path ? path : c->p.fd_paths[i], flags, f->pos,
+				   f->fd_flags & FD_CLOEXEC, was_reg || f->kind == IMG_FD_DIR, e);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < c->o->nredir; i++) { /* -O for an fd the image did not have */
+		int fd = c->o->redir[i].fd, known = 0;
+		for (size_t k = 0; k < c->p.nfd; k++)
+			known |= c->p.fds[k].fd == fd;
+		if (!known &&
+		    restore_fd_at(c, fd, c->o->redir[i].path,
+				  fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC, 0, 0, 0, e))
+			return e->code;
+	}
+	return 0;
+}
+
+/* Queue the pending signals back, from inside the process (all blocked now). */
+static int restore_pending(struct rctx *c, struct err *e)
+{
+	for (size_t i = 0; i < c->p.nsig; i++) {
+		siginfo_t si;
+		memcpy(&si, c->p.sigs[i].info, sizeof(si));
+		if (si.si_signo < 1 || si.si_signo > 64)
+			return err_setx(e, -EBADMSG, "corrupted image: pending signal %d", si.si_signo);
+		uint64_t a = inject_put(&c->j, 1024, &si, sizeof(si));
+		long r = c->p.sigs[i].shared
+				 ? RSYS(c, e, "rt_sigqueueinfo", SYS_rt_sigqueueinfo, c->pid,
+					si.si_signo, (long)a, 0, 0, 0)
+				 : RSYS(c, e, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, c->pid,
+					c->pid, si.si_signo, (long)a, 0, 0);
+		if (r < 0)
+			return e->code;
+	}
+	return 0;
+}
+
+/* Registers, FPU state and the signal mask: last. */
+static int restore_regs(struct rctx *c, struct err *e)
+{
+	arch_regs_t r = c->p.regs;
+	arch_fixup_restart(&r);
+	if (c->p.proc.flags & IMG_F_SELF_CKPT)
+		arch_set_ret(&r, 1); /* mosix_checkpoint() returns 1: recovered */
+	int rc = arch_set_regs(c->pid, &r);
+	if (rc)
+		return err_set(e, rc, "restore: set registers");
+	if ((rc = arch_set_xstate(c->pid, c->p.xstate, c->p.xstate_len)))
+		return err_set(e, rc, "restore: set FPU/AVX state (CPU features differ?)");
+	if (ptrace(PTRACE_SETSIGMASK, c->pid, sizeof(uint64_t), &c->p.task.sigmask))
+		return err_set(e, -errno, "restore: set signal mask");
+	return 0;
+}
+
+/* After the last page: everything but memory, then drop the injection page. */
+static int restore_finish(struct rctx *c, struct err *e)
+{
+	int rc = restore_protect(c, e);
+	if (!rc)
+		rc = restore_mm(c, e);
+	if (!rc)
+		rc = restore_rlimits(c, e);
+	if (!rc)
+		rc = restore_task(c, e);
+	if (!rc)
+		rc = restore_sigactions(c, e);
+	if (!rc)
+		rc = restore_fds(c, e);
+	if (!rc)
+		rc = restore_pending(c, e);
+	if (rc)
+		return rc;
+	c->injecting = 0;
+	if ((rc = inject_end(&c->j, 0, e)))
+		return rc;
+	return restore_regs(c, e);
+}
+
+/* Prepare the address space once all metadata is known. */
+static int restore_prepare(struct rctx *c, struct err *e)
+{
+	uint64_t entry = 0, where = restore_inject_addr(&c->p);
+	int rc = plan_check(&c->p, e);
+	if (!rc && !where)
+		rc = err_setx(e, -ENOMEM, "restore: no free address for the injection page");
+	if (!rc)
+		rc = restore_spawn(c, &entry, e);
+	if (!rc && !(rc = inject_begin_stub(&c->j, c->pid, entry, where, e)))
+		c->injecting = 1;
+	if (!rc)
+		rc = restore_clear_stub(c, e);
+	if (!rc)
+		rc = restore_map_all(c, e);
+	return rc;
+}
+
+/* Read the stream and apply it. */
+static int restore_stream(struct rctx *c, struct err *e)
+{
+	struct img_view v;
+	int rc, prepared = 0;
+	while ((rc = img_read(&c->rd, &v, e)) > 0) {
+		if (v.type != IMG_R_PAGES) {
+			if (prepared)
+				return err_setx(e, -EBADMSG, "corrupted image: %s record after pages",
+						img_type_name(v.type));
+			if ((rc = plan_take(&c->p, &v, e)))
+				return rc;
+			continue;
+		}
+		if (!prepared && (rc = restore_prepare(c, e)))
+			return rc;
+		prepared = 1;
+		if ((rc = restore_pages(c, &v, e)))
+			return rc;
+	}
+	if (rc < 0)
+		return rc;
+	if (!prepared && (rc = restore_prepare(c, e)))
+		return rc;
+	return restore_finish(c, e);
+}
+
+/* Restore an image into a new child. */
+int restore_process(int fd, const struct restore_opts *o, pid_t *pid, struct restore_info *info,
+		    struct err *e)
+{
+	struct rctx c;
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.pid = -1;
+	double t0 = util_now();
+	int rc = img_reader_open(&c.rd, fd, e);
+	if (!rc)
+		rc = restore_stream(&c, e);
+	if (c.injecting)
+		inject_end(&c.j, 0, NULL);
+	if (rc && c.pid > 0) {
+		kill(c.pid, SIGKILL);
+		waitpid(c.pid, NULL, __WALL);
+	}
+	if (!rc) {
+		*pid = c.pid;
+		if (info) {
+			info->old_pid = c.p.proc.pid;
+			info->flags = c.p.proc.flags;
+			memcpy(info->comm, c.p.proc.comm, sizeof(info->comm));
+			info->pages = c.rd.npages;
+			info->t_total = util_now() - t0;
+		}
+	}
+	img_reader_free(&c.rd);
+	plan_free(&c.p);
+	return rc;
+}

@@ -1,0 +1,449 @@
+/* supervise.c: the job supervision loop (epoll over signalfd, timerfd and the
+ * control socket). */
+#define LOG_PREFIX "mosrun"
+#include "supervise.h"
+#include "arch.h"
+#include "checkpoint.h"
+#include "compress.h"
+#include "ctl.h"
+#include "freeze.h"
+#include "image.h"
+#include "mosix.h"
+#include "appliance/log.h"
+#include "appliance/util.h"
+#include "appliance/xmem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TRACE_OPTS                                                                      \
+	(PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |               \
+	 PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)
+
+/* One process of the job. */
+struct sproc {
+	pid_t pid;
+	int threaded; /* started a thread: not checkpointable */
+};
+
+struct job {
+	const struct job_opts *o;
+	struct sproc *procs;
+	size_t nprocs;
+	pid_t main;
+	int main_status, main_done, ended_by_ckpt;
+	int epfd, sigfd, ctlfd, timerfd;
+	char *base;
+	int seq;
+};
+
+static const int job_signals[] = { SIGCHLD, SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
+				   SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU,
+				   SIGALRM, SIGPIPE };
+
+/* Find a process of the job. */
+static struct sproc *job_find(struct job *j, pid_t pid)
+{
+	for (size_t i = 0; i < j->nprocs; i++)
+		if (j->procs[i].pid == pid)
+			return &j->procs[i];
+	return NULL;
+}
+
+/* Add a process to the job. */
+static struct sproc *job_add(struct job *j, pid_t pid)
+{
+	struct sproc *p = job_find(j, pid);
+	if (p)
+		return p;
+	j->procs = xrealloc(j->procs, (j->nprocs + 1) * sizeof(*p));
+	p = &j->procs[j->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	return p;
+}
+
+/* Remove a process that has gone. */
+static void job_remove(struct job *j, pid_t pid)
+{
+	for (size_t i = 0; i < j->nprocs; i++)
+		if (j->procs[i].pid == pid) {
+			j->procs[i] = j->procs[--j->nprocs];
+			return;
+		}
+}
+
+/* Is pid a thread of another process (tgid differs)? */
+static int job_is_thread(pid_t pid)
+{
+	char p[64], *buf = NULL;
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	if (util_read_file(p, &buf) < 0)
+		return 0;
+	char *s = strstr(buf, "Tgid:");
+	int thread = s && atoi(s + 5) != pid;
+	free(buf);
+	return thread;
+}
+
+/* Write a checkpoint of a stopped process; message for the requester in msg. */
+static int job_checkpoint(struct job *j, pid_t pid, unsigned flags, char *msg, size_t len)
+{
+	struct err e = { 0, "" };
+	struct dump_opts o = { j->o->comp, flags };
+	struct dump_stats st;
+	char *path = NULL;
+	double t0 = util_now();
+	int rc = ckpt_write(pid, j->base, j->seq, &o, &st, &path, &e);
+	if (rc) {
+		snprintf(msg, len, "checkpoint of pid %d failed: %s", pid, e.msg);
+		return rc;
+	}
+	j->seq++;
+	snprintf(msg, len, "checkpointed pid %d to %s (%.1f MiB of memory, %.0f ms)", pid, path,
+		 (double)st.pages * IMG_PAGE / 1048576.0, (util_now() - t0) * 1e3);
+	log_info("%s", msg);
+	free(path);
+	return 0;
+}
+
+/* Freeze, checkpoint, and carry on / stop / exit as asked. */
+static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg, size_t len)
+{
+	struct sproc *p = job_find(j, pid);
+	struct err e = { 0, "" };
+	int st = 0;
+	if (!p) {
+		snprintf(msg, len, "pid %d is not part of this mosrun's job", pid);
+		return -ESRCH;
+	}
+	if (p->threaded) {
+		snprintf(msg, len, "pid %d has threads: only single-threaded processes can be checkpointed", pid);
+		return -EOPNOTSUPP;
+	}
+	if (freeze_process(pid, &st, &e)) {
+		snprintf(msg, len, "%s", e.msg);
+		return e.code;
+	}
+	int rc = job_checkpoint(j, pid, 0, msg, len);
+	if (rc == 0 && op == CTL_CHKEXIT) {
+		if (pid == j->main)
+			j->ended_by_ckpt = 1;
+		kill(pid, SIGKILL);
+	}
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	if (rc == 0 && op == CTL_CHKSTOP)
+		kill(pid, SIGSTOP);
+	return rc;
+}
+
+/* Serve one control connection. */
+static void job_on_ctl(struct job *j)
+{
+	struct ctl_req req;
+	struct err e = { 0, "" };
+	int cfd;
+	if (ctl_accept(j->ctlfd, &cfd, &req, &e)) {
+		log_warn("%s", e.msg);
+		return;
+	}
+	char msg[1024];
+	int rc = job_ckpt_request(j, req.pid, (enum ctl_op)req.op, msg, sizeof(msg));
+	ctl_reply(cfd, rc, "%s", msg);
+}
+
+/* The program asked for its own checkpoint (mosix_checkpoint): it is in the
+ * signal-delivery-stop of the magic signal, right after the syscall. */
+static int job_self_ckpt(struct job *j, pid_t pid, const siginfo_t *si)
+{
+	if (si->si_signo != MOSIX_CKPT_SIGNAL || si->si_code != SI_QUEUE || si->si_pid != pid ||
+	    si->si_value.sival_int != MOSIX_CKPT_MAGIC)
+		return 0;
+	char msg[1024];
+	struct sproc *p = job_find(j, pid);
+	int rc = p && p->threaded ? -EOPNOTSUPP
+				  : job_checkpoint(j, pid, IMG_F_SELF_CKPT, msg, sizeof(msg));
+	if (rc)
+		fprintf(stderr, "mosrun: %s\n", p && p->threaded ? "threaded process" : msg);
+	arch_regs_t r;
+	if (arch_get_regs(pid, &r) == 0 && arch_syscall_nr(&r) == SYS_rt_sigqueueinfo) {
+		arch_set_ret(&r, rc);
+		arch_set_regs(pid, &r);
+	}
+	return 1;
+}
+
+/* A signal is about to be delivered to pid: pass it on, unless it is ours. */
+static void job_on_signal_stop(struct job *j, pid_t pid, int sig)
+{
+	siginfo_t si;
+	if (sig == (SIGTRAP | 0x80)) { /* a syscall stop we did not ask for */
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	if (sig == MOSIX_CKPT_SIGNAL && !ptrace(PTRACE_GETSIGINFO, pid, 0, &si) &&
+	    job_self_ckpt(j, pid, &si)) {
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	ptrace(PTRACE_CONT, pid, 0, sig);
+}
+
+/* A ptrace event stop (fork, exec, group-stop, interrupt). */
+static void job_on_event(struct job *j, pid_t pid, int st)
+{
+	int ev = st >> 16, sig = WSTOPSIG(st);
+	unsigned long msg = 0;
+	if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE) {
+		ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
+		struct sproc *child = job_add(j, (pid_t)msg);
+		if (ev == PTRACE_EVENT_CLONE && job_is_thread((pid_t)msg)) {
+			struct sproc *p = job_find(j, pid);
+			if (p)
+				p->threaded = 1;
+			child->threaded = 1;
+		}
+		ptrace(PTRACE_CONT, pid, 0, 0);
+	} else if (ev == PTRACE_EVENT_STOP &&
+		   (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) {
+		ptrace(PTRACE_LISTEN, pid, 0, 0); /* stay stopped until SIGCONT */
+		if (pid == j->main && sig != SIGSTOP)
+			kill(getpid(), SIGSTOP); /* let the shell see the job stop */
+	} else {
+		ptrace(PTRACE_CONT, pid, 0, 0);
+	}
+}
+
+/* Handle one wait status. */
+static void job_on_wait(struct job *j, pid_t pid, int st)
+{
+	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		if (pid == j->main) {
+			j->main_status = st;
+			j->main_done = 1;
+		}
+		job_remove(j, pid);
+		return;
+	}
+	if (!WIFSTOPPED(st))
+		return;
+	job_add(j, pid);
+	if (st >> 16)
+		job_on_event(j, pid, st);
+	else
+		job_on_signal_stop(j, pid, WSTOPSIG(st));
+}
+
+/* Reap every pending wait status. */
+static void job_reap(struct job *j)
+{
+	int st;
+	pid_t pid;
+	while ((pid = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
+		job_on_wait(j, pid, st);
+}
+
+/* A signal for mosrun itself. */
+static void job_on_sigfd(struct job *j)
+{
+	struct signalfd_siginfo si;
+	while (read(j->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		int sig = (int)si.ssi_signo;
+		if (sig == SIGCHLD) {
+			job_reap(j);
+			continue;
+		}
+		/* Terminal signals reach the whole foreground group, the program
+		 * included; only signals sent to mosrun itself are passed on. */
+		if (si.ssi_code == SI_KERNEL || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU ||
+		    sig == SIGPIPE)
+			continue;
+		if (!j->main_done)
+			kill(j->main, sig);
+	}
+}
+
+/* Periodic checkpoint (-A). */
+static void job_on_timer(struct job *j)
+{
+	uint64_t n;
+	if (read(j->timerfd, &n, sizeof(n)) != (ssize_t)sizeof(n) || j->main_done)
+		return;
+	char msg[1024];
+	if (job_ckpt_request(j, j->main, CTL_CHECKPOINT, msg, sizeof(msg)))
+		fprintf(stderr, "mosrun: automatic %s\n", msg);
+}
+
+/* Block the job signals and open signalfd, control socket and timer. */
+static int job_setup(struct job *j, struct err *e)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(job_signals); i++)
+		sigaddset(&set, job_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	j->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	j->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (j->sigfd < 0 || j->epfd < 0)
+		return err_set(e, -errno, "signalfd/epoll");
+	if ((j->ctlfd = ctl_listen(getpid(), e)) < 0)
+		return j->ctlfd;
+	int fds[] = { j->sigfd, j->ctlfd };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		struct epoll_event ev = { EPOLLIN, { .fd = fds[i] } };
+		epoll_ctl(j->epfd, EPOLL_CTL_ADD, fds[i], &ev);
+	}
+	j->timerfd = -1;
+	if (j->o->auto_minutes > 0) {
+		double s = j->o->auto_minutes * 60.0;
+		struct itimerspec it;
+		it.it_value.tv_sec = it.it_interval.tv_sec = (time_t)s;
+		it.it_value.tv_nsec = it.it_interval.tv_nsec = (long)((s - (double)(time_t)s) * 1e9);
+		j->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (j->timerfd < 0 || timerfd_settime(j->timerfd, 0, &it, NULL))
+			return err_set(e, -errno, "timerfd");
+		struct epoll_event ev = { EPOLLIN, { .fd = j->timerfd } };
+		epoll_ctl(j->epfd, EPOLL_CTL_ADD, j->timerfd, &ev);
+	}
+	return 0;
+}
+
+/* Child: wait until seized, then exec the program with the job signals unblocked. */
+static void job_exec_child(char **argv, int sync)
+{
+	char c;
+	if (read(sync, &c, 1) != 1)
+		_exit(126);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setenv(MOSIX_CKPT_ENV, "1", 1);
+	execvp(argv[0], argv);
+	fprintf(stderr, "mosrun: %s: %s\n", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Start the program under supervision. */
+static int job_start(struct job *j, struct err *e)
+{
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC))
+		return err_set(e, -errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		return err_set(e, -errno, "fork");
+	if (pid == 0)
+		job_exec_child(j->o->argv, sync[0]);
+	close(sync[0]);
+	int rc = 0;
+	if (ptrace(PTRACE_SEIZE, pid, 0, TRACE_OPTS))
+		rc = err_set(e, -errno, "ptrace %d", pid);
+	if (rc)
+		kill(pid, SIGKILL);
+	if (write(sync[1], "x", 1) != 1 && !rc)
+		rc = err_set(e, -errno, "start %s", j->o->argv[0]);
+	close(sync[1]);
+	j->main = pid;
+	job_add(j, pid);
+	return rc;
+}
+
+/* Recover the program from a checkpoint file. */
+static int job_recover(struct job *j, struct err *e)
+{
+	_cleanup_close_ int fd = open(j->o->recover, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, -errno, "%s", j->o->recover);
+	struct restore_opts ro = { j->o->redir, j->o->nredir, TRACE_OPTS };
+	struct restore_info info;
+	pid_t pid;
+	int rc = restore_process(fd, &ro, &pid, &info, e);
+	if (rc)
+		return err_prefix(e, "recover %s: ", j->o->recover);
+	if (j->o->verbose)
+		fprintf(stderr, "mosrun: recovered pid %d (%s) as pid %d from %s in %.0f ms\n",
+			info.old_pid, info.comm, pid, j->o->recover, info.t_total * 1e3);
+	j->main = pid;
+	job_add(j, pid);
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	return 0;
+}
+
+/* Choose where checkpoints go and their first number. */
+static void job_ckpt_names(struct job *j)
+{
+	int seq = 1;
+	char *base = NULL;
+	if (j->o->ckpt_base)
+		base = xstrdup(j->o->ckpt_base);
+	else if (j->o->recover && ckpt_split(j->o->recover, &base, &seq) == 0)
+		seq++;
+	else
+		base = xasprintf("ckpt.%d", (int)getpid());
+	if (base[0] != '/') {
+		char cwd[4096];
+		if (getcwd(cwd, sizeof(cwd))) {
+			char *abs = xasprintf("%s/%s", cwd, base);
+			free(base);
+			base = abs;
+		}
+	}
+	j->base = base;
+	j->seq = j->o->ckpt_base ? 1 : seq;
+}
+
+/* The loop: until every process of the job is gone. */
+static void job_loop(struct job *j)
+{
+	while (j->nprocs > 0) {
+		struct epoll_event ev[4];
+		int n = epoll_wait(j->epfd, ev, 4, 1000);
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.fd == j->sigfd)
+				job_on_sigfd(j);
+			else if (ev[i].data.fd == j->ctlfd)
+				job_on_ctl(j);
+			else if (ev[i].data.fd == j->timerfd)
+				job_on_timer(j);
+		}
+		job_reap(j); /* a SIGCHLD may coalesce with an earlier one */
+	}
+}
+
+/* Run a job. */
+int job_run(const struct job_opts *o, enum job_end *end, int *status, struct err *e)
+{
+	struct job j;
+	memset(&j, 0, sizeof(j));
+	j.o = o;
+	j.ctlfd = j.timerfd = j.sigfd = j.epfd = -1;
+	job_ckpt_names(&j);
+	int rc = job_setup(&j, e);
+	if (!rc)
+		rc = o->recover ? job_recover(&j, e) : job_start(&j, e);
+	if (!rc)
+		job_loop(&j);
+	*end = j.ended_by_ckpt ? JOB_CHECKPOINTED : JOB_EXITED;
+	*status = j.main_status;
+	int fds[] = { j.epfd, j.sigfd, j.ctlfd, j.timerfd };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(j.procs);
+	free(j.base);
+	return rc;
+}
