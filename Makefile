@@ -73,13 +73,14 @@ $(B)/progs/%: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(dir $@)
 	gcc $(PROG_CFLAGS) -o $@ $< -lm
 
+LINK_CFLAGS = $(filter-out -MMD -MP,$(CFLAGS))
 $(B)/unit/%: tests/unit/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) -lcmocka $(LDLIBS)
+	$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) -lcmocka $(LDLIBS)
 
 $(B)/bench/%: tests/bench/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
+	$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
 
 check:
 	./ci/check.sh $(if $(filter 1,$(ASAN)),ASAN=1)

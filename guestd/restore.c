@@ -569,19 +569,50 @@ static int restore_rlimits(struct rctx *c, struct err *e)
 	return 0;
 }
 
+/* Microseconds in a timeval-like pair. */
+static int64_t restore_usec(int64_t sec, int64_t usec)
+{
+	return sec * 1000000 + usec;
+}
+
+/* Set one interval timer. The kernel adds a tick to a CPU-time timer's value
+ * when it is set (so it never fires early): read it back and take the excess
+ * off again, so the restored value is the saved one. */
+static int restore_itimer(struct rctx *c, int which, struct err *e)
+{
+	const struct img_itimer *it = &c->p.task.itimer[which];
+	int64_t want = restore_usec(it->value_sec, it->value_usec);
+	struct itimerval v = { { it->interval_sec, it->interval_usec },
+			       { it->value_sec, it->value_usec } };
+	if (!want)
+		return 0;
+	for (int round = 0; round < 2; round++) {
+		uint64_t a = inject_put(&c->j, 1024, &v, sizeof(v));
+		if (RSYS(c, e, "setitimer", SYS_setitimer, which, (long)a, 0, 0, 0, 0) < 0)
+			return e->code;
+		if (which == ITIMER_REAL || round == 1)
+			break;
+		struct itimerval got;
+		if (RSYS(c, e, "getitimer", SYS_getitimer, which, (long)a, 0, 0, 0, 0) < 0 ||
+		    inject_get(&c->j, a, &got, sizeof(got)))
+			return e->code ? e->code : -EIO;
+		int64_t excess = restore_usec(got.it_value.tv_sec, got.it_value.tv_usec) - want;
+		if (excess <= 0 || excess >= want)
+			break;
+		int64_t set = want - excess;
+		v.it_value.tv_sec = set / 1000000;
+		v.it_value.tv_usec = set % 1000000;
+	}
+	return 0;
+}
+
 /* Interval timers, tid address, robust list, rseq, personality, umask, cwd, name. */
 static int restore_task(struct rctx *c, struct err *e)
 {
 	const struct img_task *t = &c->p.task;
-	for (int w = 0; w < 3; w++) {
-		const struct img_itimer *it = &t->itimer[w];
-		struct itimerval v = { { it->interval_sec, it->interval_usec },
-				       { it->value_sec, it->value_usec } };
-		uint64_t a = inject_put(&c->j, 1024, &v, sizeof(v));
-		if ((it->value_sec || it->value_usec) &&
-		    RSYS(c, e, "setitimer", SYS_setitimer, w, (long)a, 0, 0, 0, 0) < 0)
+	for (int w = 0; w < 3; w++)
+		if (restore_itimer(c, w, e))
 			return e->code;
-	}
 	if (RSYS(c, e, "set_tid_address", SYS_set_tid_address, (long)t->tid_address, 0, 0, 0, 0,
 		 0) < 0 ||
 	    (t->robust_head && RSYS(c, e, "set_robust_list", SYS_set_robust_list,

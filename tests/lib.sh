@@ -44,3 +44,11 @@ mktmp() {
 	trap "rm -rf '$d'" EXIT
 	echo "$d"
 }
+
+# Descriptors leaked into the test run by whatever started it would be
+# inherited by every program and make them uncheckpointable (a pipe): close them.
+for _fd in /proc/$$/fd/*; do
+	_fd=${_fd##*/}
+	case "$_fd" in 0 | 1 | 2 | 255) ;; *) eval "exec $_fd>&-" 2>/dev/null ;; esac
+done
+unset _fd

@@ -1,0 +1,193 @@
+/* test_image.c: the image stream format: round trips and every way a stream can be bad. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "compress.h"
+#include "image.h"
+#include "appliance/xmem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Build a small valid stream in a memfd: PROC, STRING, two PAGES, END. */
+static int make_stream(int comp, size_t *len)
+{
+	int fd = memfd_create("img", 0);
+	struct img_writer w;
+	struct err e;
+	struct img_proc p;
+	memset(&p, 0, sizeof(p));
+	p.pid = 42;
+	assert_int_equal(img_writer_open(&w, fd, comp, &e), 0);
+	assert_int_equal(img_write(&w, IMG_R_PROC, &p, sizeof(p), NULL, 0, &e), 0);
+	struct img_string s = { IMG_S_CWD, 4 };
+	assert_int_equal(img_write(&w, IMG_R_STRING, &s, sizeof(s), "/tmp", 4, &e), 0);
+	for (int r = 0; r < 2; r++) {
+		uint8_t *buf = img_pages_buf(&w);
+		for (size_t i = 0; i < 3 * IMG_PAGE; i++)
+			buf[i] = (uint8_t)(r ? (size_t)rand() : i % 7);
+		assert_int_equal(img_pages_commit(&w, 0x10000 + r * 0x100000, 3, &e), 0);
+	}
+	assert_int_equal(img_writer_finish(&w, &e), 0);
+	*len = (size_t)lseek(fd, 0, SEEK_END);
+	img_writer_free(&w);
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+/* Read a whole stream; return the final code and the error text. */
+static int read_all(int fd, struct err *e, int *records)
+{
+	struct img_reader r;
+	struct img_view v;
+	int rc = img_reader_open(&r, fd, e);
+	*records = 0;
+	while (rc == 0 && (rc = img_read(&r, &v, e)) > 0) {
+		(*records)++;
+		rc = 0;
+	}
+	img_reader_free(&r);
+	return rc;
+}
+
+/* Every compression method round-trips. */
+static void test_roundtrip(void **state)
+{
+	for (int c = 0; c < COMP__MAX; c++) {
+		size_t len;
+		int fd = make_stream(c, &len);
+		struct img_reader r;
+		struct img_view v;
+		struct err e;
+		assert_int_equal(img_reader_open(&r, fd, &e), 0);
+		assert_int_equal(img_read(&r, &v, &e), 1);
+		assert_int_equal(v.type, IMG_R_PROC);
+		assert_int_equal(((const struct img_proc *)v.data)->pid, 42);
+		assert_int_equal(img_read(&r, &v, &e), 1);
+		assert_int_equal(v.type, IMG_R_STRING);
+		assert_memory_equal(v.data + sizeof(struct img_string), "/tmp", 4);
+		assert_int_equal(img_read(&r, &v, &e), 1);
+		assert_int_equal(v.type, IMG_R_PAGES);
+		assert_int_equal(((const struct img_pages *)v.data)->npages, 3);
+		assert_int_equal(v.data[sizeof(struct img_pages) + 13], 13 % 7);
+		assert_int_equal(img_read(&r, &v, &e), 1);
+		assert_int_equal(img_read(&r, &v, &e), 0);
+		assert_int_equal(r.npages, 6);
+		img_reader_free(&r);
+		close(fd);
+	}
+}
+
+/* Compressible pages get smaller with every real method. */
+static void test_compression_shrinks(void **state)
+{
+	size_t none, lzo;
+	close(make_stream(COMP_NONE, &none));
+	close(make_stream(COMP_LZO, &lzo));
+	assert_true(lzo < none);
+}
+
+/* Copy the first n bytes of a stream, with byte at flip xor'd (flip < 0: none). */
+static int mutate(int src, size_t n, long flip)
+{
+	uint8_t *buf = xmalloc(n);
+	assert_int_equal(pread(src, buf, n, 0), (ssize_t)n);
+	if (flip >= 0)
+		buf[flip] ^= 0x5a;
+	int fd = memfd_create("bad", 0);
+	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+	lseek(fd, 0, SEEK_SET);
+	free(buf);
+	return fd;
+}
+
+/* Expect a read of the mutated stream to fail with text containing want. */
+static void expect_bad(int src, size_t n, long flip, const char *want)
+{
+	int fd = mutate(src, n, flip), recs;
+	struct err e = { 0, "" };
+	int rc = read_all(fd, &e, &recs);
+	close(fd);
+	if (rc >= 0 || !strstr(e.msg, want))
+		fail_msg("n=%zu flip=%ld: rc=%d msg='%s', wanted '%s'", n, flip, rc, e.msg, want);
+}
+
+/* Truncation anywhere is reported as truncation. */
+static void test_truncated(void **state)
+{
+	size_t len;
+	int fd = make_stream(COMP_LZO, &len);
+	size_t cuts[] = { 0, 10, sizeof(struct img_header), sizeof(struct img_header) + 5,
+			  len / 2, len - 1 };
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+		expect_bad(fd, cuts[i], -1, "truncated");
+	close(fd);
+}
+
+/* A flipped byte in any record is caught; header bytes give a header error. */
+static void test_flipped(void **state)
+{
+	size_t len;
+	int fd = make_stream(COMP_NONE, &len);
+	expect_bad(fd, len, 0, "not a process image");
+	expect_bad(fd, len, 8, "version");
+	expect_bad(fd, len, sizeof(struct img_header) + 2, "record header");
+	expect_bad(fd, len, sizeof(struct img_header) + 30, "checksum");
+	for (size_t off = sizeof(struct img_header); off < len; off += 97) {
+		int bad = mutate(fd, len, (long)off), recs;
+		struct err e = { 0, "" };
+		assert_true(read_all(bad, &e, &recs) < 0);
+		assert_true(strstr(e.msg, "corrupted") || strstr(e.msg, "truncated"));
+		close(bad);
+	}
+	close(fd);
+}
+
+/* Garbage of any size is refused, never crashes. */
+static void test_garbage(void **state)
+{
+	for (int n = 0; n < 200; n++) {
+		size_t len = (size_t)(rand() % 5000);
+		uint8_t *buf = xmalloc(len + 1);
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)rand();
+		if (len >= 8 && n % 2)
+			memcpy(buf, IMG_MAGIC, 8);
+		int fd = memfd_create("junk", 0), recs;
+		assert_int_equal(write(fd, buf, len), (ssize_t)len);
+		lseek(fd, 0, SEEK_SET);
+		struct err e = { 0, "" };
+		assert_true(read_all(fd, &e, &recs) < 0);
+		assert_true(e.msg[0] != '\0');
+		close(fd);
+		free(buf);
+	}
+}
+
+/* A length check refuses short records. */
+static void test_expect(void **state)
+{
+	uint8_t d[8] = { 0 };
+	struct img_view v = { IMG_R_TASK, 8, d, 100 };
+	struct err e;
+	assert_int_equal(img_expect(&v, 8, 0, &e), 0);
+	assert_int_equal(img_expect(&v, 4, 1, &e), 0);
+	assert_int_equal(img_expect(&v, 16, 0, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "TASK"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),  cmocka_unit_test(test_compression_shrinks),
+		cmocka_unit_test(test_truncated),  cmocka_unit_test(test_flipped),
+		cmocka_unit_test(test_garbage),    cmocka_unit_test(test_expect),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
