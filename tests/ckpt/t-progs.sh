@@ -45,11 +45,24 @@ how() {
 	if [ "$rc" = 124 ]; then echo "did not exit in time (killed)"; else echo "exited $rc"; fi
 }
 
-# run SECS OUT CMD...: run CMD bounded, output to OUT; sets rc.
+# clean CMD...: exec CMD with stdin from /dev/null and no descriptor above 2.
+# Whatever the runner leaks (its pipes) would be inherited by the program, and
+# an open pipe cannot be checkpointed: the engine rightly refuses.
+clean() {
+	local fd
+	exec </dev/null
+	for fd in /proc/"$BASHPID"/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+	done
+	exec "$@"
+}
+
+# run SECS OUT CMD...: run CMD cleanly and bounded, output to OUT; sets rc.
 run() {
 	local secs=$1 out=$2
 	shift 2
-	"$@" >"$out" 2>&1 &
+	clean "$@" >"$out" 2>&1 &
 	reap $! "$secs"
 }
 
@@ -87,7 +100,8 @@ newcase() {
 start() {
 	local name=$1
 	shift
-	env "$@" MOSTEST_GO="$d/go" TMPDIR="$d/tmp" mosrun -C "$d/ck" "$PROGS/$name" >"$d/out1" 2>&1 &
+	clean env "$@" MOSTEST_GO="$d/go" TMPDIR="$d/tmp" mosrun -C "$d/ck" "$PROGS/$name" \
+		>"$d/out1" 2>&1 &
 	mr=$!
 	wait_for "$d/out1" "^READY $name pid=[0-9]+" 30 || return 1
 	pid=$(sed -n "s/^READY $name pid=\([0-9]*\).*/\1/p" "$d/out1" | head -n 1)
