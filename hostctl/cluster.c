@@ -1,0 +1,417 @@
+/* cluster.c: `hostctl up` and `hostctl down`. Up records its state before it
+ * creates anything, so a failed or interrupted up is undone by the same code
+ * as down. */
+#include "cluster.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "hostctl"
+#include "appliance/log.h"
+#include "appliance/util.h"
+#include "appliance/xmem.h"
+#include "keys.h"
+#include "nodewait.h"
+#include "probe.h"
+#include "proc.h"
+#include "sbuf.h"
+#include "subnet.h"
+#include "virt.h"
+#include "xml.h"
+
+static const char *image_files[] = { "base.qcow2", "vmlinux", "initrd.img" };
+
+/* Check the image directory. */
+int cluster_image_ok(const char *dir, struct err *e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(image_files); i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, image_files[i]);
+		if (access(p, R_OK) != 0)
+			return err_setx(e, -ENOENT, "no guest image in %s (%s missing): build it with "
+						    "`images/build-image.sh %s` or `make image`",
+					dir, image_files[i], dir);
+	}
+	return 0;
+}
+
+/* Copy a file (the image may be on another file system than the state). */
+static int cluster_copy(const char *src, const char *dst, struct err *e)
+{
+	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (in < 0 || out < 0)
+		return err_set(e, -errno, "copy %s to %s", src, dst);
+	ssize_t n;
+	while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
+		;
+	return n < 0 ? err_set(e, -errno, "copy %s", src) : 0;
+}
+
+/* Pin the image into the state dir (hard link, else copy), so that rebuilding
+ * the image never changes the backing file of a running cluster. */
+static int cluster_pin_image(const struct cluster *c, struct err *e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(image_files); i++) {
+		_cleanup_free_ char *src = xasprintf("%s/%s", c->image, image_files[i]);
+		_cleanup_free_ char *dst = xasprintf("%s/%s", c->dir, image_files[i]);
+		if (link(src, dst) == 0)
+			continue;
+		int r = cluster_copy(src, dst, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The host's view (known_hosts) and the guests' (cluster.map) of all nodes. */
+static int cluster_write_maps(const struct cluster *c, struct err *e)
+{
+	struct sbuf map = { 0 }, kh = { 0 };
+	int r = 0;
+	sbuf_printf(&map, "# mosix cluster map: node address hostname\n");
+	for (int i = 1; i <= c->nodes && r == 0; i++) {
+		_cleanup_free_ char *ip = state_node_ip(c, i);
+		_cleanup_free_ char *nd = state_node_dir(c, i);
+		_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
+		_cleanup_free_ char *pub = keys_read_pub(hk, e);
+		if (!pub) {
+			r = e ? e->code : -EIO;
+			break;
+		}
+		/* drop the comment: "ssh-ed25519 AAAA... comment" */
+		char *sp = strchr(pub, ' ');
+		sp = sp ? strchr(sp + 1, ' ') : NULL;
+		if (sp)
+			*sp = '\0';
+		pub[strcspn(pub, "\n")] = '\0';
+		sbuf_printf(&map, "%d %s n%d\n", i, ip, i);
+		sbuf_printf(&kh, "n%d,%s %s\n", i, ip, pub);
+	}
+	if (r == 0)
+		r = state_write(c->dir, "cluster.map", map.s, 0644, e);
+	if (r == 0)
+		r = state_write(c->dir, "known_hosts", kh.s, 0644, e);
+	sbuf_free(&map);
+	sbuf_free(&kh);
+	return r;
+}
+
+/* Keys: the user's ssh key, the nodes' own key, host keys, the cluster key. */
+static int cluster_make_keys(const struct cluster *c, struct err *e)
+{
+	_cleanup_free_ char *uk = xasprintf("%s/id_ed25519", c->dir);
+	_cleanup_free_ char *nk = xasprintf("%s/node_key", c->dir);
+	_cleanup_free_ char *ck = xasprintf("%s/cluster.key", c->dir);
+	_cleanup_free_ char *comment = xasprintf("hostctl@%s", c->name);
+	int r = keys_ssh_pair(uk, comment, e);
+	if (r == 0)
+		r = keys_ssh_pair(nk, comment, e);
+	if (r == 0)
+		r = keys_cluster_key(ck, e);
+	for (int i = 1; i <= c->nodes && r == 0; i++) {
+		_cleanup_free_ char *nd = state_node_dir(c, i);
+		_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
+		_cleanup_free_ char *hc = xasprintf("n%d@%s", i, c->name);
+		r = keys_ssh_pair(hk, hc, e);
+	}
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *up = keys_read_pub(uk, e);
+	_cleanup_free_ char *np = keys_read_pub(nk, e);
+	if (!up || !np)
+		return e ? e->code : -EIO;
+	_cleanup_free_ char *ak = xasprintf("%s%s", up, np);
+	r = state_write(c->dir, "authorized_keys", ak, 0644, e);
+	return r < 0 ? r : cluster_write_maps(c, e);
+}
+
+/* Per-node dirs and qcow2 overlays over the pinned base image. */
+static int cluster_make_disks(const struct cluster *c, struct err *e)
+{
+	_cleanup_free_ char *base = xasprintf("%s/base.qcow2", c->dir);
+	for (int i = 1; i <= c->nodes; i++) {
+		_cleanup_free_ char *nd = state_node_dir(c, i);
+		_cleanup_free_ char *disk = xasprintf("%s/disk.qcow2", nd);
+		char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
+				 base, disk, NULL };
+		int r = proc_run(argv, NULL, e);
+		if (r < 0)
+			return err_prefix(e, "overlay for n%d: ", i);
+	}
+	return 0;
+}
+
+/* Create the state dir tree (refuses an existing one: the name is in use). */
+static int cluster_make_dirs(const struct cluster *c, struct err *e)
+{
+	mkdir(STATE_ROOT, 0755);
+	if (mkdir(c->dir, 0700) < 0)
+		return errno == EEXIST ? err_setx(e, -EEXIST, "cluster '%s' is already up "
+							      "(hostctl status --name %s; hostctl down --name %s)",
+						  c->name, c->name, c->name) :
+					 err_set(e, -errno, "mkdir %s", c->dir);
+	for (int i = 1; i <= c->nodes; i++) {
+		_cleanup_free_ char *nd = state_node_dir(c, i);
+		if (mkdir(nd, 0700) < 0)
+			return err_set(e, -errno, "mkdir %s", nd);
+	}
+	return 0;
+}
+
+/* Is name exactly "mosix-<cluster>-n<digits>"? */
+static int cluster_owns_domain(const char *cluster, const char *dom)
+{
+	_cleanup_free_ char *pre = xasprintf("mosix-%s-n", cluster);
+	size_t n = strlen(pre);
+	if (strncmp(dom, pre, n) || !dom[n])
+		return 0;
+	return strspn(dom + n, "0123456789") == strlen(dom + n);
+}
+
+/* Remove the libvirt objects of a cluster; returns how many existed. */
+static int cluster_remove_virt(virConnectPtr v, const char *name, struct err *e)
+{
+	_cleanup_free_ char *pre = xasprintf("mosix-%s-n", name);
+	char **doms = virt_dom_list(v, pre);
+	int found = 0, r = 0;
+	for (size_t i = 0; doms[i]; i++) {
+		if (!cluster_owns_domain(name, doms[i]))
+			continue;
+		int x = virt_dom_remove(v, doms[i], e);
+		if (x < 0)
+			r = x;
+		found += x > 0;
+	}
+	virt_strv_free(doms);
+	_cleanup_free_ char *net = xasprintf("mosix-%s", name);
+	int x = virt_net_remove(v, net, e);
+	if (x < 0)
+		r = x;
+	found += x > 0;
+	return r < 0 ? r : found;
+}
+
+/* Does libvirt hold objects of this name already (an unclean leftover)? */
+static int cluster_virt_in_use(virConnectPtr v, const char *name, struct err *e)
+{
+	_cleanup_free_ char *net = xasprintf("mosix-%s", name);
+	_cleanup_free_ char *d1 = xasprintf("mosix-%s-n1", name);
+	if (virt_net_exists(v, net) || virt_dom_exists(v, d1))
+		return err_setx(e, -EEXIST, "libvirt already has objects named %s* (a leftover?): "
+					    "`hostctl down --name %s` removes them", net, name);
+	return 0;
+}
+
+/* Define and start the network and every node. */
+static int cluster_start(virConnectPtr v, const struct cluster *c, struct err *e)
+{
+	_cleanup_free_ char *nx = xml_network(c);
+	int r = virt_net_create(v, nx, e);
+	if (r < 0)
+		return r;
+	struct xml_opts xo = { .tb_cache_mib = virt_has_tb_cache(v) ? CLUSTER_TB_CACHE_MIB : 0 };
+	for (int i = 1; i <= c->nodes; i++) {
+		_cleanup_free_ char *dx = xml_domain(c, i, &xo);
+		_cleanup_free_ char *nd = state_node_dir(c, i);
+		if (state_write(nd, "domain.xml", dx, 0600, e) < 0 || virt_dom_create(v, dx, e) < 0)
+			return err_prefix(e, "node n%d: ", i);
+	}
+	return 0;
+}
+
+/* Wait for ssh banners, then prove the key works with one command per node. */
+static int cluster_wait(const struct cluster *c, double timeout_s, struct err *e)
+{
+	struct nodewait w[c->nodes];
+	char *ips[c->nodes], *names[c->nodes];
+	for (int i = 0; i < c->nodes; i++) {
+		ips[i] = state_node_ip(c, i + 1);
+		names[i] = xasprintf("n%d", i + 1);
+		w[i] = (struct nodewait){ .name = names[i], .ip = ips[i] };
+	}
+	int r = nodewait_ssh(w, c->nodes, timeout_s, e);
+	for (int i = 0; i < c->nodes; i++) {
+		if (r < 0 && w[i].ready_s < 0) {
+			_cleanup_free_ char *nd = state_node_dir(c, i + 1);
+			_cleanup_free_ char *log = xasprintf("%s/console.log", nd);
+			fprintf(stderr, "node %s never answered ssh; its console:\n", names[i]);
+			nodewait_tail(log, 20);
+		}
+		char *cmd[] = { "true" };
+		char **argv = r == 0 ? cluster_ssh_argv(c, i + 1, cmd, 1) : NULL;
+		if (argv && proc_run(argv, NULL, e) < 0)
+			r = err_prefix(e, "ssh to %s with the cluster key: ", names[i]);
+		free(argv);
+		free(ips[i]);
+		free(names[i]);
+	}
+	return r;
+}
+
+/* Fill the cluster description from the options. */
+static int cluster_describe(const struct cluster_up_opts *o, struct cluster *c, struct err *e)
+{
+	memset(c, 0, sizeof(*c));
+	if (!state_name_ok(o->name))
+		return err_setx(e, -EINVAL, "invalid cluster name '%s' (use a-z, 0-9, '-', "
+					    "at most %d characters)", o->name, STATE_NAME_MAX);
+	snprintf(c->name, sizeof(c->name), "%s", o->name);
+	state_set_dir(c);
+	c->nodes = o->nodes;
+	c->cpus = o->cpus;
+	c->mem_mb = o->mem_mb;
+	if (!realpath(o->image, c->image))
+		return err_setx(e, -ENOENT, "no guest image directory %s: build it with "
+					    "`images/build-image.sh %s` or `make image`", o->image, o->image);
+	long total, avail;
+	probe_meminfo(&total, &avail);
+	long need = (long)c->nodes * (c->mem_mb + CLUSTER_MEM_OVERHEAD_MB);
+	if (need > avail)
+		return err_setx(e, -ENOMEM, "%d nodes of %d MB need about %ld MB; the host has %ld MB "
+					    "available", c->nodes, c->mem_mb, need, avail);
+	return cluster_image_ok(c->image, e);
+}
+
+/* Choose KVM only when a real guest runs at speed. */
+static void cluster_pick_accel(struct cluster *c, int force_tcg)
+{
+	char why[128] = "forced by --tcg";
+	enum probe_kvm k = force_tcg ? PROBE_KVM_ABSENT : probe_kvm(1000, why, sizeof(why));
+	snprintf(c->accel, sizeof(c->accel), "%s", k == PROBE_KVM_USABLE ? "kvm" : "qemu");
+	printf("accelerator: %s (%s)\n", k == PROBE_KVM_USABLE ? "KVM" : "TCG", why);
+}
+
+/* Everything after the state dir exists; undone by the caller on error. */
+static int cluster_build(virConnectPtr v, struct cluster *c, const struct cluster_up_opts *o,
+			 struct err *e)
+{
+	int r = subnet_pick(v, c->subnet, e);
+	if (r == 0)
+		r = state_save(c, e);
+	if (r == 0)
+		r = cluster_pin_image(c, e);
+	if (r == 0)
+		r = cluster_make_keys(c, e);
+	if (r == 0)
+		r = cluster_make_disks(c, e);
+	if (r < 0)
+		return r;
+	printf("network %s.0/24 (isolated), %d nodes x %d MB, %d vcpu\n", c->subnet, c->nodes,
+	       c->mem_mb, c->cpus);
+	double t0 = util_now();
+	if ((r = cluster_start(v, c, e)) < 0)
+		return r;
+	printf("nodes started in %.1f s; waiting for ssh (up to %.0f s)\n", util_now() - t0,
+	       o->timeout_s);
+	fflush(stdout);
+	if ((r = cluster_wait(c, o->timeout_s, e)) < 0)
+		return r;
+	printf("cluster '%s' is up: %d nodes ready %.1f s after start\n", c->name, c->nodes,
+	       util_now() - t0);
+	return 0;
+}
+
+/* hostctl up. */
+int cluster_up(const struct cluster_up_opts *o, struct err *e)
+{
+	struct cluster c;
+	int r = cluster_describe(o, &c, e);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int lock = state_lock(e);
+	if (lock < 0)
+		return lock;
+	virConnectPtr v = NULL;
+	if ((r = virt_open(&v, 1, STATE_ROOT, e)) < 0)
+		return r;
+	if (access(c.dir, F_OK) == 0)
+		r = err_setx(e, -EEXIST, "cluster '%s' is already up (hostctl status --name %s; "
+					 "hostctl down --name %s)", c.name, c.name, c.name);
+	else if ((r = cluster_virt_in_use(v, c.name, e)) == 0 && (r = cluster_make_dirs(&c, e)) == 0) {
+		cluster_pick_accel(&c, o->force_tcg);
+		r = cluster_build(v, &c, o, e);
+		if (r < 0 && !o->keep_on_failure) {
+			fprintf(stderr, "hostctl: up failed; removing what was created\n");
+			cluster_remove_virt(v, c.name, NULL);
+			state_rmtree(c.dir, NULL);
+			state_prune_root();
+		} else if (r < 0) {
+			fprintf(stderr, "hostctl: up failed; kept for inspection: %s "
+					"(hostctl down --name %s removes it)\n", c.dir, c.name);
+		}
+	}
+	virt_close(v);
+	return r;
+}
+
+/* hostctl down. */
+int cluster_down(const char *name, struct err *e)
+{
+	if (!state_name_ok(name))
+		return err_setx(e, -EINVAL, "invalid cluster name '%s'", name);
+	_cleanup_close_ int lock = state_lock(e);
+	if (lock < 0)
+		return lock;
+	_cleanup_free_ char *dir = xasprintf("%s/%s", STATE_ROOT, name);
+	int have_state = access(dir, F_OK) == 0;
+	virConnectPtr v = NULL;
+	int r = virt_open(&v, 0, STATE_ROOT, e);
+	if (r < 0 && !have_state)
+		return err_setx(e, -ENOENT, "cluster '%s' is not up", name);
+	int found = 0;
+	if (r == 0) {
+		found = cluster_remove_virt(v, name, e);
+		virt_close(v);
+		if (found < 0)
+			return found;
+	} else {
+		log_warn("%s; removing the state only", e->msg);
+	}
+	if (!have_state && found == 0)
+		return err_setx(e, -ENOENT, "cluster '%s' is not up", name);
+	if ((r = state_rmtree(dir, e)) < 0)
+		return r;
+	state_prune_root();
+	printf("cluster '%s' is down: %d libvirt objects and %s removed\n", name, found, dir);
+	return 0;
+}
+
+/* ssh argv (free the array only; strings are static or owned by the caller). */
+char **cluster_ssh_argv(const struct cluster *c, int node, char **cmd, int ncmd)
+{
+	static char key[PATH_MAX + 32], kh[PATH_MAX + 64], dest[64];
+	char **v = xcalloc((size_t)ncmd + 20, sizeof(char *));
+	int n = 0;
+	_cleanup_free_ char *ip = state_node_ip(c, node);
+	snprintf(key, sizeof(key), "%s/id_ed25519", c->dir);
+	snprintf(kh, sizeof(kh), "UserKnownHostsFile=%s/known_hosts", c->dir);
+	snprintf(dest, sizeof(dest), "root@%s", ip);
+	char *fixed[] = { "ssh", "-i", key, "-o", "IdentitiesOnly=yes", "-o", kh, "-o",
+			  "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o",
+			  "ConnectTimeout=10", "-o", "LogLevel=ERROR", dest };
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+		v[n++] = fixed[i];
+	if (ncmd > 0)
+		v[n++] = "--";
+	for (int i = 0; i < ncmd; i++)
+		v[n++] = cmd[i];
+	v[n] = NULL;
+	return v;
+}
+
+/* "2" or "n2". */
+int cluster_parse_node(const struct cluster *c, const char *s, int *node, struct err *e)
+{
+	long v;
+	const char *p = s[0] == 'n' ? s + 1 : s;
+	if (util_parse_long(p, 1, c->nodes, &v) < 0)
+		return err_setx(e, -EINVAL, "no node '%s' in cluster '%s' (nodes 1..%d)", s, c->name,
+				c->nodes);
+	*node = (int)v;
+	return 0;
+}

@@ -1,0 +1,24 @@
+/* nodewait.h: wait for nodes to answer on their ssh port, with a progress line. */
+#ifndef HOSTCTL_NODEWAIT_H
+#define HOSTCTL_NODEWAIT_H
+
+#include "appliance/err.h"
+
+struct nodewait {
+	const char *name; /* "n2" */
+	const char *ip;
+	double ready_s; /* seconds after the start when the banner came; <0 while waiting */
+	/* private */
+	int fd, reading;
+	double started;
+};
+
+/* Wait until every node sends an SSH banner or timeout_s passes. Prints a
+ * progress line to stderr. 0, or -ETIMEDOUT with the nodes still missing in e. */
+int nodewait_ssh(struct nodewait *n, int count, double timeout_s, struct err *e);
+/* Print the last lines of a console log to stderr. */
+void nodewait_tail(const char *path, int lines);
+/* Did this address answer with an SSH banner within timeout_ms? */
+int nodewait_probe(const char *ip, int timeout_ms);
+
+#endif

@@ -1,0 +1,14 @@
+/* proc.h: run helper programs (qemu-img, ssh-keygen, libvirtd, useradd). */
+#ifndef HOSTCTL_PROC_H
+#define HOSTCTL_PROC_H
+
+#include "appliance/err.h"
+
+/* Run argv (argv[0] looked up in PATH), stdin from /dev/null. Its stdout is
+ * returned in *out (may be NULL to discard). On a non-zero exit the error
+ * carries the command and the last line of its stderr. 0 or -errno. */
+int proc_run(char *const argv[], char **out, struct err *e);
+/* Is a program of this name in PATH (or an absolute path that is executable)? */
+int proc_have(const char *prog);
+
+#endif

@@ -1,0 +1,143 @@
+/* status.c: hostctl status. Load from guestd joins here once guestd reports it. */
+#include "status.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "appliance/util.h"
+#include "appliance/xmem.h"
+#include "jsonw.h"
+#include "nodewait.h"
+#include "state.h"
+#include "virt.h"
+
+struct status_node {
+	const char *state;
+	int pid, ssh;
+	long rss_mb;
+	char *dom, *ip;
+};
+
+/* Resident memory of a process in MiB (0 if unknown). */
+static long status_rss_mb(int pid)
+{
+	if (pid <= 0)
+		return 0;
+	_cleanup_free_ char *p = xasprintf("/proc/%d/status", pid);
+	_cleanup_free_ char *s = NULL;
+	long kb = 0;
+	if (util_read_file(p, &s) > 0) {
+		char *l = strstr(s, "VmRSS:");
+		if (l)
+			sscanf(l, "VmRSS: %ld", &kb);
+	}
+	return kb / 1024;
+}
+
+/* Gather one node's facts. */
+static void status_node(virConnectPtr v, const struct cluster *c, int i, struct status_node *n)
+{
+	n->dom = state_dom_name(c, i);
+	n->ip = state_node_ip(c, i);
+	n->state = v ? virt_dom_state(v, n->dom, &n->pid) : "unknown";
+	n->ssh = n->pid > 0 && nodewait_probe(n->ip, 500);
+	n->rss_mb = status_rss_mb(n->pid);
+}
+
+/* Human-readable output of one cluster. */
+static void status_text(const struct cluster *c, struct status_node *n)
+{
+	printf("cluster %s: %d nodes, network %s.0/24, %s, %d MB x %d vcpu, state %s\n", c->name,
+	       c->nodes, c->subnet, strcmp(c->accel, "kvm") ? "TCG" : "KVM", c->mem_mb, c->cpus,
+	       c->dir);
+	printf("  %-5s %-24s %-9s %-15s %-4s %s\n", "NODE", "DOMAIN", "STATE", "ADDRESS", "SSH",
+	       "HOST-RSS");
+	for (int i = 0; i < c->nodes; i++)
+		printf("  n%-4d %-24s %-9s %-15s %-4s %ld MB\n", i + 1, n[i].dom, n[i].state,
+		       n[i].ip, n[i].ssh ? "yes" : "no", n[i].rss_mb);
+	printf("  load: not reported yet (guestd)\n");
+}
+
+/* JSON object of one cluster. */
+static void status_json(struct jsonw *j, const struct cluster *c, struct status_node *n)
+{
+	jsonw_obj_open(j, NULL);
+	jsonw_str(j, "name", c->name);
+	jsonw_int(j, "nodes", c->nodes);
+	jsonw_str(j, "subnet", c->subnet);
+	jsonw_str(j, "accel", c->accel);
+	jsonw_int(j, "mem_mb", c->mem_mb);
+	jsonw_int(j, "cpus", c->cpus);
+	jsonw_str(j, "state_dir", c->dir);
+	jsonw_arr_open(j, "node");
+	for (int i = 0; i < c->nodes; i++) {
+		jsonw_obj_open(j, NULL);
+		jsonw_int(j, "node", i + 1);
+		jsonw_str(j, "domain", n[i].dom);
+		jsonw_str(j, "state", n[i].state);
+		jsonw_str(j, "ip", n[i].ip);
+		jsonw_bool(j, "ssh", n[i].ssh);
+		jsonw_int(j, "host_rss_mb", n[i].rss_mb);
+		jsonw_obj_close(j);
+	}
+	jsonw_arr_close(j);
+	jsonw_obj_close(j);
+}
+
+/* Gather and print one cluster. */
+static int status_one(virConnectPtr v, const char *name, struct jsonw *j, struct err *e)
+{
+	struct cluster c;
+	int r = state_load(name, &c, e);
+	if (r < 0)
+		return r;
+	struct status_node n[c.nodes];
+	for (int i = 0; i < c.nodes; i++)
+		status_node(v, &c, i + 1, &n[i]);
+	if (j)
+		status_json(j, &c, n);
+	else
+		status_text(&c, n);
+	for (int i = 0; i < c.nodes; i++) {
+		free(n[i].dom);
+		free(n[i].ip);
+	}
+	return 0;
+}
+
+/* hostctl status. */
+int status_print(const char *name, int json, struct err *e)
+{
+	virConnectPtr v = NULL;
+	struct err ve = { 0 };
+	if (virt_open(&v, 0, STATE_ROOT, &ve) < 0 && !json)
+		fprintf(stderr, "hostctl: %s\n", ve.msg);
+	struct jsonw jw, *j = json ? &jw : NULL;
+	if (j) {
+		jsonw_init(j, stdout);
+		jsonw_obj_open(j, NULL);
+		jsonw_bool(j, "libvirt", v != NULL);
+		jsonw_arr_open(j, "clusters");
+	}
+	int r = 0;
+	char **names = name ? NULL : state_list();
+	int none = names && !names[0];
+	if (name)
+		r = status_one(v, name, j, e);
+	for (size_t i = 0; names && names[i]; i++) {
+		if (r == 0)
+			r = status_one(v, names[i], j, e);
+		free(names[i]);
+	}
+	if (none && !j)
+		printf("no clusters are up\n");
+	free(names);
+	if (j) {
+		jsonw_arr_close(j);
+		jsonw_obj_close(j);
+	}
+	virt_close(v);
+	return r;
+}
