@@ -25,6 +25,7 @@ CMDS          = mosrun mosmigrate
 PROGS_SRC     = $(wildcard tests/progs/*.c)
 UNIT_SRC      = $(wildcard tests/unit/test_*.c)
 BENCH_SRC     = $(wildcard tests/bench/*.c)
+TOOLS_SRC     = $(wildcard tests/tools/*.c)
 
 APPLIANCE_LIB = $(B)/libappliance.a
 GUESTD_LIB    = $(B)/libguestd.a
@@ -33,8 +34,9 @@ BINS          = $(addprefix $(B)/bin/,$(CMDS))
 PROGS         = $(patsubst tests/progs/%.c,$(B)/progs/%,$(PROGS_SRC))
 UNITS         = $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 BENCHES       = $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+TOOLS         = $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOLS_SRC))
 
-all: $(BINS) $(PROGS) $(UNITS) $(BENCHES)
+all: $(BINS) $(PROGS) $(UNITS) $(BENCHES) $(TOOLS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,6 +79,10 @@ LINK_CFLAGS = $(filter-out -MMD -MP,$(CFLAGS))
 $(B)/unit/%: tests/unit/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) -lcmocka $(LDLIBS)
+
+$(B)/tools/%: tests/tools/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
 
 $(B)/bench/%: tests/bench/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@mkdir -p $(dir $@)

@@ -42,5 +42,11 @@ void arch_set_ret(arch_regs_t *r, long v);
  * resumption without a handler: restart it, or fail it with EINTR where the
  * kernel's restart block cannot travel with the image. */
 void arch_fixup_restart(arch_regs_t *r);
+/* The same for a task that carries on after being stopped for injection: the
+ * kernel applies restarts only on its signal path, which a resumed ptrace
+ * stop may not take. The task keeps its restart block, so RESTART_RESTARTBLOCK
+ * becomes restart_syscall. Registers that are not in an interrupted syscall
+ * are left alone. */
+void arch_fixup_restart_live(arch_regs_t *r);
 
 #endif

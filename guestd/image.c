@@ -17,7 +17,7 @@
 #define PAGES_RAW (sizeof(struct img_pages) + IMG_PAGES_PER_REC * IMG_PAGE)
 
 _Static_assert(sizeof(struct img_rec) == 24, "record header layout");
-_Static_assert(sizeof(struct img_header) == 104, "file header layout");
+_Static_assert(sizeof(struct img_header) == 112, "file header layout");
 
 static const char *type_names[IMG_R__MAX] = {
 	"?", "PROC", "STRING", "AUXV", "REGS", "XSTATE", "TASK", "SIGACTIONS",
@@ -69,6 +69,7 @@ int img_writer_open(struct img_writer *w, int fd, int comp, struct err *e)
 	if (uname(&u) == 0)
 		memcpy(h.kernel, u.release, strnlen(u.release, sizeof(h.kernel) - 1));
 	h.created = (uint64_t)time(NULL);
+	h.crc = crc32c(0, &h, sizeof(h));
 	memcpy(w->out, &h, sizeof(h));
 	w->out_len = sizeof(h);
 	return 0;
@@ -85,7 +86,7 @@ static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const voi
 	if (rc)
 		return rc;
 	struct img_rec h = { type, comp, (uint32_t)len, (uint32_t)raw_len, crc32c(0, p, len), 0, 0 };
-	h.hcrc = crc32c(0, &h, 16);
+	h.hcrc = crc32c(0, &h, sizeof(h));
 	memcpy(w->out + w->out_len, &h, sizeof(h));
 	memcpy(w->out + w->out_len + sizeof(h), p, len);
 	w->out_len += sizeof(h) + len;
@@ -175,9 +176,10 @@ int img_reader_open(struct img_reader *r, int fd, struct err *e)
 	if (r->hdr.version != IMG_VERSION)
 		return err_setx(e, -EPROTO, "image version %u is not supported (this is version %u)",
 				r->hdr.version, IMG_VERSION);
-	if (r->hdr.header_len != sizeof(r->hdr))
-		return err_setx(e, -EPROTO, "corrupted image header (length %u)",
-				r->hdr.header_len);
+	struct img_header z = r->hdr;
+	z.crc = 0;
+	if (r->hdr.header_len != sizeof(r->hdr) || crc32c(0, &z, sizeof(z)) != r->hdr.crc)
+		return err_setx(e, -EBADMSG, "corrupted image: the file header fails its checksum");
 	r->hdr.arch[sizeof(r->hdr.arch) - 1] = '\0';
 	r->hdr.kernel[sizeof(r->hdr.kernel) - 1] = '\0';
 	if (strcmp(r->hdr.arch, ARCH_NAME))
@@ -191,7 +193,9 @@ int img_reader_open(struct img_reader *r, int fd, struct err *e)
 /* Check a record header's own integrity and bounds. */
 static int img_check_rec(struct img_reader *r, const struct img_rec *h, uint64_t at, struct err *e)
 {
-	if (crc32c(0, h, 16) != h->hcrc)
+	struct img_rec z = *h;
+	z.hcrc = 0;
+	if (crc32c(0, &z, sizeof(z)) != h->hcrc)
 		return err_setx(e, -EBADMSG, "corrupted image: bad record header at offset %llu",
 				(unsigned long long)at);
 	if (h->type == 0 || h->type >= IMG_R__MAX)

@@ -1,8 +1,10 @@
 /* image.h: the process image stream format (migration, checkpoints, freezing).
  *
  * A stream is a header followed by typed records and an END record:
- *   header  { magic "MOSXIMG\0", version, header_len, arch, kernel release, time }
- *   record  { type, comp, len, raw_len, crc32c(payload), crc32c(first 16 bytes) } payload
+ *   header  { magic "MOSXIMG\0", version, header_len, arch, kernel release, time, crc }
+ *   record  { type, comp, len, raw_len, crc32c(payload), crc32c(header), pad } payload
+ * Both CRCs over a header are computed with the CRC field itself zeroed, so
+ * every byte of the stream is covered.
  * Records come in the order a restorer needs them: process, task and signal
  * state, fds, the VMA list, then PAGES (per run of present pages, compressed
  * per record), then END { record count, page count }. Every record is checked
@@ -47,6 +49,8 @@ struct img_header {
 	char arch[16];
 	char kernel[64];
 	uint64_t created; /* unix time */
+	uint32_t crc;     /* crc32c of this header, crc field zeroed */
+	uint32_t pad;
 };
 
 struct img_rec {
@@ -55,7 +59,7 @@ struct img_rec {
 	uint32_t len;     /* payload bytes in the stream */
 	uint32_t raw_len; /* payload bytes after decompression */
 	uint32_t crc;     /* crc32c of the stream payload */
-	uint32_t hcrc;    /* crc32c of the 16 bytes above */
+	uint32_t hcrc;    /* crc32c of this record header, hcrc zeroed */
 	uint32_t pad;
 };
 

@@ -245,6 +245,7 @@ int inject_end(struct inject *j, int restore, struct err *e)
 		j->own_page = 0;
 	}
 	if (restore && !rc) {
+		arch_fixup_restart_live(&j->saved);
 		if ((rc = arch_set_regs(j->pid, &j->saved)))
 			err_set(e, rc, "pid %d: restore registers", j->pid);
 		else if (ptrace(PTRACE_SETSIGMASK, j->pid, sizeof(uint64_t), &j->saved_mask))

@@ -584,8 +584,15 @@ static int restore_itimer(struct rctx *c, int which, struct err *e)
 	int64_t want = restore_usec(it->value_sec, it->value_usec);
 	struct itimerval v = { { it->interval_sec, it->interval_usec },
 			       { it->value_sec, it->value_usec } };
-	if (!want)
+	if (!want && !restore_usec(it->interval_sec, it->interval_usec))
 		return 0;
+	if (!want) {
+		/* A periodic timer that fired while the process was frozen reads
+		 * 0 until its signal is dequeued; the kernel re-arms it then. The
+		 * new task has no such timer to re-arm: arm it for one interval. */
+		v.it_value = v.it_interval;
+		want = restore_usec(it->interval_sec, it->interval_usec);
+	}
 	for (int round = 0; round < 2; round++) {
 		uint64_t a = inject_put(&c->j, 1024, &v, sizeof(v));
 		if (RSYS(c, e, "setitimer", SYS_setitimer, which, (long)a, 0, 0, 0, 0) < 0)

@@ -24,25 +24,30 @@ wait_for() {
 	return 1
 }
 
-# wait_exit PID [SECONDS]: wait for a background child; prints its status. 124 on timeout (it is killed).
+# wait_exit PID [SECONDS]: wait for a background child of this shell and set
+# RC to its exit status; 124 on timeout (it is killed). Not for use in $(...).
 wait_exit() {
-	local pid=$1 secs=${2:-60} i
+	local pid=$1 secs=${2:-60} i st
 	for ((i = 0; i < secs * 20; i++)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid"; echo $?; return 0
+		st=$(ps -o stat= -p "$pid" 2>/dev/null)
+		if [ -z "$st" ] || [ "${st:0:1}" = Z ]; then
+			wait "$pid"
+			RC=$?
+			return 0
 		fi
 		sleep 0.05
 	done
-	kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; echo 124
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	RC=124
 }
 
-# tmpdir: a fresh directory removed at exit.
+# mktmp: set $T to a fresh directory that is removed when the script exits.
+# (Call it directly, not in $(...): a subshell would run the EXIT trap at once.)
 mktmp() {
-	local d
-	d=$(mktemp -d /tmp/mosix-test.XXXXXX)
+	T=$(mktemp -d /tmp/mosix-test.XXXXXX)
 	# shellcheck disable=SC2064
-	trap "rm -rf '$d'" EXIT
-	echo "$d"
+	trap "rm -rf '$T'" EXIT
 }
 
 # Descriptors leaked into the test run by whatever started it would be

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #ifndef NT_X86_XSTATE
@@ -127,5 +128,22 @@ void arch_fixup_restart(arch_regs_t *r)
 			r->rax = (unsigned long long)-EINTR;
 		}
 	}
+	r->orig_rax = (unsigned long long)-1;
+}
+
+/* Restart an interrupted syscall of a task that keeps running. */
+void arch_fixup_restart_live(arch_regs_t *r)
+{
+	if ((long)r->orig_rax < 0)
+		return;
+	long e = -(long)r->rax;
+	if (e == ERESTARTSYS || e == ERESTARTNOINTR || e == ERESTARTNOHAND) {
+		r->rax = r->orig_rax;
+	} else if (e == ERESTART_RESTARTBLOCK) {
+		r->rax = SYS_restart_syscall;
+	} else {
+		return;
+	}
+	r->rip -= 2;
 	r->orig_rax = (unsigned long long)-1;
 }
