@@ -224,7 +224,28 @@ static int cluster_start(virConnectPtr v, const struct cluster *c, struct err *e
 	return 0;
 }
 
-/* Wait for ssh banners, then prove the key works with one command per node. */
+/* Log into every node at once with the cluster key: proves keys and host keys. */
+static int cluster_ssh_all(const struct cluster *c, struct err *e)
+{
+	int pid[c->nodes], fd[c->nodes], r = 0;
+	char *cmd[] = { "true" };
+	for (int i = 0; i < c->nodes; i++) {
+		char **argv = cluster_ssh_argv(c, i + 1, cmd, 1);
+		pid[i] = proc_start(argv, &fd[i], e);
+		free(argv);
+	}
+	for (int i = 0; i < c->nodes; i++) {
+		if (pid[i] < 0) {
+			r = pid[i];
+			continue;
+		}
+		if (proc_wait(pid[i], fd[i], "ssh", e) < 0)
+			r = err_prefix(e, "log into n%d with the cluster key: ", i + 1);
+	}
+	return r;
+}
+
+/* Wait for ssh banners; on timeout show the silent nodes' consoles. */
 static int cluster_wait(const struct cluster *c, double timeout_s, struct err *e)
 {
 	struct nodewait w[c->nodes];
@@ -242,15 +263,10 @@ static int cluster_wait(const struct cluster *c, double timeout_s, struct err *e
 			fprintf(stderr, "node %s never answered ssh; its console:\n", names[i]);
 			nodewait_tail(log, 20);
 		}
-		char *cmd[] = { "true" };
-		char **argv = r == 0 ? cluster_ssh_argv(c, i + 1, cmd, 1) : NULL;
-		if (argv && proc_run(argv, NULL, e) < 0)
-			r = err_prefix(e, "ssh to %s with the cluster key: ", names[i]);
-		free(argv);
 		free(ips[i]);
 		free(names[i]);
 	}
-	return r;
+	return r < 0 ? r : cluster_ssh_all(c, e);
 }
 
 /* Fill the cluster description from the options. */

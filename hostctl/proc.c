@@ -85,6 +85,41 @@ int proc_run(char *const argv[], char **out, struct err *e)
 	return 0;
 }
 
+/* Start a child whose stderr we keep. */
+int proc_start(char *const argv[], int *errfd, struct err *e)
+{
+	int ep[2];
+	if (pipe2(ep, O_CLOEXEC) < 0)
+		return err_set(e, -errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		int r = err_set(e, -errno, "fork");
+		close(ep[0]);
+		close(ep[1]);
+		return r;
+	}
+	if (pid == 0)
+		proc_child(argv, -1, ep[1]);
+	close(ep[1]);
+	*errfd = ep[0];
+	return pid;
+}
+
+/* Collect a proc_start child. */
+int proc_wait(int pid, int errfd, const char *argv0, struct err *e)
+{
+	_cleanup_free_ char *er = proc_slurp(errfd);
+	close(errfd);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	const char *last = proc_last_line(er);
+	return err_setx(e, -EIO, "%s failed (%s %d)%s%s", argv0, WIFEXITED(st) ? "exit" : "signal",
+			WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), *last ? ": " : "", last);
+}
+
 /* Look a program up in PATH. */
 int proc_have(const char *prog)
 {

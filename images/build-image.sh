@@ -84,7 +84,8 @@ MIRROR=${MIRROR:-$(find_mirror)}
 BASE_KEY=$(printf '%s\n' "$SUITE" "$MIRROR" "$PACKAGES" "$MODULES" "$(hash_files "$0")" |
 	sha256sum | cut -c1-16)
 # shellcheck disable=SC2046
-FULL_KEY=$(printf '%s\n' "$BASE_KEY" "$(hash_files "$HERE/init.sh" "$HERE/preinit.c" $(our_binaries))" |
+FULL_KEY=$(printf '%s\n' "$BASE_KEY" "$(hash_files "$HERE/init.sh" "$HERE/preinit.c" \
+	$(find "$HERE/overlay" -type f | sort) $(our_binaries))" |
 	sha256sum | cut -c1-16)
 
 up_to_date() {
@@ -188,19 +189,14 @@ base_stage() {
 	WORK_BASE=""
 }
 
-# install_ours ROOT: init, config and our binaries.
+# install_ours ROOT: init, images/overlay/ and our binaries.
 install_ours() {
 	local r=$1 f
 	install -m 755 "$HERE/init.sh" "$r/sbin/init.mosix"
 	ln -sf init.mosix "$r/sbin/init"
 	mkdir -p "$r/usr/local/bin" "$r/usr/local/sbin" "$r/usr/local/lib/mosix/progs" "$r/etc/mosix"
-	cat >"$r/etc/ssh/sshd_config.d/mosix.conf" <<-'EOF'
-		PermitRootLogin prohibit-password
-		PasswordAuthentication no
-		KbdInteractiveAuthentication no
-		UseDNS no
-		PrintMotd no
-	EOF
+	# files that go into the image as they are (sshd config, ...)
+	cp -r --no-preserve=ownership "$HERE/overlay/." "$r/"
 	local n=0
 	for f in $(our_binaries); do
 		case "$f" in

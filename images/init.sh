@@ -5,7 +5,8 @@
 #
 # fw_cfg entries (all under opt/mosix/, see hostctl/hostctl.1):
 #   node  hostname  ip (ADDR/PREFIX)  cluster_map  cluster_key
-#   authorized_keys  ssh_host_key (ed25519 private key)
+#   authorized_keys  ssh_host_key (this node's ed25519 host key)
+#   ssh_node_key (key the nodes use to reach each other)  known_hosts
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
 FW=/sys/firmware/qemu_fw_cfg/by_name/opt/mosix
@@ -68,6 +69,10 @@ setup_ssh() {
 	chmod 700 /root/.ssh
 	cfg authorized_keys >/root/.ssh/authorized_keys
 	chmod 600 /root/.ssh/authorized_keys
+	# node to node: one key for the cluster, every host key pinned
+	(umask 077 && cfg ssh_node_key >/root/.ssh/id_ed25519)
+	[ -s /root/.ssh/id_ed25519 ] || rm -f /root/.ssh/id_ed25519
+	cfg known_hosts >/etc/ssh/ssh_known_hosts
 	K=/etc/ssh/ssh_host_ed25519_key
 	if [ -n "$(cfg ssh_host_key)" ]; then
 		(umask 077 && cfg ssh_host_key >$K)

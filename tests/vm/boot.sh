@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# tests/vm/boot.sh: a real 3-node cluster of libvirt guests under TCG.
+# Builds (or reuses) the guest image, `hostctl up -n 3`, logs into node 1,
+# runs a command on node 2 from node 1 over the cluster network, `hostctl
+# down`, and checks that no domain, network, overlay or state is left.
+# Needs root, libvirt/qemu (hostctl/deps.txt) and the Debian mirror for the
+# first image build. Prints the time of each phase.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+T=vm/boot
+NAME=${VM_TEST_CLUSTER:-vmtest$$}
+IMAGE=${MOSIX_IMAGE:-$TOP/$B/image}
+HOSTCTL=$TOP/$B/bin/hostctl
+STATE=/var/lib/mosix-hostctl/$NAME
+LOG=$(mktemp /tmp/mosix-vm-boot.XXXXXX)
+UP=0
+
+# phase NAME CMD...: run and time one phase, output to $LOG.
+phase() {
+	local what=$1 t0 rc
+	shift
+	t0=$(date +%s.%N)
+	"$@" >>"$LOG" 2>&1
+	rc=$?
+	printf '  %-28s %6.1f s%s\n' "$what" "$(echo "$(date +%s.%N) - $t0" | bc)" \
+		"$([ $rc -eq 0 ] || echo "  (exit $rc)")"
+	return $rc
+}
+
+# Whatever happens, take the cluster down (and only ours).
+cleanup() {
+	if [ $UP -eq 1 ] || [ -d "$STATE" ]; then
+		"$HOSTCTL" down --name "$NAME" >>"$LOG" 2>&1
+	fi
+	rm -f "$LOG"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	t_fail "$T" "$1"
+	echo "---- log ----"
+	tail -n 40 "$LOG"
+	exit 1
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	t_skip "$T" "needs root (libvirt qemu:///system)"
+	exit 0
+fi
+[ -x "$HOSTCTL" ] || fail "no $HOSTCTL (make first)"
+for tool in qemu-system-x86_64 libvirtd debootstrap; do
+	command -v "$tool" >/dev/null || { t_skip "$T" "$tool not installed (ci/deps.sh)"; exit 0; }
+done
+
+T0=$(date +%s.%N)
+echo "== $T: cluster '$NAME', image $IMAGE"
+phase "image build (cached?)" "$TOP/images/build-image.sh" "$IMAGE" || fail "image build failed"
+UP=1
+phase "hostctl up -n 3" "$HOSTCTL" up -n 3 --name "$NAME" --image "$IMAGE" --timeout 240 ||
+	fail "hostctl up failed"
+
+OUT=$(mktemp /tmp/mosix-vm-out.XXXXXX)
+phase "ssh n1 uname -a" bash -c "'$HOSTCTL' ssh --name '$NAME' 1 uname -a >'$OUT'"
+echo "   $(cat "$OUT")"
+grep -q '^Linux n1 ' "$OUT" || { rm -f "$OUT"; fail "uname on n1 said '$(cat "$OUT")'"; }
+phase "n1 -> n2 over the cluster net" bash -c "'$HOSTCTL' ssh --name '$NAME' 1 \
+	'ssh -o BatchMode=yes n2 \"hostname; cat /etc/mosix/node\"' >'$OUT'"
+got=$(tr '\n' ' ' <"$OUT")
+rm -f "$OUT"
+[ "$got" = "n2 2 " ] || fail "node 2 via node 1 said '$got', expected 'n2 2'"
+
+phase "hostctl status" "$HOSTCTL" status --name "$NAME" || fail "status"
+grep -E '^  n[0-9]' "$LOG" | tail -n 3 | sed 's/^/   /'
+phase "hostctl down" "$HOSTCTL" down --name "$NAME" || fail "hostctl down failed"
+UP=0
+
+left=""
+virsh -c qemu:///system list --all --name | grep -q "^mosix-$NAME-" && left="$left domains"
+virsh -c qemu:///system net-list --all --name | grep -qx "mosix-$NAME" && left="$left network"
+[ -e "$STATE" ] && left="$left state-dir($STATE)"
+[ -n "$left" ] && fail "left behind after down:$left"
+"$HOSTCTL" down --name "$NAME" >/dev/null 2>&1 && fail "second down of '$NAME' did not fail"
+
+printf '  %-28s %6.1f s\n' "total" "$(echo "$(date +%s.%N) - $T0" | bc)"
+t_pass "$T"
