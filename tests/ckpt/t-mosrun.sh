@@ -73,7 +73,7 @@ refuse() {
 	kill -9 "$pid" 2>/dev/null
 	wait_exit "$mr" 10
 }
-refuse pipe "pipe" bash -c 'exec sleep 30 3< <(sleep 40)'
+refuse pipe "pipe" python3 -c 'import os,time; r, w = os.pipe(); time.sleep(30)'
 refuse socket "socket" python3 -c 'import socket,time; s=socket.socket(); time.sleep(30)'
 refuse threads "thread" python3 -c 'import threading,time; threading.Thread(target=time.sleep,args=(30,)).start(); time.sleep(30)'
 refuse children "child process" sh -c 'sleep 30; true'
