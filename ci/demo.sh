@@ -22,7 +22,7 @@ make -j"$(nproc)" all >/tmp/mosix-demo-build.log 2>&1 || {
 }
 export PATH=$PWD/build/bin:$PATH
 D=$(mktemp -d /tmp/mosix-demo.XXXXXX)
-trap 'pkill -P $$ 2>/dev/null; rm -rf "$D"' EXIT
+trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$D"' EXIT
 
 cat >"$D/work.py" <<'PY'
 # A long computation that reports its progress: a stand-in for a simulation.
