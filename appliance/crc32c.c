@@ -42,7 +42,7 @@ static uint32_t crc32c_sw(uint32_t c, const unsigned char *p, size_t n)
 
 /* Hardware CRC with the crc32 instruction. */
 __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const unsigned char *p,
-							     size_t n)
+							    size_t n)
 {
 	uint64_t c64 = c;
 	while (n >= 8) {

@@ -14,7 +14,7 @@ static int env_read;
 /* Pick up MOSIX_LOG=debug|info|warn|error once. */
 static void log_read_env(void)
 {
-	static const char *names[] = { "error", "warn", "info", "debug" };
+	static const char *names[] = {"error", "warn", "info", "debug"};
 	env_read = 1;
 	const char *v = getenv("MOSIX_LOG");
 	for (int i = 0; v && i < 4; i++)
@@ -48,8 +48,8 @@ void log_use_syslog(int on, const char *ident)
 /* Emit one message at a level. */
 void log_msg(enum log_level lvl, const char *prefix, const char *fmt, ...)
 {
-	static const char *tags[] = { "error", "warning", "info", "debug" };
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const char *tags[] = {"error", "warning", "info", "debug"};
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	if (lvl > log_get_level())
 		return;
 	char buf[2048];

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <zstd.h>
 
-static const char *names[COMP__MAX] = { "none", "lzo", "lz4", "zstd" };
+static const char *names[COMP__MAX] = {"none", "lzo", "lz4", "zstd"};
 
 /* Name of a method. */
 const char *comp_name(int c)

@@ -49,7 +49,7 @@ int ctl_accept(int lfd, int *cfd, struct ctl_req *req, struct err *e)
 		ctl_reply(TAKE_FD(fd), -EPERM, "permission denied");
 		return err_setx(e, -EPERM, "control request from uid %u refused", cr.uid);
 	}
-	struct timeval tv = { 5, 0 };
+	struct timeval tv = {5, 0};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	ssize_t n = recv(fd, req, sizeof(*req), 0);
 	if (n != (ssize_t)sizeof(*req) || req->magic != CTL_MAGIC || req->version != CTL_VERSION ||
@@ -95,7 +95,7 @@ int ctl_call(pid_t pid, enum ctl_op op, struct ctl_rep *rep, struct err *e)
 	if (connect(fd, (struct sockaddr *)&a, len))
 		return err_setx(e, -ESRCH, "process %d is traced by pid %d, which is not a mosrun",
 				(int)pid, (int)st.tracer);
-	struct ctl_req req = { CTL_MAGIC, CTL_VERSION, op, pid };
+	struct ctl_req req = {CTL_MAGIC, CTL_VERSION, op, pid};
 	if (send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
 		return err_set(e, -errno, "send request to mosrun %d", (int)st.tracer);
 	ssize_t n = recv(fd, rep, sizeof(*rep), 0);

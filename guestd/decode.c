@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-static const char *vma_kinds[] = { "anon", "file", "heap", "stack", "vdso",
-				   "vvar", "vvar_vclock", "vsyscall", "other" };
-static const char *fd_kinds[] = { "?", "file", "dir", "chr", "stdio" };
+static const char *vma_kinds[] = {"anon", "file",	 "heap",     "stack", "vdso",
+				  "vvar", "vvar_vclock", "vsyscall", "other"};
+static const char *fd_kinds[] = {"?", "file", "dir", "chr", "stdio"};
 
 /* Per-stream totals. */
 struct dec {
@@ -49,11 +49,12 @@ static void dec_proc(struct dec *d, const struct img_proc *p)
 {
 	if (d->json) {
 		dec_jrec(d, "proc");
-		fprintf(d->out, ", \"pid\": %d, \"uid\": %u, \"gid\": %u, \"comm\": ", p->pid, p->uid,
-			p->gid);
+		fprintf(d->out, ", \"pid\": %d, \"uid\": %u, \"gid\": %u, \"comm\": ", p->pid,
+			p->uid, p->gid);
 		dec_jstr(d->out, p->comm);
-		fprintf(d->out, ", \"personality\": %u, \"umask\": %u, \"self_checkpoint\": %s, "
-				"\"brk\": %" PRIu64 ", \"start_brk\": %" PRIu64 "}",
+		fprintf(d->out,
+			", \"personality\": %u, \"umask\": %u, \"self_checkpoint\": %s, "
+			"\"brk\": %" PRIu64 ", \"start_brk\": %" PRIu64 "}",
 			p->personality, p->umask, p->flags & IMG_F_SELF_CKPT ? "true" : "false",
 			p->brk, p->start_brk);
 		return;
@@ -61,8 +62,9 @@ static void dec_proc(struct dec *d, const struct img_proc *p)
 	fprintf(d->out, "process   pid %d (%.16s) uid %u gid %u personality %#x umask %03o%s\n",
 		p->pid, p->comm, p->uid, p->gid, p->personality, p->umask,
 		p->flags & IMG_F_SELF_CKPT ? " [self-checkpoint]" : "");
-	fprintf(d->out, "mm        code %#" PRIx64 "-%#" PRIx64 " data %#" PRIx64 "-%#" PRIx64
-			" brk %#" PRIx64 "-%#" PRIx64 " stack %#" PRIx64 "\n",
+	fprintf(d->out,
+		"mm        code %#" PRIx64 "-%#" PRIx64 " data %#" PRIx64 "-%#" PRIx64
+		" brk %#" PRIx64 "-%#" PRIx64 " stack %#" PRIx64 "\n",
 		p->start_code, p->end_code, p->start_data, p->end_data, p->start_brk, p->brk,
 		p->start_stack);
 }
@@ -87,24 +89,27 @@ static void dec_regs(struct dec *d, const arch_regs_t *r)
 /* TASK record. */
 static void dec_task(struct dec *d, const struct img_task *t)
 {
-	static const char *itn[] = { "real", "virtual", "prof" };
+	static const char *itn[] = {"real", "virtual", "prof"};
 	if (d->json) {
 		dec_jrec(d, "task");
-		fprintf(d->out, ", \"sigmask\": %" PRIu64 ", \"rseq\": %" PRIu64
-				", \"tid_address\": %" PRIu64 "}",
+		fprintf(d->out,
+			", \"sigmask\": %" PRIu64 ", \"rseq\": %" PRIu64
+			", \"tid_address\": %" PRIu64 "}",
 			t->sigmask, t->rseq_ptr, t->tid_address);
 		return;
 	}
-	fprintf(d->out, "task      sigmask %#" PRIx64 " rseq %#" PRIx64 "/%u tid_address %#" PRIx64
-			" robust %#" PRIx64 "\n",
+	fprintf(d->out,
+		"task      sigmask %#" PRIx64 " rseq %#" PRIx64 "/%u tid_address %#" PRIx64
+		" robust %#" PRIx64 "\n",
 		t->sigmask, t->rseq_ptr, t->rseq_size, t->tid_address, t->robust_head);
 	if (!(t->altstack_flags & SS_DISABLE))
 		fprintf(d->out, "altstack  %#" PRIx64 " size %" PRIu64 "\n", t->altstack_sp,
 			t->altstack_size);
 	for (int w = 0; w < 3; w++)
 		if (t->itimer[w].value_sec || t->itimer[w].value_usec)
-			fprintf(d->out, "itimer    %s: %" PRId64 ".%06" PRId64 " s left, every %" PRId64
-					".%06" PRId64 " s\n",
+			fprintf(d->out,
+				"itimer    %s: %" PRId64 ".%06" PRId64 " s left, every %" PRId64
+				".%06" PRId64 " s\n",
 				itn[w], t->itimer[w].value_sec, t->itimer[w].value_usec,
 				t->itimer[w].interval_sec, t->itimer[w].interval_usec);
 }
@@ -124,8 +129,7 @@ static void dec_sigactions(struct dec *d, const struct img_sigaction *sa)
 	fprintf(d->out, "signals  ");
 	for (int s = 1; s <= 64; s++)
 		if (sa[s - 1].handler)
-			fprintf(d->out, " %d:%s", s,
-				sa[s - 1].handler == 1 ? "ignore" : "handler");
+			fprintf(d->out, " %d:%s", s, sa[s - 1].handler == 1 ? "ignore" : "handler");
 	fputc('\n', d->out);
 }
 
@@ -135,8 +139,9 @@ static void dec_vma(struct dec *d, const struct img_vma *m, const char *path)
 	const char *kind = m->kind < 9 ? vma_kinds[m->kind] : "?";
 	if (d->json) {
 		dec_jrec(d, "vma");
-		fprintf(d->out, ", \"start\": %" PRIu64 ", \"end\": %" PRIu64
-				", \"prot\": %u, \"kind\": \"%s\", \"path\": ",
+		fprintf(d->out,
+			", \"start\": %" PRIu64 ", \"end\": %" PRIu64
+			", \"prot\": %u, \"kind\": \"%s\", \"path\": ",
 			m->start, m->end, m->prot, kind);
 		dec_jstr(d->out, path);
 		fputc('}', d->out);
@@ -153,8 +158,9 @@ static void dec_fd(struct dec *d, const struct img_fd *f, const char *path)
 	const char *kind = f->kind >= 0 && f->kind < 5 ? fd_kinds[f->kind] : "?";
 	if (d->json) {
 		dec_jrec(d, "fd");
-		fprintf(d->out, ", \"fd\": %d, \"kind\": \"%s\", \"pos\": %" PRIu64 ", \"path\": ",
-			f->fd, kind, f->pos);
+		fprintf(d->out,
+			", \"fd\": %d, \"kind\": \"%s\", \"pos\": %" PRIu64 ", \"path\": ", f->fd,
+			kind, f->pos);
 		dec_jstr(d->out, path);
 		fputc('}', d->out);
 		return;
@@ -209,8 +215,8 @@ static void dec_record(struct dec *d, const struct img_view *v)
 		fprintf(d->out, "pending   signal %d (%s queue)\n", signo,
 			si->shared ? "process" : "thread");
 	} else if (v->type == IMG_R_XSTATE && !d->json) {
-		fprintf(d->out, "fpu       %u bytes of XSAVE state, features %#" PRIx64 "\n", v->len,
-			arch_xstate_features(v->data, v->len));
+		fprintf(d->out, "fpu       %u bytes of XSAVE state, features %#" PRIx64 "\n",
+			v->len, arch_xstate_features(v->data, v->len));
 	} else if (v->type == IMG_R_VDSO && !d->json) {
 		const struct img_vdso *vd = (const void *)v->data;
 		fprintf(d->out, "vdso      %#" PRIx64 " (%" PRIu64 " bytes, crc %08x)\n",
@@ -222,7 +228,7 @@ static void dec_record(struct dec *d, const struct img_view *v)
 int decode_image(int fd, FILE *out, int json, struct err *e)
 {
 	struct img_reader rd;
-	struct dec d = { out, json, 1, 0, 0, 0, 0, 0, 0 };
+	struct dec d = {out, json, 1, 0, 0, 0, 0, 0, 0};
 	int rc = img_reader_open(&rd, fd, e);
 	if (rc)
 		return rc;
@@ -244,11 +250,13 @@ int decode_image(int fd, FILE *out, int json, struct err *e)
 	while ((rc = img_read(&rd, &v, e)) > 0)
 		dec_record(&d, &v);
 	if (json)
-		fprintf(out, "\n ], \"pages\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"valid\": %s}\n",
+		fprintf(out,
+			"\n ], \"pages\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"valid\": %s}\n",
 			d.pages, rd.offset, rc == 0 ? "true" : "false");
 	else
-		fprintf(out, "memory    %" PRIu64 " pages (%.1f MiB) in %" PRIu64
-				" records; stream %" PRIu64 " bytes%s\n",
+		fprintf(out,
+			"memory    %" PRIu64 " pages (%.1f MiB) in %" PRIu64
+			" records; stream %" PRIu64 " bytes%s\n",
 			d.pages, (double)d.pages * IMG_PAGE / 1048576.0, d.records + 1, rd.offset,
 			rc == 0 ? ", complete" : "");
 	img_reader_free(&rd);

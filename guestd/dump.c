@@ -25,7 +25,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-
 /* Everything collected before writing. */
 struct dump_ctx {
 	pid_t pid;
@@ -47,8 +46,8 @@ struct dump_ctx {
 /* Character devices that can simply be reopened by name. */
 static int dump_chr_ok(const char *path)
 {
-	static const char *ok[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
-				    "/dev/urandom" };
+	static const char *ok[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+				   "/dev/urandom"};
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
 		if (!strcmp(path, ok[i]))
 			return 1;
@@ -79,20 +78,25 @@ static int dump_check_proc(pid_t pid, struct err *e)
 	if (rc)
 		return err_set(e, rc, "pid %d", pid);
 	if (s.threads != 1)
-		return err_setx(e, -EOPNOTSUPP, "pid %d has %d threads: only single-threaded processes can be checkpointed",
-				pid, s.threads);
+		return err_setx(
+		    e, -EOPNOTSUPP,
+		    "pid %d has %d threads: only single-threaded processes can be checkpointed",
+		    pid, s.threads);
 	if (s.uid[0] != s.uid[1] || s.uid[1] != s.uid[2] || s.gid[0] != s.gid[1] ||
 	    s.gid[1] != s.gid[2])
-		return err_setx(e, -EPERM, "pid %d runs with setuid/setgid credentials: not checkpointable",
+		return err_setx(e, -EPERM,
+				"pid %d runs with setuid/setgid credentials: not checkpointable",
 				pid);
 	if (s.seccomp)
-		return err_setx(e, -EOPNOTSUPP, "pid %d has a seccomp filter: not checkpointable", pid);
-	if (procfs_timer_count(pid))
-		return err_setx(e, -EOPNOTSUPP, "pid %d uses POSIX timers (timer_create): not checkpointable",
+		return err_setx(e, -EOPNOTSUPP, "pid %d has a seccomp filter: not checkpointable",
 				pid);
+	if (procfs_timer_count(pid))
+		return err_setx(e, -EOPNOTSUPP,
+				"pid %d uses POSIX timers (timer_create): not checkpointable", pid);
 	int kids = procfs_child_count(pid);
 	if (kids)
-		return err_setx(e, -EOPNOTSUPP, "pid %d has %d child process%s: a checkpoint holds one process",
+		return err_setx(e, -EOPNOTSUPP,
+				"pid %d has %d child process%s: a checkpoint holds one process",
 				pid, kids, kids > 1 ? "es" : "");
 	return 0;
 }
@@ -103,15 +107,20 @@ static int dump_check_res(pid_t pid, struct proc_vma *v, size_t nv, struct proc_
 {
 	for (size_t i = 0; i < nv; i++) {
 		if (v[i].kind == VMA_OTHER && v[i].prot)
-			return err_setx(e, -EOPNOTSUPP, "pid %d maps %s at %#lx: not checkpointable",
-					pid, v[i].path, (unsigned long)v[i].start);
+			return err_setx(e, -EOPNOTSUPP,
+					"pid %d maps %s at %#lx: not checkpointable", pid,
+					v[i].path, (unsigned long)v[i].start);
 		if (v[i].shared && (v[i].prot & PROT_WRITE))
-			return err_setx(e, -EOPNOTSUPP, "pid %d has a shared writable mapping of %s: not checkpointable",
-					pid, *v[i].path ? v[i].path : "anonymous memory");
+			return err_setx(
+			    e, -EOPNOTSUPP,
+			    "pid %d has a shared writable mapping of %s: not checkpointable", pid,
+			    *v[i].path ? v[i].path : "anonymous memory");
 	}
 	for (size_t i = 0; i < nf; i++)
 		if (!dump_fd_kind(&f[i]))
-			return err_setx(e, -EOPNOTSUPP, "pid %d: fd %d is %s: open pipes, sockets and devices cannot be checkpointed",
+			return err_setx(e, -EOPNOTSUPP,
+					"pid %d: fd %d is %s: open pipes, sockets and devices "
+					"cannot be checkpointed",
 					pid, f[i].fd, f[i].path);
 	return 0;
 }
@@ -121,10 +130,12 @@ static int dump_check_exe(pid_t pid, const char *exe, struct err *e)
 {
 	struct stat sb;
 	if (!exe || strstr(exe, " (deleted)"))
-		return err_setx(e, -ENOENT, "pid %d: its executable %s is gone", pid, exe ? exe : "?");
+		return err_setx(e, -ENOENT, "pid %d: its executable %s is gone", pid,
+				exe ? exe : "?");
 	if (stat(exe, &sb) == 0 && (sb.st_mode & (S_ISUID | S_ISGID)))
-		return err_setx(e, -EPERM, "pid %d runs a setuid/setgid program (%s): not checkpointable",
-				pid, exe);
+		return err_setx(e, -EPERM,
+				"pid %d runs a setuid/setgid program (%s): not checkpointable", pid,
+				exe);
 	return 0;
 }
 
@@ -150,8 +161,7 @@ int dump_check(pid_t pid, struct err *e)
 }
 
 /* Read one injected value out of the scratch area. */
-static int dump_query(struct inject *j, long *ret, long nr, long a1, long a2, void *out,
-		      size_t len)
+static int dump_query(struct inject *j, long *ret, long nr, long a1, long a2, void *out, size_t len)
 {
 	int rc = inject_call(j, ret, nr, a1, a2, 0, 0, 0, 0);
 	if (!rc && out && *ret >= 0)
@@ -184,10 +194,9 @@ static int dump_injected(struct dump_ctx *c, struct inject *j, struct err *e)
 	for (int w = 0; !rc && w < 3; w++) {
 		struct itimerval it;
 		if (!(rc = dump_query(j, &ret, SYS_getitimer, w, scratch, &it, sizeof(it))))
-			c->task.itimer[w] = (struct img_itimer){ it.it_interval.tv_sec,
-								 it.it_interval.tv_usec,
-								 it.it_value.tv_sec,
-								 it.it_value.tv_usec };
+			c->task.itimer[w] =
+			    (struct img_itimer){it.it_interval.tv_sec, it.it_interval.tv_usec,
+						it.it_value.tv_sec, it.it_value.tv_usec};
 	}
 	if (!rc && !(rc = inject_call(j, &ret, SYS_personality, 0xffffffff, 0, 0, 0, 0, 0)))
 		c->proc.personality = (uint32_t)ret;
@@ -260,11 +269,11 @@ static int dump_procfs(struct dump_ctx *c, struct err *e)
 /* Write the small records. */
 static int dump_write_state(struct dump_ctx *c, struct img_writer *w, struct err *e)
 {
-	struct img_string s = { IMG_S_EXE, (uint32_t)strlen(c->exe) };
+	struct img_string s = {IMG_S_EXE, (uint32_t)strlen(c->exe)};
 	int rc = img_write(w, IMG_R_PROC, &c->proc, sizeof(c->proc), NULL, 0, e);
 	if (!rc)
 		rc = img_write(w, IMG_R_STRING, &s, sizeof(s), c->exe, s.len, e);
-	s = (struct img_string){ IMG_S_CWD, (uint32_t)strlen(c->cwd) };
+	s = (struct img_string){IMG_S_CWD, (uint32_t)strlen(c->cwd)};
 	if (!rc)
 		rc = img_write(w, IMG_R_STRING, &s, sizeof(s), c->cwd, s.len, e);
 	if (!rc)
@@ -285,12 +294,13 @@ static int dump_write_pending(struct dump_ctx *c, struct img_writer *w, struct e
 {
 	for (uint32_t shared = 0; shared < 2; shared++) {
 		siginfo_t si[64];
-		struct __ptrace_peeksiginfo_args a = { 0, shared ? PTRACE_PEEKSIGINFO_SHARED : 0, 64 };
+		struct __ptrace_peeksiginfo_args a = {0, shared ? PTRACE_PEEKSIGINFO_SHARED : 0,
+						      64};
 		long n = ptrace(PTRACE_PEEKSIGINFO, c->pid, &a, si);
 		if (n < 0)
 			return err_set(e, -errno, "pid %d: read pending signals", c->pid);
 		for (long i = 0; i < n; i++) {
-			struct img_siginfo rec = { shared, 0, { 0 } };
+			struct img_siginfo rec = {shared, 0, {0}};
 			memcpy(rec.info, &si[i], sizeof(rec.info));
 			int rc = img_write(w, IMG_R_SIGINFO, &rec, sizeof(rec), NULL, 0, e);
 			if (rc)
@@ -310,7 +320,8 @@ static int dump_write_vdso(struct dump_ctx *c, struct img_writer *w, struct err 
 		if (m->kind == VMA_VDSO) {
 			v.vdso_start = m->start, v.vdso_len = m->end - m->start;
 			uint8_t *buf = xmalloc(v.vdso_len);
-			if (pread(c->memfd, buf, v.vdso_len, (off_t)m->start) == (ssize_t)v.vdso_len)
+			if (pread(c->memfd, buf, v.vdso_len, (off_t)m->start) ==
+			    (ssize_t)v.vdso_len)
 				v.vdso_crc = crc32c(0, buf, v.vdso_len);
 			free(buf);
 		} else if (m->kind == VMA_VVAR) {
@@ -327,8 +338,13 @@ static int dump_write_fds(struct dump_ctx *c, struct img_writer *w, struct err *
 {
 	for (size_t i = 0; i < c->nfd; i++) {
 		struct proc_fd *f = &c->fds[i];
-		struct img_fd r = { f->fd, f->fd_flags, f->flags, dump_fd_kind(f), f->pos,
-				    f->mode, (uint32_t)strlen(f->path) };
+		struct img_fd r = {f->fd,
+				   f->fd_flags,
+				   f->flags,
+				   dump_fd_kind(f),
+				   f->pos,
+				   f->mode,
+				   (uint32_t)strlen(f->path)};
 		int rc = img_write(w, IMG_R_FD, &r, sizeof(r), f->path, r.pathlen, e);
 		if (rc)
 			return rc;
@@ -341,8 +357,9 @@ static int dump_write_vmas(struct dump_ctx *c, struct img_writer *w, struct err 
 {
 	for (size_t i = 0; i < c->nvma; i++) {
 		struct proc_vma *m = &c->vmas[i];
-		struct img_vma r = { m->start, m->end, m->pgoff, m->prot, 0, m->kind,
-				     (uint32_t)strlen(m->path), m->dev, m->ino, 0, 0 };
+		struct img_vma r = {
+		    m->start, m->end, m->pgoff, m->prot, 0, m->kind, (uint32_t)strlen(m->path),
+		    m->dev,   m->ino, 0,	0};
 		r.flags = (m->shared ? IMG_VMA_SHARED : 0) |
 			  (m->kind == VMA_STACK ? IMG_VMA_GROWSDOWN : 0);
 		struct stat sb;
@@ -364,7 +381,7 @@ static int dump_copy(struct dump_ctx *c, const struct proc_vma *m, uint64_t addr
 {
 	size_t len = (size_t)n * IMG_PAGE;
 	if (m->prot & PROT_READ) {
-		struct iovec lo = { buf, len }, ro = { (void *)addr, len };
+		struct iovec lo = {buf, len}, ro = {(void *)addr, len};
 		if (process_vm_readv(c->pid, &lo, 1, &ro, 1, 0) == (ssize_t)len)
 			return 0;
 	}
@@ -418,7 +435,8 @@ static int dump_vma_pages(struct dump_ctx *c, struct img_writer *w, int pm,
 		return 0;
 	int rc = dump_copy(c, m, run_start, run, img_pages_buf(w));
 	if (rc)
-		return err_set(e, rc, "pid %d: read memory at %#lx", c->pid, (unsigned long)run_start);
+		return err_set(e, rc, "pid %d: read memory at %#lx", c->pid,
+			       (unsigned long)run_start);
 	return img_pages_commit(w, run_start, run, e);
 }
 
@@ -466,8 +484,8 @@ static int dump_collect(struct dump_ctx *c, struct err *e)
 }
 
 /* Write everything. */
-static int dump_write(struct dump_ctx *c, int fd, const struct dump_opts *o,
-		      struct dump_stats *st, struct err *e)
+static int dump_write(struct dump_ctx *c, int fd, const struct dump_opts *o, struct dump_stats *st,
+		      struct err *e)
 {
 	struct img_writer w;
 	int rc = img_writer_open(&w, fd, o->comp, e);
@@ -507,8 +525,7 @@ static void dump_free(struct dump_ctx *c)
 }
 
 /* Dump a stopped process. */
-int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats *st,
-		 struct err *e)
+int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats *st, struct err *e)
 {
 	struct dump_ctx c;
 	struct dump_stats dummy;

@@ -8,15 +8,15 @@
 #include <sys/types.h>
 
 struct dump_opts {
-	int comp;       /* enum comp, for page data */
+	int comp;	/* enum comp, for page data */
 	unsigned flags; /* IMG_F_* recorded in the image */
 };
 
 struct dump_stats {
-	uint64_t pages;     /* pages written */
-	uint64_t bytes;     /* stream bytes */
-	double t_meta;      /* seconds spent on state other than memory */
-	double t_mem;       /* seconds spent on memory */
+	uint64_t pages; /* pages written */
+	uint64_t bytes; /* stream bytes */
+	double t_meta;	/* seconds spent on state other than memory */
+	double t_mem;	/* seconds spent on memory */
 };
 
 /* Say whether a process can be dumped faithfully: 0, or a code and the reason

@@ -20,8 +20,8 @@ _Static_assert(sizeof(struct img_rec) == 24, "record header layout");
 _Static_assert(sizeof(struct img_header) == 112, "file header layout");
 
 static const char *type_names[IMG_R__MAX] = {
-	"?", "PROC", "STRING", "AUXV", "REGS", "XSTATE", "TASK", "SIGACTIONS",
-	"SIGINFO", "VDSO", "FD", "VMA", "PAGES", "END",
+    "?",	  "PROC",    "STRING", "AUXV", "REGS", "XSTATE", "TASK",
+    "SIGACTIONS", "SIGINFO", "VDSO",   "FD",   "VMA",  "PAGES",	 "END",
 };
 
 /* Name of a record type. */
@@ -85,7 +85,7 @@ static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const voi
 	int rc = img_reserve(w, sizeof(struct img_rec) + len, e);
 	if (rc)
 		return rc;
-	struct img_rec h = { type, comp, (uint32_t)len, (uint32_t)raw_len, crc32c(0, p, len), 0, 0 };
+	struct img_rec h = {type, comp, (uint32_t)len, (uint32_t)raw_len, crc32c(0, p, len), 0, 0};
 	h.hcrc = crc32c(0, &h, sizeof(h));
 	memcpy(w->out + w->out_len, &h, sizeof(h));
 	memcpy(w->out + w->out_len + sizeof(h), p, len);
@@ -118,7 +118,7 @@ uint8_t *img_pages_buf(struct img_writer *w)
 /* Emit a PAGES record from the staging buffer, compressed when that pays. */
 int img_pages_commit(struct img_writer *w, uint64_t addr, uint32_t npages, struct err *e)
 {
-	struct img_pages ph = { addr, npages, 0 };
+	struct img_pages ph = {addr, npages, 0};
 	memcpy(w->raw, &ph, sizeof(ph));
 	size_t raw_len = sizeof(ph) + (size_t)npages * IMG_PAGE;
 	size_t clen = 0;
@@ -135,7 +135,7 @@ int img_pages_commit(struct img_writer *w, uint64_t addr, uint32_t npages, struc
 /* Finish the stream. */
 int img_writer_finish(struct img_writer *w, struct err *e)
 {
-	struct img_end end = { w->nrec + 1, w->npages };
+	struct img_end end = {w->nrec + 1, w->npages};
 	int rc = img_put(w, IMG_R_END, COMP_NONE, &end, sizeof(end), sizeof(end), e);
 	return rc ? rc : img_flush(w, e);
 }
@@ -154,9 +154,10 @@ static int img_fill(struct img_reader *r, void *p, size_t n, const char *what, s
 {
 	int rc = util_read_full(r->fd, p, n);
 	if (rc == -EIO)
-		return err_setx(e, -EPROTO,
-				"truncated image: stream ends inside %s at offset %llu (no END record)",
-				what, (unsigned long long)r->offset);
+		return err_setx(
+		    e, -EPROTO,
+		    "truncated image: stream ends inside %s at offset %llu (no END record)", what,
+		    (unsigned long long)r->offset);
 	if (rc)
 		return err_set(e, rc, "read image at offset %llu", (unsigned long long)r->offset);
 	r->offset += n;
@@ -174,7 +175,8 @@ int img_reader_open(struct img_reader *r, int fd, struct err *e)
 	if (memcmp(r->hdr.magic, IMG_MAGIC, sizeof(IMG_MAGIC)))
 		return err_setx(e, -EPROTO, "not a process image (bad magic)");
 	if (r->hdr.version != IMG_VERSION)
-		return err_setx(e, -EPROTO, "image version %u is not supported (this is version %u)",
+		return err_setx(e, -EPROTO,
+				"image version %u is not supported (this is version %u)",
 				r->hdr.version, IMG_VERSION);
 	struct img_header z = r->hdr;
 	z.crc = 0;
@@ -199,8 +201,9 @@ static int img_check_rec(struct img_reader *r, const struct img_rec *h, uint64_t
 		return err_setx(e, -EBADMSG, "corrupted image: bad record header at offset %llu",
 				(unsigned long long)at);
 	if (h->type == 0 || h->type >= IMG_R__MAX)
-		return err_setx(e, -EBADMSG, "corrupted image: unknown record type %u at offset %llu",
-				h->type, (unsigned long long)at);
+		return err_setx(e, -EBADMSG,
+				"corrupted image: unknown record type %u at offset %llu", h->type,
+				(unsigned long long)at);
 	if (h->len > IMG_REC_MAX || h->raw_len > IMG_REC_MAX || h->comp >= COMP__MAX ||
 	    (h->comp == COMP_NONE && h->len != h->raw_len))
 		return err_setx(e, -EBADMSG, "corrupted image: bad %s record length at offset %llu",
@@ -217,10 +220,11 @@ static int img_check_end(struct img_reader *r, const struct img_view *v, struct 
 	struct img_end end;
 	memcpy(&end, v->data, sizeof(end));
 	if (end.nrecords != r->nrec || end.npages != r->npages)
-		return err_setx(e, -EBADMSG,
-				"corrupted image: END says %llu records/%llu pages, stream had %llu/%llu",
-				(unsigned long long)end.nrecords, (unsigned long long)end.npages,
-				(unsigned long long)r->nrec, (unsigned long long)r->npages);
+		return err_setx(
+		    e, -EBADMSG,
+		    "corrupted image: END says %llu records/%llu pages, stream had %llu/%llu",
+		    (unsigned long long)end.nrecords, (unsigned long long)end.npages,
+		    (unsigned long long)r->nrec, (unsigned long long)r->npages);
 	r->done = 1;
 	return 0;
 }
@@ -238,7 +242,8 @@ int img_read(struct img_reader *r, struct img_view *v, struct err *e)
 	if ((rc = img_fill(r, r->buf, h.len, img_type_name(h.type), e)))
 		return rc;
 	if (crc32c(0, r->buf, h.len) != h.crc)
-		return err_setx(e, -EBADMSG, "corrupted image: %s record at offset %llu fails its checksum",
+		return err_setx(e, -EBADMSG,
+				"corrupted image: %s record at offset %llu fails its checksum",
 				img_type_name(h.type), (unsigned long long)at);
 	v->type = h.type;
 	v->len = h.raw_len;
@@ -246,8 +251,10 @@ int img_read(struct img_reader *r, struct img_view *v, struct err *e)
 	v->data = r->buf;
 	if (h.comp != COMP_NONE) {
 		if (comp_decompress(h.comp, r->buf, h.len, r->raw, h.raw_len))
-			return err_setx(e, -EBADMSG, "corrupted image: %s data at offset %llu does not decompress",
-					comp_name(h.comp), (unsigned long long)at);
+			return err_setx(
+			    e, -EBADMSG,
+			    "corrupted image: %s data at offset %llu does not decompress",
+			    comp_name(h.comp), (unsigned long long)at);
 		v->data = r->raw;
 	}
 	r->nrec++;
@@ -258,7 +265,8 @@ int img_read(struct img_reader *r, struct img_view *v, struct err *e)
 		memcpy(&ph, v->data, sizeof(ph));
 		if (ph.npages == 0 || ph.npages > IMG_PAGES_PER_REC ||
 		    v->len != sizeof(ph) + (size_t)ph.npages * IMG_PAGE || ph.addr % IMG_PAGE)
-			return err_setx(e, -EBADMSG, "corrupted image: bad PAGES record at offset %llu",
+			return err_setx(e, -EBADMSG,
+					"corrupted image: bad PAGES record at offset %llu",
 					(unsigned long long)at);
 		r->npages += ph.npages;
 	}
@@ -280,7 +288,8 @@ int img_expect(const struct img_view *v, size_t n, int var, struct err *e)
 {
 	if (v->len == n || (var && v->len >= n))
 		return 0;
-	return err_setx(e, -EBADMSG, "corrupted image: %s record at offset %llu has %u bytes, expected %s%zu",
+	return err_setx(e, -EBADMSG,
+			"corrupted image: %s record at offset %llu has %u bytes, expected %s%zu",
 			img_type_name(v->type), (unsigned long long)v->offset, v->len,
 			var ? "at least " : "", n);
 }

@@ -26,19 +26,19 @@
 #define IMG_REC_MAX (2u << 20)
 
 enum img_type {
-	IMG_R_PROC = 1,    /* struct img_proc */
-	IMG_R_STRING,      /* struct img_string + bytes */
-	IMG_R_AUXV,        /* raw auxv words */
-	IMG_R_REGS,        /* arch_regs_t */
-	IMG_R_XSTATE,      /* XSAVE area */
-	IMG_R_TASK,        /* struct img_task */
-	IMG_R_SIGACTIONS,  /* struct img_sigaction[64] */
-	IMG_R_SIGINFO,     /* struct img_siginfo: one pending signal */
-	IMG_R_VDSO,        /* struct img_vdso */
-	IMG_R_FD,          /* struct img_fd + path */
-	IMG_R_VMA,         /* struct img_vma + path */
-	IMG_R_PAGES,       /* struct img_pages + npages * 4096 bytes */
-	IMG_R_END,         /* struct img_end */
+	IMG_R_PROC = 1,	  /* struct img_proc */
+	IMG_R_STRING,	  /* struct img_string + bytes */
+	IMG_R_AUXV,	  /* raw auxv words */
+	IMG_R_REGS,	  /* arch_regs_t */
+	IMG_R_XSTATE,	  /* XSAVE area */
+	IMG_R_TASK,	  /* struct img_task */
+	IMG_R_SIGACTIONS, /* struct img_sigaction[64] */
+	IMG_R_SIGINFO,	  /* struct img_siginfo: one pending signal */
+	IMG_R_VDSO,	  /* struct img_vdso */
+	IMG_R_FD,	  /* struct img_fd + path */
+	IMG_R_VMA,	  /* struct img_vma + path */
+	IMG_R_PAGES,	  /* struct img_pages + npages * 4096 bytes */
+	IMG_R_END,	  /* struct img_end */
 	IMG_R__MAX
 };
 
@@ -49,17 +49,17 @@ struct img_header {
 	char arch[16];
 	char kernel[64];
 	uint64_t created; /* unix time */
-	uint32_t crc;     /* crc32c of this header, crc field zeroed */
+	uint32_t crc;	  /* crc32c of this header, crc field zeroed */
 	uint32_t pad;
 };
 
 struct img_rec {
 	uint16_t type;
 	uint16_t comp;
-	uint32_t len;     /* payload bytes in the stream */
+	uint32_t len;	  /* payload bytes in the stream */
 	uint32_t raw_len; /* payload bytes after decompression */
-	uint32_t crc;     /* crc32c of the stream payload */
-	uint32_t hcrc;    /* crc32c of this record header, hcrc zeroed */
+	uint32_t crc;	  /* crc32c of the stream payload */
+	uint32_t hcrc;	  /* crc32c of this record header, hcrc zeroed */
 	uint32_t pad;
 };
 

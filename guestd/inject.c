@@ -31,8 +31,8 @@ int inject_step(struct inject *j, int req, int *status)
 		int sig = WSTOPSIG(st), ev = st >> 16;
 		if (ev == PTRACE_EVENT_STOP)
 			continue; /* interrupt or group-stop: just go on */
-		if (ev == 0 && (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
-				sig == SIGTTOU)) {
+		if (ev == 0 &&
+		    (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) {
 			j->held_stop = sig;
 			continue;
 		}
@@ -151,8 +151,12 @@ int inject_begin(struct inject *j, pid_t pid, uint64_t where, struct err *e)
 	uint64_t insn = inject_find_syscall(pid, j->memfd, 0);
 	if (!insn)
 		return err_setx(e, -ENOEXEC, "pid %d: no syscall instruction to borrow", pid);
-	long a[6] = { (long)where, INJECT_PAGE_LEN, PROT_READ | PROT_WRITE | PROT_EXEC,
-		      MAP_PRIVATE | MAP_ANONYMOUS | (where ? MAP_FIXED_NOREPLACE : 0), -1, 0 };
+	long a[6] = {(long)where,
+		     INJECT_PAGE_LEN,
+		     PROT_READ | PROT_WRITE | PROT_EXEC,
+		     MAP_PRIVATE | MAP_ANONYMOUS | (where ? MAP_FIXED_NOREPLACE : 0),
+		     -1,
+		     0};
 	long page;
 	rc = inject_bootstrap(j, insn, &page, SYS_mmap, a);
 	if (rc)
@@ -187,7 +191,7 @@ int inject_begin_stub(struct inject *j, pid_t pid, uint64_t ip, uint64_t where, 
 int inject_call(struct inject *j, long *ret, long nr, long a1, long a2, long a3, long a4, long a5,
 		long a6)
 {
-	long a[6] = { a1, a2, a3, a4, a5, a6 };
+	long a[6] = {a1, a2, a3, a4, a5, a6};
 	arch_regs_t r = j->saved;
 	arch_set_syscall(&r, j->page, nr, a);
 	int rc = arch_set_regs(j->pid, &r);
@@ -235,13 +239,12 @@ int inject_end(struct inject *j, int restore, struct err *e)
 	if (j->own_page) {
 		uint64_t insn = inject_find_syscall(j->pid, j->memfd, j->page);
 		long ret = -1;
-		long a[6] = { (long)j->page, INJECT_PAGE_LEN, 0, 0, 0, 0 };
+		long a[6] = {(long)j->page, INJECT_PAGE_LEN, 0, 0, 0, 0};
 		if (!insn)
 			rc = err_setx(e, -ENOEXEC, "pid %d: no syscall instruction to unmap with",
 				      j->pid);
 		else if ((rc = inject_bootstrap(j, insn, &ret, SYS_munmap, a)) || ret)
-			rc = err_set(e, rc ? rc : (int)ret, "pid %d: unmap injection page",
-				     j->pid);
+			rc = err_set(e, rc ? rc : (int)ret, "pid %d: unmap injection page", j->pid);
 		j->own_page = 0;
 	}
 	if (restore && !rc) {

@@ -15,12 +15,12 @@
 /* An injection session on one stopped tracee. */
 struct inject {
 	pid_t pid;
-	int memfd;            /* /proc/PID/mem, read-write */
-	uint64_t page;        /* trampoline + scratch page in the tracee */
-	int own_page;         /* we mapped it and must unmap it */
-	arch_regs_t saved;    /* registers to put back when done */
-	uint64_t saved_mask;  /* signal mask to put back */
-	int held_stop;        /* a stop signal that arrived meanwhile (re-sent at the end) */
+	int memfd;	     /* /proc/PID/mem, read-write */
+	uint64_t page;	     /* trampoline + scratch page in the tracee */
+	int own_page;	     /* we mapped it and must unmap it */
+	arch_regs_t saved;   /* registers to put back when done */
+	uint64_t saved_mask; /* signal mask to put back */
+	int held_stop;	     /* a stop signal that arrived meanwhile (re-sent at the end) */
 };
 
 /* Start a session on a tracee in a ptrace-stop: save registers and mask, block

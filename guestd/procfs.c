@@ -22,9 +22,12 @@ static enum vma_kind procfs_kind(const char *path)
 		const char *name;
 		enum vma_kind kind;
 	} special[] = {
-		{ "[heap]", VMA_HEAP },	    { "[stack]", VMA_STACK },
-		{ "[vdso]", VMA_VDSO },	    { "[vvar]", VMA_VVAR },
-		{ "[vvar_vclock]", VMA_VVAR_VCLOCK }, { "[vsyscall]", VMA_VSYSCALL },
+	    {"[heap]", VMA_HEAP},
+	    {"[stack]", VMA_STACK},
+	    {"[vdso]", VMA_VDSO},
+	    {"[vvar]", VMA_VVAR},
+	    {"[vvar_vclock]", VMA_VVAR_VCLOCK},
+	    {"[vsyscall]", VMA_VSYSCALL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(special); i++)
 		if (!strcmp(path, special[i].name))
@@ -105,7 +108,7 @@ int procfs_stat(pid_t pid, struct proc_stat *st)
 		free(buf);
 		return -EINVAL;
 	}
-	uint64_t f[64] = { 0 };
+	uint64_t f[64] = {0};
 	memset(st, 0, sizeof(*st));
 	st->state = s[2];
 	char *save = NULL;
@@ -132,8 +135,10 @@ int procfs_status(pid_t pid, struct proc_status *st)
 	memset(st, 0, sizeof(*st));
 	while (fgets(line, sizeof(line), f)) {
 		sscanf(line, "Threads: %d", &st->threads);
-		sscanf(line, "Uid: %u %u %u %u", &st->uid[0], &st->uid[1], &st->uid[2], &st->uid[3]);
-		sscanf(line, "Gid: %u %u %u %u", &st->gid[0], &st->gid[1], &st->gid[2], &st->gid[3]);
+		sscanf(line, "Uid: %u %u %u %u", &st->uid[0], &st->uid[1], &st->uid[2],
+		       &st->uid[3]);
+		sscanf(line, "Gid: %u %u %u %u", &st->gid[0], &st->gid[1], &st->gid[2],
+		       &st->gid[3]);
 		sscanf(line, "Seccomp: %d", &st->seccomp);
 		sscanf(line, "Umask: %o", &st->umask);
 		sscanf(line, "TracerPid: %d", &st->tracer);

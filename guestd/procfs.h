@@ -21,11 +21,11 @@ enum vma_kind {
 /* One line of /proc/PID/maps. */
 struct proc_vma {
 	uint64_t start, end, pgoff, ino;
-	uint32_t prot;   /* PROT_* */
+	uint32_t prot;	 /* PROT_* */
 	uint32_t shared; /* 's' in the flags column */
-	uint32_t dev;    /* makedev(major, minor) */
+	uint32_t dev;	 /* makedev(major, minor) */
 	enum vma_kind kind;
-	char *path;      /* owned */
+	char *path; /* owned */
 };
 
 /* Selected fields of /proc/PID/stat (mm layout). */
@@ -48,12 +48,12 @@ struct proc_status {
 /* One open file descriptor. */
 struct proc_fd {
 	int fd;
-	int fd_flags;   /* FD_CLOEXEC */
-	int flags;      /* open flags from fdinfo */
+	int fd_flags; /* FD_CLOEXEC */
+	int flags;    /* open flags from fdinfo */
 	uint64_t pos;
-	uint32_t mode;  /* st_mode of the target */
+	uint32_t mode; /* st_mode of the target */
 	uint64_t dev, ino, rdev;
-	char *path;     /* readlink of /proc/PID/fd/N, owned */
+	char *path; /* readlink of /proc/PID/fd/N, owned */
 };
 
 int procfs_maps(pid_t pid, struct proc_vma **out, size_t *n);

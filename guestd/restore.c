@@ -209,8 +209,7 @@ static int plan_take(struct plan *p, const struct img_view *v, struct err *e)
 static int plan_check(struct plan *p, struct err *e)
 {
 	unsigned need = 1u << IMG_R_PROC | 1u << IMG_R_TASK | 1u << IMG_R_SIGACTIONS |
-			1u << IMG_R_VDSO | 1u << IMG_R_REGS | 1u << IMG_R_XSTATE |
-			1u << IMG_R_AUXV;
+			1u << IMG_R_VDSO | 1u << IMG_R_REGS | 1u << IMG_R_XSTATE | 1u << IMG_R_AUXV;
 	if ((p->have & need) != need || !p->exe || !p->cwd || !p->nvma)
 		return err_setx(e, -EBADMSG, "corrupted image: state records missing");
 	if (p->proc.uid != getuid())
@@ -218,8 +217,10 @@ static int plan_check(struct plan *p, struct err *e)
 				p->proc.uid);
 	size_t xs = arch_xstate_size();
 	if (xs && p->xstate_len > xs)
-		return err_setx(e, -EOPNOTSUPP, "image has %zu bytes of FPU state; this CPU has %zu (a different CPU model)",
-				p->xstate_len, xs);
+		return err_setx(
+		    e, -EOPNOTSUPP,
+		    "image has %zu bytes of FPU state; this CPU has %zu (a different CPU model)",
+		    p->xstate_len, xs);
 	return 0;
 }
 
@@ -251,7 +252,7 @@ static void restore_stub_child(int memfd, int sync)
 	if (read(sync, &c, 1) != 1)
 		_exit(126);
 	syscall(SYS_close_range, 3, ~0u, 0x4 /* CLOSE_RANGE_CLOEXEC */);
-	char *argv[] = { "mosix-stub", NULL }, *envp[] = { NULL };
+	char *argv[] = {"mosix-stub", NULL}, *envp[] = {NULL};
 	syscall(SYS_execveat, memfd, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
 }
@@ -277,8 +278,9 @@ static int restore_spawn(struct rctx *c, uint64_t *entry, struct err *e)
 		restore_stub_child(memfd, sync[0]);
 	close(sync[0]);
 	c->pid = pid;
-	if (ptrace(PTRACE_SEIZE, pid, 0, c->o->ptrace_opts | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
-						 PTRACE_O_TRACESYSGOOD))
+	if (ptrace(PTRACE_SEIZE, pid, 0,
+		   c->o->ptrace_opts | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
+		       PTRACE_O_TRACESYSGOOD))
 		rc = err_set(e, -errno, "seize restore stub");
 	if (!rc && write(sync[1], "x", 1) != 1)
 		rc = err_set(e, -errno, "start restore stub");
@@ -311,8 +313,8 @@ static int restore_clashes(const struct plan *p, uint64_t a, uint64_t len)
 /* Pick an address for the injection page that the image does not use. */
 static uint64_t restore_inject_addr(const struct plan *p)
 {
-	static const uint64_t cand[] = { 0x100000000ull, 0x200000000ull, 0x10000000000ull,
-					 0x300000000000ull, 0x500000000000ull };
+	static const uint64_t cand[] = {0x100000000ull, 0x200000000ull, 0x10000000000ull,
+					0x300000000000ull, 0x500000000000ull};
 	for (size_t i = 0; i < ARRAY_SIZE(cand); i++)
 		if (!restore_clashes(p, cand[i], INJECT_PAGE_LEN))
 			return cand[i];
@@ -338,7 +340,9 @@ static int restore_check_vdso(struct rctx *c, const struct proc_vma *vd, struct 
 {
 	uint64_t len = vd->end - vd->start;
 	if (len != c->p.vdso.vdso_len)
-		return err_setx(e, -EOPNOTSUPP, "image comes from a different kernel (vdso is %lu bytes here, %lu in the image)",
+		return err_setx(e, -EOPNOTSUPP,
+				"image comes from a different kernel (vdso is %lu bytes here, %lu "
+				"in the image)",
 				(unsigned long)len, (unsigned long)c->p.vdso.vdso_len);
 	uint8_t *buf = xmalloc(len);
 	int rc = inject_get(&c->j, vd->start, buf, len);
@@ -347,25 +351,30 @@ static int restore_check_vdso(struct rctx *c, const struct proc_vma *vd, struct 
 	if (rc)
 		return err_set(e, rc, "read stub vdso");
 	if (crc != c->p.vdso.vdso_crc)
-		return err_setx(e, -EOPNOTSUPP, "image comes from a different kernel (vdso differs): cannot restore it here");
+		return err_setx(
+		    e, -EOPNOTSUPP,
+		    "image comes from a different kernel (vdso differs): cannot restore it here");
 	return 0;
 }
 
 /* Move the stub's vdso/vvar/vvar_vclock to the image's addresses. */
 static int restore_move_vdso(struct rctx *c, struct proc_vma *src[3], struct err *e)
 {
-	const uint64_t dst[3][2] = { { c->p.vdso.vdso_start, c->p.vdso.vdso_len },
-				     { c->p.vdso.vvar_start, c->p.vdso.vvar_len },
-				     { c->p.vdso.vclock_start, c->p.vdso.vclock_len } };
+	const uint64_t dst[3][2] = {{c->p.vdso.vdso_start, c->p.vdso.vdso_len},
+				    {c->p.vdso.vvar_start, c->p.vdso.vvar_len},
+				    {c->p.vdso.vclock_start, c->p.vdso.vclock_len}};
 	const uint64_t park = 0x380000000000ull;
 	for (int k = 0; k < 3; k++) {
 		if (!src[k] || !dst[k][1])
 			continue;
 		uint64_t len = src[k]->end - src[k]->start;
 		if (len != dst[k][1])
-			return err_setx(e, -EOPNOTSUPP, "image comes from a different kernel (vdso/vvar layout differs)");
+			return err_setx(
+			    e, -EOPNOTSUPP,
+			    "image comes from a different kernel (vdso/vvar layout differs)");
 		if (RSYS(c, e, "park vdso", SYS_mremap, (long)src[k]->start, (long)len, (long)len,
-			 MREMAP_MAYMOVE | MREMAP_FIXED, (long)(park + (uint64_t)k * 0x1000000), 0) < 0)
+			 MREMAP_MAYMOVE | MREMAP_FIXED, (long)(park + (uint64_t)k * 0x1000000),
+			 0) < 0)
 			return e->code;
 	}
 	for (int k = 0; k < 3; k++) {
@@ -387,7 +396,7 @@ static int restore_clear_stub(struct rctx *c, struct err *e)
 	int rc = procfs_maps(c->pid, &v, &n);
 	if (rc)
 		return err_set(e, rc, "read stub maps");
-	struct proc_vma *vd[3] = { NULL, NULL, NULL };
+	struct proc_vma *vd[3] = {NULL, NULL, NULL};
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (v[i].start == c->j.page || v[i].kind == VMA_VSYSCALL)
 			continue;
@@ -429,14 +438,14 @@ static int restore_check_file(const struct img_vma *m, const char *path, struct 
 		return err_set(e, -errno, "restore: mapped file %s", path);
 	uint64_t mt = (uint64_t)sb.st_mtim.tv_sec * 1000000000ull + (uint64_t)sb.st_mtim.tv_nsec;
 	if ((uint64_t)sb.st_size != m->size || mt != m->mtime)
-		return err_setx(e, -ESTALE, "restore: %s changed since the checkpoint (size or time differs)",
+		return err_setx(e, -ESTALE,
+				"restore: %s changed since the checkpoint (size or time differs)",
 				path);
 	return 0;
 }
 
 /* Map one VMA, writable for now so pages can be filled. */
-static int restore_map_one(struct rctx *c, const struct img_vma *m, const char *path,
-			   struct err *e)
+static int restore_map_one(struct rctx *c, const struct img_vma *m, const char *path, struct err *e)
 {
 	long len = (long)(m->end - m->start), r;
 	int prot = (int)m->prot, shared = m->flags & IMG_VMA_SHARED;
@@ -489,8 +498,8 @@ static int restore_protect(struct rctx *c, struct err *e)
 		    m->prot == (PROT_READ | PROT_WRITE) ||
 		    m->prot == (PROT_READ | PROT_WRITE | PROT_EXEC))
 			continue;
-		if (RSYS(c, e, "mprotect", SYS_mprotect, (long)m->start,
-			 (long)(m->end - m->start), (long)m->prot, 0, 0, 0) < 0)
+		if (RSYS(c, e, "mprotect", SYS_mprotect, (long)m->start, (long)(m->end - m->start),
+			 (long)m->prot, 0, 0, 0) < 0)
 			return e->code;
 	}
 	return 0;
@@ -502,7 +511,7 @@ static int restore_pages(struct rctx *c, const struct img_view *v, struct err *e
 	struct img_pages ph;
 	memcpy(&ph, v->data, sizeof(ph));
 	size_t len = (size_t)ph.npages * IMG_PAGE;
-	struct iovec lo = { (void *)(v->data + sizeof(ph)), len }, ro = { (void *)ph.addr, len };
+	struct iovec lo = {(void *)(v->data + sizeof(ph)), len}, ro = {(void *)ph.addr, len};
 	if (process_vm_writev(c->pid, &lo, 1, &ro, 1, 0) == (ssize_t)len)
 		return 0;
 	return err_set(e, -errno, "restore: write %zu bytes at %#lx (is it inside a VMA?)", len,
@@ -547,8 +556,8 @@ static int restore_sigactions(struct rctx *c, struct err *e)
 	}
 	const struct img_task *t = &c->p.task;
 	if (!(t->altstack_flags & SS_DISABLE)) {
-		stack_t ss = { (void *)t->altstack_sp, t->altstack_flags & ~SS_ONSTACK,
-			       t->altstack_size };
+		stack_t ss = {(void *)t->altstack_sp, t->altstack_flags & ~SS_ONSTACK,
+			      t->altstack_size};
 		uint64_t a = inject_put(&c->j, 1024, &ss, sizeof(ss));
 		if (RSYS(c, e, "sigaltstack", SYS_sigaltstack, (long)a, 0, 0, 0, 0, 0) < 0)
 			return e->code;
@@ -560,7 +569,7 @@ static int restore_sigactions(struct rctx *c, struct err *e)
 static int restore_rlimits(struct rctx *c, struct err *e)
 {
 	for (int r = 0; r < 16; r++) {
-		uint64_t lim[2] = { c->p.task.rlim[r][0], c->p.task.rlim[r][1] };
+		uint64_t lim[2] = {c->p.task.rlim[r][0], c->p.task.rlim[r][1]};
 		uint64_t a = inject_put(&c->j, 1024, lim, sizeof(lim));
 		if (RSYS(c, e, "prlimit", SYS_prlimit64, 0, r, (long)a, 0, 0, 0) < 0)
 			return err_prefix(e, "rlimit %d (%llu/%llu): ", r,
@@ -582,8 +591,8 @@ static int restore_itimer(struct rctx *c, int which, struct err *e)
 {
 	const struct img_itimer *it = &c->p.task.itimer[which];
 	int64_t want = restore_usec(it->value_sec, it->value_usec);
-	struct itimerval v = { { it->interval_sec, it->interval_usec },
-			       { it->value_sec, it->value_usec } };
+	struct itimerval v = {{it->interval_sec, it->interval_usec},
+			      {it->value_sec, it->value_usec}};
 	if (!want && !restore_usec(it->interval_sec, it->interval_usec))
 		return 0;
 	if (!want) {
@@ -637,7 +646,7 @@ static int restore_task(struct rctx *c, struct err *e)
 	comm[15] = '\0';
 	a = inject_put(&c->j, 1024, comm, sizeof(comm));
 	return RSYS(c, e, "PR_SET_NAME", SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0) < 0 ? e->code
-											: 0;
+											  : 0;
 }
 
 /* The -O path for fd, if any. */
@@ -681,7 +690,8 @@ static int restore_fds(struct rctx *c, struct err *e)
 		if (f->kind == IMG_FD_STDIO && !path)
 			continue; /* the recovering terminal's, inherited */
 		if (f->kind == IMG_FD_STDIO || (path && !was_reg)) {
-			flags = f->fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | (was_reg ? 0 : O_TRUNC);
+			flags =
+			    f->fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | (was_reg ? 0 : O_TRUNC);
 			flags |= f->flags & O_APPEND;
 		} else if (path && (flags & O_ACCMODE) != O_RDONLY) {
 			flags |= O_CREAT;
@@ -710,13 +720,14 @@ static int restore_pending(struct rctx *c, struct err *e)
 		siginfo_t si;
 		memcpy(&si, c->p.sigs[i].info, sizeof(si));
 		if (si.si_signo < 1 || si.si_signo > 64)
-			return err_setx(e, -EBADMSG, "corrupted image: pending signal %d", si.si_signo);
+			return err_setx(e, -EBADMSG, "corrupted image: pending signal %d",
+					si.si_signo);
 		uint64_t a = inject_put(&c->j, 1024, &si, sizeof(si));
 		long r = c->p.sigs[i].shared
-				 ? RSYS(c, e, "rt_sigqueueinfo", SYS_rt_sigqueueinfo, c->pid,
-					si.si_signo, (long)a, 0, 0, 0)
-				 : RSYS(c, e, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, c->pid,
-					c->pid, si.si_signo, (long)a, 0, 0);
+			     ? RSYS(c, e, "rt_sigqueueinfo", SYS_rt_sigqueueinfo, c->pid,
+				    si.si_signo, (long)a, 0, 0, 0)
+			     : RSYS(c, e, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, c->pid,
+				    c->pid, si.si_signo, (long)a, 0, 0);
 		if (r < 0)
 			return e->code;
 	}
@@ -790,7 +801,8 @@ static int restore_stream(struct rctx *c, struct err *e)
 	while ((rc = img_read(&c->rd, &v, e)) > 0) {
 		if (v.type != IMG_R_PAGES) {
 			if (prepared)
-				return err_setx(e, -EBADMSG, "corrupted image: %s record after pages",
+				return err_setx(e, -EBADMSG,
+						"corrupted image: %s record after pages",
 						img_type_name(v.type));
 			if ((rc = plan_take(&c->p, &v, e)))
 				return rc;

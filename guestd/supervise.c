@@ -28,9 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define TRACE_OPTS                                                                      \
-	(PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |               \
-	 PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)
+#define TRACE_OPTS                                                                                 \
+	(PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |     \
+	 PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)
 
 /* One process of the job. */
 struct sproc {
@@ -49,9 +49,8 @@ struct job {
 	int seq;
 };
 
-static const int job_signals[] = { SIGCHLD, SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
-				   SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU,
-				   SIGALRM, SIGPIPE };
+static const int job_signals[] = {SIGCHLD,  SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1, SIGUSR2,
+				  SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGALRM, SIGPIPE};
 
 /* Find a process of the job. */
 static struct sproc *job_find(struct job *j, pid_t pid)
@@ -101,8 +100,8 @@ static int job_is_thread(pid_t pid)
 /* Write a checkpoint of a stopped process; message for the requester in msg. */
 static int job_checkpoint(struct job *j, pid_t pid, unsigned flags, char *msg, size_t len)
 {
-	struct err e = { 0, "" };
-	struct dump_opts o = { j->o->comp, flags };
+	struct err e = {0, ""};
+	struct dump_opts o = {j->o->comp, flags};
 	struct dump_stats st;
 	char *path = NULL;
 	double t0 = util_now();
@@ -123,14 +122,16 @@ static int job_checkpoint(struct job *j, pid_t pid, unsigned flags, char *msg, s
 static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg, size_t len)
 {
 	struct sproc *p = job_find(j, pid);
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	int st = 0;
 	if (!p) {
 		snprintf(msg, len, "pid %d is not part of this mosrun's job", pid);
 		return -ESRCH;
 	}
 	if (p->threaded) {
-		snprintf(msg, len, "pid %d has threads: only single-threaded processes can be checkpointed", pid);
+		snprintf(msg, len,
+			 "pid %d has threads: only single-threaded processes can be checkpointed",
+			 pid);
 		return -EOPNOTSUPP;
 	}
 	if (freeze_process(pid, &st, &e)) {
@@ -153,7 +154,7 @@ static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg,
 static void job_on_ctl(struct job *j)
 {
 	struct ctl_req req;
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	int cfd;
 	if (ctl_accept(j->ctlfd, &cfd, &req, &e)) {
 		log_warn("%s", e.msg);
@@ -267,8 +268,8 @@ static void job_on_sigfd(struct job *j)
 		}
 		/* Terminal signals reach the whole foreground group, the program
 		 * included; only signals sent to mosrun itself are passed on. */
-		if (si.ssi_code == SI_KERNEL || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU ||
-		    sig == SIGPIPE)
+		if (si.ssi_code == SI_KERNEL || sig == SIGTSTP || sig == SIGTTIN ||
+		    sig == SIGTTOU || sig == SIGPIPE)
 			continue;
 		if (!j->main_done)
 			kill(j->main, sig);
@@ -300,9 +301,9 @@ static int job_setup(struct job *j, struct err *e)
 		return err_set(e, -errno, "signalfd/epoll");
 	if ((j->ctlfd = ctl_listen(getpid(), e)) < 0)
 		return j->ctlfd;
-	int fds[] = { j->sigfd, j->ctlfd };
+	int fds[] = {j->sigfd, j->ctlfd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-		struct epoll_event ev = { EPOLLIN, { .fd = fds[i] } };
+		struct epoll_event ev = {EPOLLIN, {.fd = fds[i]}};
 		epoll_ctl(j->epfd, EPOLL_CTL_ADD, fds[i], &ev);
 	}
 	j->timerfd = -1;
@@ -310,11 +311,12 @@ static int job_setup(struct job *j, struct err *e)
 		double s = j->o->auto_minutes * 60.0;
 		struct itimerspec it;
 		it.it_value.tv_sec = it.it_interval.tv_sec = (time_t)s;
-		it.it_value.tv_nsec = it.it_interval.tv_nsec = (long)((s - (double)(time_t)s) * 1e9);
+		it.it_value.tv_nsec = it.it_interval.tv_nsec =
+		    (long)((s - (double)(time_t)s) * 1e9);
 		j->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		if (j->timerfd < 0 || timerfd_settime(j->timerfd, 0, &it, NULL))
 			return err_set(e, -errno, "timerfd");
-		struct epoll_event ev = { EPOLLIN, { .fd = j->timerfd } };
+		struct epoll_event ev = {EPOLLIN, {.fd = j->timerfd}};
 		epoll_ctl(j->epfd, EPOLL_CTL_ADD, j->timerfd, &ev);
 	}
 	return 0;
@@ -366,7 +368,7 @@ static int job_recover(struct job *j, struct err *e)
 	_cleanup_close_ int fd = open(j->o->recover, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, -errno, "%s", j->o->recover);
-	struct restore_opts ro = { j->o->redir, j->o->nredir, TRACE_OPTS };
+	struct restore_opts ro = {j->o->redir, j->o->nredir, TRACE_OPTS};
 	struct restore_info info;
 	pid_t pid;
 	int rc = restore_process(fd, &ro, &pid, &info, e);
@@ -439,7 +441,7 @@ int job_run(const struct job_opts *o, enum job_end *end, int *status, struct err
 		job_loop(&j);
 	*end = j.ended_by_ckpt ? JOB_CHECKPOINTED : JOB_EXITED;
 	*status = j.main_status;
-	int fds[] = { j.epfd, j.sigfd, j.ctlfd, j.timerfd };
+	int fds[] = {j.epfd, j.sigfd, j.ctlfd, j.timerfd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -11,18 +11,18 @@
 #include <stddef.h>
 
 struct job_opts {
-	char **argv;              /* program and arguments, or NULL when recovering */
-	const char *recover;      /* -R FILE */
+	char **argv;	     /* program and arguments, or NULL when recovering */
+	const char *recover; /* -R FILE */
 	const struct fd_redirect *redir;
 	size_t nredir;
-	const char *ckpt_base;    /* -C FILE; default ./ckpt.<pid> */
-	double auto_minutes;      /* -A: checkpoint every so many minutes (0: never) */
-	int comp;                 /* page compression for checkpoints */
+	const char *ckpt_base; /* -C FILE; default ./ckpt.<pid> */
+	double auto_minutes;   /* -A: checkpoint every so many minutes (0: never) */
+	int comp;	       /* page compression for checkpoints */
 	int verbose;
 };
 
 enum job_end {
-	JOB_EXITED,       /* *status is the main process's wait status */
+	JOB_EXITED,	  /* *status is the main process's wait status */
 	JOB_CHECKPOINTED, /* ended by chkexit: recover it from its checkpoint */
 };
 

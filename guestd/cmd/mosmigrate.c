@@ -10,13 +10,13 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: mosmigrate PID {checkpoint|chkstop|chkexit|home|NODE}\n"
-	"  checkpoint   write a checkpoint of PID now; it carries on\n"
-	"  chkstop      checkpoint, then stop it (SIGSTOP; resume with kill -CONT)\n"
-	"  chkexit      checkpoint, then end it (its mosrun exits with status 75)\n"
-	"  home         bring PID back to its home node\n"
-	"  NODE         migrate PID to node NODE (needs guestd)\n"
-	"PID must run under mosrun, as the same user (or you are root).\n";
+    "usage: mosmigrate PID {checkpoint|chkstop|chkexit|home|NODE}\n"
+    "  checkpoint   write a checkpoint of PID now; it carries on\n"
+    "  chkstop      checkpoint, then stop it (SIGSTOP; resume with kill -CONT)\n"
+    "  chkexit      checkpoint, then end it (its mosrun exits with status 75)\n"
+    "  home         bring PID back to its home node\n"
+    "  NODE         migrate PID to node NODE (needs guestd)\n"
+    "PID must run under mosrun, as the same user (or you are root).\n";
 
 /* One action: a word and the request it sends (0: handled locally). */
 struct action {
@@ -25,17 +25,17 @@ struct action {
 };
 
 static const struct action actions[] = {
-	{ "checkpoint", CTL_CHECKPOINT },
-	{ "chkstop", CTL_CHKSTOP },
-	{ "chkexit", CTL_CHKEXIT },
-	{ "home", 0 },
+    {"checkpoint", CTL_CHECKPOINT},
+    {"chkstop", CTL_CHKSTOP},
+    {"chkexit", CTL_CHKEXIT},
+    {"home", 0},
 };
 
 /* Run one checkpoint request. */
 static int do_request(pid_t pid, enum ctl_op op)
 {
 	struct ctl_rep rep;
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	if (ctl_call(pid, op, &rep, &e)) {
 		fprintf(stderr, "mosmigrate: %s\n", e.msg);
 		return 1;
@@ -67,7 +67,9 @@ int main(int argc, char **argv)
 		printf("process %ld is at home\n", pid); /* only home exists without guestd */
 		return 0;
 	}
-	fprintf(stderr, "mosmigrate: cannot migrate to '%s': no cluster is configured on this node "
-			"(guestd is not running)\n", argv[2]);
+	fprintf(stderr,
+		"mosmigrate: cannot migrate to '%s': no cluster is configured on this node "
+		"(guestd is not running)\n",
+		argv[2]);
 	return 1;
 }

@@ -22,24 +22,24 @@
 #define EXIT_USAGE 2
 
 static const char usage[] =
-	"usage: mosrun [options] program [args...]\n"
-	"       mosrun -R FILE [-O fd=file[,fd=file]...] [options]\n"
-	"       mosrun -I FILE [--json]\n"
-	"Run a program supervised by MOSIX: it can be checkpointed and (with guestd) migrated.\n"
-	"  -C FILE        checkpoints go to FILE.1, FILE.2, ... (default ./ckpt.<mosrun pid>)\n"
-	"  -A MINUTES     take a checkpoint every MINUTES (decimals allowed)\n"
-	"  -R FILE        recover a process from checkpoint FILE and carry on\n"
-	"  -O fd=file     with -R: open file on fd instead of the original (repeat or comma-separate)\n"
-	"  -I FILE        print what checkpoint/image FILE holds (--json for scripts)\n"
-	"  -h             keep the program on its home node (the default without guestd)\n"
-	"  -L             lock the program against automatic migration\n"
-	"  -e             fail unsupported calls instead of bringing the process home\n"
-	"  -v             say what happens (recovery, checkpoints)\n"
-	"  --compress=M   page compression for checkpoints: lzo (default), lz4, zstd, none\n"
-	"  --help         this text\n"
-	"Exit status: the program's own (or mosrun dies of the program's signal); 75 when the\n"
-	"program was checkpointed and stopped (mosmigrate PID chkexit); 2 for usage errors,\n"
-	"1 when the program could not be started or recovered.\n";
+    "usage: mosrun [options] program [args...]\n"
+    "       mosrun -R FILE [-O fd=file[,fd=file]...] [options]\n"
+    "       mosrun -I FILE [--json]\n"
+    "Run a program supervised by MOSIX: it can be checkpointed and (with guestd) migrated.\n"
+    "  -C FILE        checkpoints go to FILE.1, FILE.2, ... (default ./ckpt.<mosrun pid>)\n"
+    "  -A MINUTES     take a checkpoint every MINUTES (decimals allowed)\n"
+    "  -R FILE        recover a process from checkpoint FILE and carry on\n"
+    "  -O fd=file     with -R: open file on fd instead of the original (repeat or comma-separate)\n"
+    "  -I FILE        print what checkpoint/image FILE holds (--json for scripts)\n"
+    "  -h             keep the program on its home node (the default without guestd)\n"
+    "  -L             lock the program against automatic migration\n"
+    "  -e             fail unsupported calls instead of bringing the process home\n"
+    "  -v             say what happens (recovery, checkpoints)\n"
+    "  --compress=M   page compression for checkpoints: lzo (default), lz4, zstd, none\n"
+    "  --help         this text\n"
+    "Exit status: the program's own (or mosrun dies of the program's signal); 75 when the\n"
+    "program was checkpointed and stopped (mosmigrate PID chkexit); 2 for usage errors,\n"
+    "1 when the program could not be started or recovered.\n";
 
 struct opts {
 	struct job_opts job;
@@ -60,7 +60,7 @@ static int parse_redirects(struct opts *o, char *arg)
 		*eq = '\0';
 		if (util_parse_long(t, 0, 1023, &fd))
 			return -EINVAL;
-		o->redir[o->job.nredir++] = (struct fd_redirect){ (int)fd, eq + 1 };
+		o->redir[o->job.nredir++] = (struct fd_redirect){(int)fd, eq + 1};
 	}
 	return 0;
 }
@@ -81,16 +81,39 @@ static int parse_one(struct opts *o, int c, char *arg)
 {
 	int rc = 0;
 	switch (c) {
-	case 'C': o->job.ckpt_base = arg; break;
-	case 'R': o->job.recover = arg; break;
-	case 'I': o->decode = arg; break;
-	case 'A': rc = parse_minutes(arg, &o->job.auto_minutes); break;
-	case 'O': rc = parse_redirects(o, arg); break;
-	case 'v': o->job.verbose = 1; log_set_level(LOG_LVL_INFO); break;
-	case 'h': case 'L': case 'e': break;
-	case 'j': o->json = 1; break;
-	case 'z': rc = (o->job.comp = comp_parse(arg)) < 0 ? -EINVAL : 0; break;
-	default: rc = -EINVAL; arg = NULL; break;
+	case 'C':
+		o->job.ckpt_base = arg;
+		break;
+	case 'R':
+		o->job.recover = arg;
+		break;
+	case 'I':
+		o->decode = arg;
+		break;
+	case 'A':
+		rc = parse_minutes(arg, &o->job.auto_minutes);
+		break;
+	case 'O':
+		rc = parse_redirects(o, arg);
+		break;
+	case 'v':
+		o->job.verbose = 1;
+		log_set_level(LOG_LVL_INFO);
+		break;
+	case 'h':
+	case 'L':
+	case 'e':
+		break;
+	case 'j':
+		o->json = 1;
+		break;
+	case 'z':
+		rc = (o->job.comp = comp_parse(arg)) < 0 ? -EINVAL : 0;
+		break;
+	default:
+		rc = -EINVAL;
+		arg = NULL;
+		break;
 	}
 	if (rc && arg)
 		fprintf(stderr, "mosrun: invalid argument '%s' for -%c\n", arg, c);
@@ -100,10 +123,10 @@ static int parse_one(struct opts *o, int c, char *arg)
 /* Parse the command line. 0, 1 for --help, or -EINVAL. */
 static int parse(struct opts *o, int argc, char **argv)
 {
-	static const struct option lo[] = { { "help", no_argument, NULL, 'H' },
-					    { "json", no_argument, NULL, 'j' },
-					    { "compress", required_argument, NULL, 'z' },
-					    { NULL, 0, NULL, 0 } };
+	static const struct option lo[] = {{"help", no_argument, NULL, 'H'},
+					   {"json", no_argument, NULL, 'j'},
+					   {"compress", required_argument, NULL, 'z'},
+					   {NULL, 0, NULL, 0}};
 	int c;
 	o->job.comp = 1; /* COMP_LZO */
 	while ((c = getopt_long(argc, argv, "+C:A:R:O:I:hLev", lo, NULL)) != -1) {
@@ -129,7 +152,7 @@ static int parse(struct opts *o, int argc, char **argv)
 /* Print an image. */
 static int run_decode(const struct opts *o)
 {
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	int fd = open(o->decode, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "mosrun: %s: %s\n", o->decode, strerror(errno));
@@ -150,7 +173,7 @@ static int finish(enum job_end end, int status)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	int sig = WTERMSIG(status);
-	struct rlimit no_core = { 0, 0 };
+	struct rlimit no_core = {0, 0};
 	setrlimit(RLIMIT_CORE, &no_core);
 	signal(sig, SIG_DFL);
 	sigset_t set;
@@ -172,7 +195,7 @@ int main(int argc, char **argv)
 	}
 	if (o.decode)
 		return run_decode(&o);
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	enum job_end end;
 	int status = 0;
 	if (job_run(&o.job, &end, &status, &e)) {

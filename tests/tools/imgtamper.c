@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 	struct img_reader r;
 	struct img_writer w;
 	struct img_view v;
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	int rc = in < 0 || out < 0 ? -1 : img_reader_open(&r, in, &e);
 	if (!rc)
 		rc = img_writer_open(&w, out, 0, &e);

@@ -26,7 +26,7 @@ static int make_stream(int comp, size_t *len)
 	p.pid = 42;
 	assert_int_equal(img_writer_open(&w, fd, comp, &e), 0);
 	assert_int_equal(img_write(&w, IMG_R_PROC, &p, sizeof(p), NULL, 0, &e), 0);
-	struct img_string s = { IMG_S_CWD, 4 };
+	struct img_string s = {IMG_S_CWD, 4};
 	assert_int_equal(img_write(&w, IMG_R_STRING, &s, sizeof(s), "/tmp", 4, &e), 0);
 	for (int r = 0; r < 2; r++) {
 		uint8_t *buf = img_pages_buf(&w);
@@ -111,7 +111,7 @@ static int mutate(int src, size_t n, long flip)
 static void expect_bad(int src, size_t n, long flip, const char *want)
 {
 	int fd = mutate(src, n, flip), recs;
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	int rc = read_all(fd, &e, &recs);
 	close(fd);
 	if (rc >= 0 || !strstr(e.msg, want))
@@ -123,8 +123,8 @@ static void test_truncated(void **state)
 {
 	size_t len;
 	int fd = make_stream(COMP_LZO, &len);
-	size_t cuts[] = { 0, 10, sizeof(struct img_header), sizeof(struct img_header) + 5,
-			  len / 2, len - 1 };
+	size_t cuts[] = {0,	  10,	  sizeof(struct img_header), sizeof(struct img_header) + 5,
+			 len / 2, len - 1};
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
 		expect_bad(fd, cuts[i], -1, "truncated");
 	close(fd);
@@ -141,7 +141,7 @@ static void test_flipped(void **state)
 	expect_bad(fd, len, sizeof(struct img_header) + 30, "checksum");
 	for (size_t off = sizeof(struct img_header); off < len; off += 97) {
 		int bad = mutate(fd, len, (long)off), recs;
-		struct err e = { 0, "" };
+		struct err e = {0, ""};
 		assert_true(read_all(bad, &e, &recs) < 0);
 		assert_true(strstr(e.msg, "corrupted") || strstr(e.msg, "truncated"));
 		close(bad);
@@ -162,7 +162,7 @@ static void test_garbage(void **state)
 		int fd = memfd_create("junk", 0), recs;
 		assert_int_equal(write(fd, buf, len), (ssize_t)len);
 		lseek(fd, 0, SEEK_SET);
-		struct err e = { 0, "" };
+		struct err e = {0, ""};
 		assert_true(read_all(fd, &e, &recs) < 0);
 		assert_true(e.msg[0] != '\0');
 		close(fd);
@@ -173,8 +173,8 @@ static void test_garbage(void **state)
 /* A length check refuses short records. */
 static void test_expect(void **state)
 {
-	uint8_t d[8] = { 0 };
-	struct img_view v = { IMG_R_TASK, 8, d, 100 };
+	uint8_t d[8] = {0};
+	struct img_view v = {IMG_R_TASK, 8, d, 100};
 	struct err e;
 	assert_int_equal(img_expect(&v, 8, 0, &e), 0);
 	assert_int_equal(img_expect(&v, 4, 1, &e), 0);
@@ -185,9 +185,9 @@ static void test_expect(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),  cmocka_unit_test(test_compression_shrinks),
-		cmocka_unit_test(test_truncated),  cmocka_unit_test(test_flipped),
-		cmocka_unit_test(test_garbage),    cmocka_unit_test(test_expect),
+	    cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_compression_shrinks),
+	    cmocka_unit_test(test_truncated), cmocka_unit_test(test_flipped),
+	    cmocka_unit_test(test_garbage),   cmocka_unit_test(test_expect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,8 +84,10 @@ static void test_missing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_maps), cmocka_unit_test(test_stat_status),
-		cmocka_unit_test(test_fds), cmocka_unit_test(test_missing),
+	    cmocka_unit_test(test_maps),
+	    cmocka_unit_test(test_stat_status),
+	    cmocka_unit_test(test_fds),
+	    cmocka_unit_test(test_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,14 +13,11 @@ struct err {
 };
 
 /* Record an error (code < 0) with a message; appends strerror(-code). Returns code. */
-int err_set(struct err *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Record an error without appending strerror. Returns code. */
-int err_setx(struct err *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int err_setx(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prepend context ("restore pid 4: ") to an error already set. Returns e->code. */
-int err_prefix(struct err *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Clear an error. */
 void err_clear(struct err *e);
 

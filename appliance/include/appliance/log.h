@@ -12,7 +12,7 @@ enum log_level log_get_level(void);
 void log_use_syslog(int on, const char *ident);
 /* Emit one message. Use the log_* macros instead. */
 void log_msg(enum log_level lvl, const char *prefix, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #ifndef LOG_PREFIX
 #define LOG_PREFIX "mosix"

@@ -15,8 +15,18 @@ void util_fclosep(FILE **f);
 #define _cleanup_fclose_ __attribute__((cleanup(util_fclosep)))
 
 /* Hand ownership out of a cleanup-scoped variable. */
-#define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
-#define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _t = (fd);                                                                     \
+		(fd) = -1;                                                                         \
+		_t;                                                                                \
+	})
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _t = (p);                                                            \
+		(p) = NULL;                                                                        \
+		_t;                                                                                \
+	})
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

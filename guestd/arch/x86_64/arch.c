@@ -19,7 +19,7 @@
 #define ERESTARTNOHAND 514
 #define ERESTART_RESTARTBLOCK 516
 
-const unsigned char arch_trampoline[] = { 0x0f, 0x05, 0xcc, 0xcc };
+const unsigned char arch_trampoline[] = {0x0f, 0x05, 0xcc, 0xcc};
 const unsigned arch_trampoline_len = sizeof(arch_trampoline);
 
 /* Read general registers. */
@@ -37,7 +37,7 @@ int arch_set_regs(pid_t pid, const arch_regs_t *r)
 /* Read the XSAVE area. */
 int arch_get_xstate(pid_t pid, void *buf, size_t cap)
 {
-	struct iovec iov = { buf, cap };
+	struct iovec iov = {buf, cap};
 	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_X86_XSTATE, &iov))
 		return -errno;
 	return (int)iov.iov_len;
@@ -46,7 +46,7 @@ int arch_get_xstate(pid_t pid, void *buf, size_t cap)
 /* Write the XSAVE area. */
 int arch_set_xstate(pid_t pid, const void *buf, size_t len)
 {
-	struct iovec iov = { (void *)buf, len };
+	struct iovec iov = {(void *)buf, len};
 	return ptrace(PTRACE_SETREGSET, pid, (void *)NT_X86_XSTATE, &iov) ? -errno : 0;
 }
 
