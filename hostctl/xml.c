@@ -92,7 +92,12 @@ static void xml_devices(struct sbuf *b, const struct cluster *c, int node)
 	sbuf_xml(b, nd);
 	sbuf_printf(b, "/console.log' append='off'/>\n      <target port='0'/>\n    </serial>\n"
 		       "    <console type='pty'><target type='serial' port='0'/></console>\n"
-		       "    <memballoon model='none'/>\n  </devices>\n");
+		       "    <memballoon model='none'/>\n");
+	/* No USB controller: its early-handoff quirk alone costs 0.7 s of TCG boot.
+	 * virtio-rng seeds the guest RNG so that sshd does not wait for entropy. */
+	sbuf_printf(b, "    <controller type='usb' model='none'/>\n"
+		       "    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n"
+		       "  </devices>\n");
 }
 
 /* Domain XML for one node. */

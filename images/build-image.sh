@@ -28,9 +28,10 @@ B=${B:-build}
 case "$B" in /*) ;; *) B=$TOP/$B ;; esac
 SUITE=${SUITE:-bookworm}
 PACKAGES="openssh-server iproute2 kmod procps less liblzo2-2 liblz4-1 libzstd1"
-# Modules for root on virtio-blk/ext4, virtio-net and fw_cfg, in load order
+# Modules for root on virtio-blk/ext4, virtio-net, fw_cfg and virtio-rng (sshd
+# needs the kernel's RNG ready: without a seed it waits seconds), in load order
 # after modprobe --show-depends expands their dependencies.
-MODULES="virtio_pci virtio_blk virtio_net ext4 qemu_fw_cfg"
+MODULES="virtio_pci virtio_blk virtio_net ext4 qemu_fw_cfg virtio_rng"
 T0=$(date +%s.%N)
 WORK=""
 WORK_BASE=""
@@ -194,7 +195,11 @@ install_ours() {
 	local r=$1 f
 	install -m 755 "$HERE/init.sh" "$r/sbin/init.mosix"
 	ln -sf init.mosix "$r/sbin/init"
-	mkdir -p "$r/usr/local/bin" "$r/usr/local/sbin" "$r/usr/local/lib/mosix/progs" "$r/etc/mosix"
+	# init makes no directories (each mkdir is an exec): they are in the image;
+	# /run stays on disk so /run/sshd need not be made at boot either
+	mkdir -p "$r/usr/local/bin" "$r/usr/local/sbin" "$r/usr/local/lib/mosix/progs" \
+		"$r/run/sshd" "$r/tmp"
+	install -d -m 700 "$r/etc/mosix" "$r/root/.ssh"
 	# files that go into the image as they are (sshd config, ...)
 	cp -r --no-preserve=ownership "$HERE/overlay/." "$r/"
 	local n=0

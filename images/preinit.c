@@ -96,6 +96,9 @@ int main(int argc, char **argv)
 	mkdir(NEW_ROOT, 0755);
 	if (mount(ROOT_DEV, NEW_ROOT, "ext4", 0, "") < 0)
 		die("mount " ROOT_DEV);
+	/* mount points the real init's fstab needs in /dev (it has no mkdir to spare) */
+	mkdir("/dev/pts", 0755);
+	mkdir("/dev/shm", 01777);
 	if (mount("/dev", NEW_ROOT "/dev", NULL, MS_MOVE, NULL) < 0)
 		die("move /dev");
 	/* switch_root: the initramfs is a rootfs that cannot be unmounted, so
