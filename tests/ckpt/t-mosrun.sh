@@ -124,6 +124,24 @@ else
 	t_skip mosrun/atomic-on-failure "cannot mount a small tmpfs here (not root?)"
 fi
 
+# Killed half-way: SIGKILL mosrun in the middle of writing a large checkpoint.
+# No partial ck.2 and no temporary file may be left; ck.1 stays valid.
+mosrun -C "$d/big" python3 -c 'import os,time; a = bytearray(os.urandom(1 << 20)) * 700; print("ready", flush=True); time.sleep(60)' >"$d/big.out" 2>&1 &
+mr=$!
+wait_for "$d/big.out" ready 60
+pid=$(pgrep -P "$mr" | head -n 1)
+mosmigrate "$pid" checkpoint >/dev/null 2>&1
+mosmigrate "$pid" checkpoint >/dev/null 2>&1 &
+sleep 0.3
+kill -9 "$mr"
+wait_exit "$mr" 10
+sleep 0.3
+check killed-half-way "files left: $(ls "$d" | grep '^big' | tr '\n' ' ')" \
+	test -s "$d/big.1" -a ! -e "$d/big.2" -a -z "$(ls "$d" | grep '^big.*tmp')"
+mosrun -I "$d/big.1" >/dev/null 2>"$d/big.err"
+check killed-half-way-old-valid "$(cat "$d/big.err")" test $? -eq 0
+rm -f "$d"/big.*
+
 # Command lines.
 mosrun --help >/dev/null
 check help "mosrun --help exit $?" test $? -eq 0
