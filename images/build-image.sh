@@ -79,7 +79,10 @@ hash_files() {
 	done | sha256sum | cut -c1-16
 }
 
-our_binaries() { find "$B/bin" "$B/progs" -maxdepth 1 -type f -perm -u+x 2>/dev/null | sort; }
+# Programs that go into the guest (hostctl runs on the host only).
+our_binaries() {
+	find "$B/bin" "$B/progs" -maxdepth 1 -type f -perm -u+x ! -name hostctl 2>/dev/null | sort
+}
 
 MIRROR=${MIRROR:-$(find_mirror)}
 BASE_KEY=$(printf '%s\n' "$SUITE" "$MIRROR" "$PACKAGES" "$MODULES" "$(hash_files "$0")" |

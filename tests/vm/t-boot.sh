@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/vm/boot.sh: a real 3-node cluster of libvirt guests under TCG.
+# tests/vm/t-boot.sh: a real 3-node cluster of libvirt guests under TCG.
 # Builds (or reuses) the guest image, `hostctl up -n 3`, logs into node 1,
 # runs a command on node 2 from node 1 over the cluster network, `hostctl
 # down`, and checks that no domain, network, overlay or state is left.
