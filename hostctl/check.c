@@ -22,7 +22,7 @@ static void check_libvirt(struct check_result *r)
 		return;
 	}
 	virConnectPtr c = NULL;
-	struct err e = { 0 };
+	struct err e = {0};
 	if (virt_open(&c, 0, STATE_ROOT, &e) < 0) {
 		snprintf(r->libvirt_detail, sizeof(r->libvirt_detail), "%s", e.msg);
 		return;
@@ -42,7 +42,7 @@ void check_gather(const char *image, struct check_result *r)
 	check_libvirt(r);
 	if (!realpath(image, r->image))
 		snprintf(r->image, sizeof(r->image), "%s", image);
-	struct err e = { 0 };
+	struct err e = {0};
 	r->image_ok = cluster_image_ok(r->image, &e) == 0;
 	if (!r->image_ok) {
 		snprintf(r->image_detail, sizeof(r->image_detail), "%s", e.msg);

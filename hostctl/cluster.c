@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,33 @@
 #include "virt.h"
 #include "xml.h"
 
-static const char *image_files[] = { "base.qcow2", "vmlinux", "initrd.img" };
+/* Set by SIGINT/SIGTERM/SIGHUP during up: stop and undo. */
+static volatile sig_atomic_t cluster_stop;
+
+/* Signal handler: remember, the up loop notices. */
+static void cluster_on_signal(int sig)
+{
+	cluster_stop = sig;
+}
+
+/* Catch the signals that should undo a half-made cluster instead of leaving it. */
+static void cluster_catch_signals(void)
+{
+	struct sigaction sa = {.sa_handler = cluster_on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* -EINTR if a signal asked us to stop. */
+static int cluster_check_stop(struct err *e)
+{
+	return cluster_stop ? err_setx(e, -EINTR, "interrupted by signal %d", (int)cluster_stop)
+			    : 0;
+}
+
+static const char *image_files[] = {"base.qcow2", "vmlinux", "initrd.img"};
 
 /* Check the image directory. */
 int cluster_image_ok(const char *dir, struct err *e)
@@ -32,8 +59,9 @@ int cluster_image_ok(const char *dir, struct err *e)
 	for (size_t i = 0; i < ARRAY_SIZE(image_files); i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", dir, image_files[i]);
 		if (access(p, R_OK) != 0)
-			return err_setx(e, -ENOENT, "no guest image in %s (%s missing): build it with "
-						    "`images/build-image.sh %s` or `make image`",
+			return err_setx(e, -ENOENT,
+					"no guest image in %s (%s missing): build it with "
+					"`images/build-image.sh %s` or `make image`",
 					dir, image_files[i], dir);
 	}
 	return 0;
@@ -71,7 +99,7 @@ static int cluster_pin_image(const struct cluster *c, struct err *e)
 /* The host's view (known_hosts) and the guests' (cluster.map) of all nodes. */
 static int cluster_write_maps(const struct cluster *c, struct err *e)
 {
-	struct sbuf map = { 0 }, kh = { 0 };
+	struct sbuf map = {0}, kh = {0};
 	int r = 0;
 	sbuf_printf(&map, "# mosix cluster map: node address hostname\n");
 	for (int i = 1; i <= c->nodes && r == 0; i++) {
@@ -137,8 +165,8 @@ static int cluster_make_disks(const struct cluster *c, struct err *e)
 	for (int i = 1; i <= c->nodes; i++) {
 		_cleanup_free_ char *nd = state_node_dir(c, i);
 		_cleanup_free_ char *disk = xasprintf("%s/disk.qcow2", nd);
-		char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
-				 base, disk, NULL };
+		char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F",
+				"qcow2",    "-b",     base, disk, NULL};
 		int r = proc_run(argv, NULL, e);
 		if (r < 0)
 			return err_prefix(e, "overlay for n%d: ", i);
@@ -151,10 +179,12 @@ static int cluster_make_dirs(const struct cluster *c, struct err *e)
 {
 	mkdir(STATE_ROOT, 0755);
 	if (mkdir(c->dir, 0700) < 0)
-		return errno == EEXIST ? err_setx(e, -EEXIST, "cluster '%s' is already up "
-							      "(hostctl status --name %s; hostctl down --name %s)",
-						  c->name, c->name, c->name) :
-					 err_set(e, -errno, "mkdir %s", c->dir);
+		return errno == EEXIST
+			   ? err_setx(e, -EEXIST,
+				      "cluster '%s' is already up "
+				      "(hostctl status --name %s; hostctl down --name %s)",
+				      c->name, c->name, c->name)
+			   : err_set(e, -errno, "mkdir %s", c->dir);
 	for (int i = 1; i <= c->nodes; i++) {
 		_cleanup_free_ char *nd = state_node_dir(c, i);
 		if (mkdir(nd, 0700) < 0)
@@ -202,8 +232,10 @@ static int cluster_virt_in_use(virConnectPtr v, const char *name, struct err *e)
 	_cleanup_free_ char *net = xasprintf("mosix-%s", name);
 	_cleanup_free_ char *d1 = xasprintf("mosix-%s-n1", name);
 	if (virt_net_exists(v, net) || virt_dom_exists(v, d1))
-		return err_setx(e, -EEXIST, "libvirt already has objects named %s* (a leftover?): "
-					    "`hostctl down --name %s` removes them", net, name);
+		return err_setx(e, -EEXIST,
+				"libvirt already has objects named %s* (a leftover?): "
+				"`hostctl down --name %s` removes them",
+				net, name);
 	return 0;
 }
 
@@ -214,7 +246,7 @@ static int cluster_start(virConnectPtr v, const struct cluster *c, struct err *e
 	int r = virt_net_create(v, nx, e);
 	if (r < 0)
 		return r;
-	struct xml_opts xo = { .tb_cache_mib = virt_has_tb_cache(v) ? CLUSTER_TB_CACHE_MIB : 0 };
+	struct xml_opts xo = {.tb_cache_mib = virt_has_tb_cache(v) ? CLUSTER_TB_CACHE_MIB : 0};
 	for (int i = 1; i <= c->nodes; i++) {
 		_cleanup_free_ char *dx = xml_domain(c, i, &xo);
 		_cleanup_free_ char *nd = state_node_dir(c, i);
@@ -228,7 +260,7 @@ static int cluster_start(virConnectPtr v, const struct cluster *c, struct err *e
 static int cluster_ssh_all(const struct cluster *c, struct err *e)
 {
 	int pid[c->nodes], fd[c->nodes], r = 0;
-	char *cmd[] = { "true" };
+	char *cmd[] = {"true"};
 	for (int i = 0; i < c->nodes; i++) {
 		char **argv = cluster_ssh_argv(c, i + 1, cmd, 1);
 		pid[i] = proc_start(argv, &fd[i], e);
@@ -253,11 +285,11 @@ static int cluster_wait(const struct cluster *c, double timeout_s, struct err *e
 	for (int i = 0; i < c->nodes; i++) {
 		ips[i] = state_node_ip(c, i + 1);
 		names[i] = xasprintf("n%d", i + 1);
-		w[i] = (struct nodewait){ .name = names[i], .ip = ips[i] };
+		w[i] = (struct nodewait){.name = names[i], .ip = ips[i]};
 	}
-	int r = nodewait_ssh(w, c->nodes, timeout_s, e);
+	int r = nodewait_ssh(w, c->nodes, timeout_s, &cluster_stop, e);
 	for (int i = 0; i < c->nodes; i++) {
-		if (r < 0 && w[i].ready_s < 0) {
+		if (r == -ETIMEDOUT && w[i].ready_s < 0) {
 			_cleanup_free_ char *nd = state_node_dir(c, i + 1);
 			_cleanup_free_ char *log = xasprintf("%s/console.log", nd);
 			fprintf(stderr, "node %s never answered ssh; its console:\n", names[i]);
@@ -274,22 +306,28 @@ static int cluster_describe(const struct cluster_up_opts *o, struct cluster *c, 
 {
 	memset(c, 0, sizeof(*c));
 	if (!state_name_ok(o->name))
-		return err_setx(e, -EINVAL, "invalid cluster name '%s' (use a-z, 0-9, '-', "
-					    "at most %d characters)", o->name, STATE_NAME_MAX);
+		return err_setx(e, -EINVAL,
+				"invalid cluster name '%s' (use a-z, 0-9, '-', "
+				"at most %d characters)",
+				o->name, STATE_NAME_MAX);
 	snprintf(c->name, sizeof(c->name), "%s", o->name);
 	state_set_dir(c);
 	c->nodes = o->nodes;
 	c->cpus = o->cpus;
 	c->mem_mb = o->mem_mb;
 	if (!realpath(o->image, c->image))
-		return err_setx(e, -ENOENT, "no guest image directory %s: build it with "
-					    "`images/build-image.sh %s` or `make image`", o->image, o->image);
+		return err_setx(e, -ENOENT,
+				"no guest image directory %s: build it with "
+				"`images/build-image.sh %s` or `make image`",
+				o->image, o->image);
 	long total, avail;
 	probe_meminfo(&total, &avail);
 	long need = (long)c->nodes * (c->mem_mb + CLUSTER_MEM_OVERHEAD_MB);
 	if (need > avail)
-		return err_setx(e, -ENOMEM, "%d nodes of %d MB need about %ld MB; the host has %ld MB "
-					    "available", c->nodes, c->mem_mb, need, avail);
+		return err_setx(e, -ENOMEM,
+				"%d nodes of %d MB need about %ld MB; the host has %ld MB "
+				"available",
+				c->nodes, c->mem_mb, need, avail);
 	return cluster_image_ok(c->image, e);
 }
 
@@ -315,12 +353,14 @@ static int cluster_build(virConnectPtr v, struct cluster *c, const struct cluste
 		r = cluster_make_keys(c, e);
 	if (r == 0)
 		r = cluster_make_disks(c, e);
+	if (r == 0)
+		r = cluster_check_stop(e);
 	if (r < 0)
 		return r;
 	printf("network %s.0/24 (isolated), %d nodes x %d MB, %d vcpu\n", c->subnet, c->nodes,
 	       c->mem_mb, c->cpus);
 	double t0 = util_now();
-	if ((r = cluster_start(v, c, e)) < 0)
+	if ((r = cluster_start(v, c, e)) < 0 || (r = cluster_check_stop(e)) < 0)
 		return r;
 	printf("nodes started in %.1f s; waiting for ssh (up to %.0f s)\n", util_now() - t0,
 	       o->timeout_s);
@@ -342,13 +382,17 @@ int cluster_up(const struct cluster_up_opts *o, struct err *e)
 	_cleanup_close_ int lock = state_lock(e);
 	if (lock < 0)
 		return lock;
+	cluster_catch_signals();
 	virConnectPtr v = NULL;
 	if ((r = virt_open(&v, 1, STATE_ROOT, e)) < 0)
 		return r;
 	if (access(c.dir, F_OK) == 0)
-		r = err_setx(e, -EEXIST, "cluster '%s' is already up (hostctl status --name %s; "
-					 "hostctl down --name %s)", c.name, c.name, c.name);
-	else if ((r = cluster_virt_in_use(v, c.name, e)) == 0 && (r = cluster_make_dirs(&c, e)) == 0) {
+		r = err_setx(e, -EEXIST,
+			     "cluster '%s' is already up (hostctl status --name %s; "
+			     "hostctl down --name %s)",
+			     c.name, c.name, c.name);
+	else if ((r = cluster_virt_in_use(v, c.name, e)) == 0 &&
+		 (r = cluster_make_dirs(&c, e)) == 0) {
 		cluster_pick_accel(&c, o->force_tcg);
 		r = cluster_build(v, &c, o, e);
 		if (r < 0 && !o->keep_on_failure) {
@@ -357,8 +401,10 @@ int cluster_up(const struct cluster_up_opts *o, struct err *e)
 			state_rmtree(c.dir, NULL);
 			state_prune_root();
 		} else if (r < 0) {
-			fprintf(stderr, "hostctl: up failed; kept for inspection: %s "
-					"(hostctl down --name %s removes it)\n", c.dir, c.name);
+			fprintf(stderr,
+				"hostctl: up failed; kept for inspection: %s "
+				"(hostctl down --name %s removes it)\n",
+				c.dir, c.name);
 		}
 	}
 	virt_close(v);
@@ -407,9 +453,22 @@ char **cluster_ssh_argv(const struct cluster *c, int node, char **cmd, int ncmd)
 	snprintf(key, sizeof(key), "%s/id_ed25519", c->dir);
 	snprintf(kh, sizeof(kh), "UserKnownHostsFile=%s/known_hosts", c->dir);
 	snprintf(dest, sizeof(dest), "root@%s", ip);
-	char *fixed[] = { "ssh", "-i", key, "-o", "IdentitiesOnly=yes", "-o", kh, "-o",
-			  "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o",
-			  "ConnectTimeout=10", "-o", "LogLevel=ERROR", dest };
+	char *fixed[] = {"ssh",
+			 "-i",
+			 key,
+			 "-o",
+			 "IdentitiesOnly=yes",
+			 "-o",
+			 kh,
+			 "-o",
+			 "StrictHostKeyChecking=yes",
+			 "-o",
+			 "BatchMode=yes",
+			 "-o",
+			 "ConnectTimeout=10",
+			 "-o",
+			 "LogLevel=ERROR",
+			 dest};
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
 		v[n++] = fixed[i];
 	if (ncmd > 0)
@@ -426,8 +485,8 @@ int cluster_parse_node(const struct cluster *c, const char *s, int *node, struct
 	long v;
 	const char *p = s[0] == 'n' ? s + 1 : s;
 	if (util_parse_long(p, 1, c->nodes, &v) < 0)
-		return err_setx(e, -EINVAL, "no node '%s' in cluster '%s' (nodes 1..%d)", s, c->name,
-				c->nodes);
+		return err_setx(e, -EINVAL, "no node '%s' in cluster '%s' (nodes 1..%d)", s,
+				c->name, c->nodes);
 	*node = (int)v;
 	return 0;
 }

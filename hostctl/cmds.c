@@ -31,16 +31,18 @@ static int cmd_ssh(int argc, char **argv);
 static int cmd_console(int argc, char **argv);
 
 static const struct cmds_entry table[] = {
-	{ "check", "[--json] [--image DIR]", "what this host offers (libvirt, KVM or TCG, memory, image)",
-	  cmd_check },
-	{ "up", "[-n NODES] [--cpus C] [--mem MB] [--name CLUSTER] [--image DIR] [--timeout S] [--tcg] [--keep]",
-	  "start a cluster and wait until every node answers ssh", cmd_up },
-	{ "status", "[--name CLUSTER] [--json]", "nodes, addresses, state", cmd_status },
-	{ "ssh", "[--name CLUSTER] [NODE] [CMD...]", "ssh into a node (node 1, the login node, by default)",
-	  cmd_ssh },
-	{ "console", "[--name CLUSTER] NODE", "attach to a node's serial console (Ctrl-] leaves)",
-	  cmd_console },
-	{ "down", "[--name CLUSTER]", "stop and remove everything the cluster has", cmd_down },
+    {"check", "[--json] [--image DIR]",
+     "what this host offers (libvirt, KVM or TCG, memory, image)", cmd_check},
+    {"up",
+     "[-n NODES] [--cpus C] [--mem MB] [--name CLUSTER] [--image DIR] [--timeout S] [--tcg] "
+     "[--keep]",
+     "start a cluster and wait until every node answers ssh", cmd_up},
+    {"status", "[--name CLUSTER] [--json]", "nodes, addresses, state", cmd_status},
+    {"ssh", "[--name CLUSTER] [NODE] [CMD...]",
+     "ssh into a node (node 1, the login node, by default)", cmd_ssh},
+    {"console", "[--name CLUSTER] NODE", "attach to a node's serial console (Ctrl-] leaves)",
+     cmd_console},
+    {"down", "[--name CLUSTER]", "stop and remove everything the cluster has", cmd_down},
 };
 
 /* Look up a command. */
@@ -83,8 +85,8 @@ static int cmds_int(const char *opt, const char *s, long min, long max, int *out
 {
 	long v;
 	if (util_parse_long(s, min, max, &v) < 0) {
-		fprintf(stderr, "hostctl: %s must be a whole number from %ld to %ld, not '%s'\n", opt,
-			min, max, s);
+		fprintf(stderr, "hostctl: %s must be a whole number from %ld to %ld, not '%s'\n",
+			opt, min, max, s);
 		return -1;
 	}
 	*out = (int)v;
@@ -105,25 +107,30 @@ static char *cmds_default_image(void)
 	return xasprintf("%s/../image", dirname(exe));
 }
 
-/* Parse --name/--help (and --json where json is non-NULL). Returns -1 to go on, else an exit code. */
+/* Parse --name/--help (and --json where json is non-NULL). Returns -1 to go on, else an exit code.
+ */
 static int cmds_parse_name(int argc, char **argv, const char **name, int *json, int stop_at_arg)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
-					      { "name", required_argument, NULL, 'N' },
-					      { "json", no_argument, NULL, 'j' },
-					      { 0 } };
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"name", required_argument, NULL, 'N'},
+					     {"json", no_argument, NULL, 'j'},
+					     {0}};
 	int o;
 	*name = CLUSTER_DEFAULT_NAME;
 	while ((o = getopt_long(argc, argv, stop_at_arg ? "+h" : "h", opts, NULL)) != -1) {
 		switch (o) {
-		case 'N': *name = optarg; break;
+		case 'N':
+			*name = optarg;
+			break;
 		case 'j':
 			if (!json)
 				return cmds_help(argv[0], 2);
 			*json = 1;
 			break;
-		case 'h': return cmds_help(argv[0], 0);
-		default: return cmds_help(argv[0], 2);
+		case 'h':
+			return cmds_help(argv[0], 0);
+		default:
+			return cmds_help(argv[0], 2);
 		}
 	}
 	return -1;
@@ -175,21 +182,25 @@ static void cmds_check_json(const struct check_result *r)
 /* hostctl check. */
 static int cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
-					      { "json", no_argument, NULL, 'j' },
-					      { "image", required_argument, NULL, 'i' },
-					      { 0 } };
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"image", required_argument, NULL, 'i'},
+					     {0}};
 	int o, json = 0;
 	_cleanup_free_ char *image = cmds_default_image();
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
-		case 'j': json = 1; break;
+		case 'j':
+			json = 1;
+			break;
 		case 'i':
 			free(image);
 			image = xstrdup(optarg);
 			break;
-		case 'h': return cmds_help(argv[0], 0);
-		default: return cmds_help(argv[0], 2);
+		case 'h':
+			return cmds_help(argv[0], 0);
+		default:
+			return cmds_help(argv[0], 2);
 		}
 	}
 	if (optind != argc)
@@ -208,10 +219,15 @@ static int cmds_up_opt(int o, const char *arg, struct cluster_up_opts *u, char *
 {
 	int t;
 	switch (o) {
-	case 'n': return cmds_int("-n/--nodes", arg, 1, STATE_NODES_MAX, &u->nodes) < 0 ? 2 : -1;
-	case 'c': return cmds_int("--cpus", arg, 1, 16, &u->cpus) < 0 ? 2 : -1;
-	case 'm': return cmds_int("--mem", arg, 128, 65536, &u->mem_mb) < 0 ? 2 : -1;
-	case 'N': u->name = arg; return -1;
+	case 'n':
+		return cmds_int("-n/--nodes", arg, 1, STATE_NODES_MAX, &u->nodes) < 0 ? 2 : -1;
+	case 'c':
+		return cmds_int("--cpus", arg, 1, 16, &u->cpus) < 0 ? 2 : -1;
+	case 'm':
+		return cmds_int("--mem", arg, 128, 65536, &u->mem_mb) < 0 ? 2 : -1;
+	case 'N':
+		u->name = arg;
+		return -1;
 	case 'T':
 		if (cmds_int("--timeout", arg, 1, 86400, &t) < 0)
 			return 2;
@@ -221,10 +237,16 @@ static int cmds_up_opt(int o, const char *arg, struct cluster_up_opts *u, char *
 		free(*image);
 		*image = xstrdup(arg);
 		return -1;
-	case 'g': u->force_tcg = 1; return -1;
-	case 'k': u->keep_on_failure = 1; return -1;
-	case 'h': return cmds_help("up", 0);
-	default: return cmds_help("up", 2);
+	case 'g':
+		u->force_tcg = 1;
+		return -1;
+	case 'k':
+		u->keep_on_failure = 1;
+		return -1;
+	case 'h':
+		return cmds_help("up", 0);
+	default:
+		return cmds_help("up", 2);
 	}
 }
 
@@ -232,14 +254,13 @@ static int cmds_up_opt(int o, const char *arg, struct cluster_up_opts *u, char *
 static int cmd_up(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },	     { "nodes", required_argument, NULL, 'n' },
-		{ "cpus", required_argument, NULL, 'c' },    { "mem", required_argument, NULL, 'm' },
-		{ "name", required_argument, NULL, 'N' },    { "image", required_argument, NULL, 'i' },
-		{ "timeout", required_argument, NULL, 'T' }, { "tcg", no_argument, NULL, 'g' },
-		{ "keep", no_argument, NULL, 'k' },	     { 0 }
-	};
-	struct cluster_up_opts u = { .name = CLUSTER_DEFAULT_NAME, .nodes = 3, .cpus = 1,
-				     .mem_mb = 256, .timeout_s = 300 };
+	    {"help", no_argument, NULL, 'h'},	       {"nodes", required_argument, NULL, 'n'},
+	    {"cpus", required_argument, NULL, 'c'},    {"mem", required_argument, NULL, 'm'},
+	    {"name", required_argument, NULL, 'N'},    {"image", required_argument, NULL, 'i'},
+	    {"timeout", required_argument, NULL, 'T'}, {"tcg", no_argument, NULL, 'g'},
+	    {"keep", no_argument, NULL, 'k'},	       {0}};
+	struct cluster_up_opts u = {
+	    .name = CLUSTER_DEFAULT_NAME, .nodes = 3, .cpus = 1, .mem_mb = 256, .timeout_s = 300};
 	_cleanup_free_ char *image = cmds_default_image();
 	int o, rc;
 	while ((o = getopt_long(argc, argv, "hn:", opts, NULL)) != -1)
@@ -252,7 +273,7 @@ static int cmd_up(int argc, char **argv)
 		return 1;
 	}
 	u.image = image;
-	struct err e = { 0 };
+	struct err e = {0};
 	if (cluster_up(&u, &e) < 0)
 		return cmds_fail(&e);
 	const char *nm = strcmp(u.name, CLUSTER_DEFAULT_NAME) ? u.name : NULL;
@@ -273,7 +294,7 @@ static int cmd_down(int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cmds_help(argv[0], 2);
-	struct err e = { 0 };
+	struct err e = {0};
 	return cluster_down(name, &e) < 0 ? cmds_fail(&e) : 0;
 }
 
@@ -289,7 +310,7 @@ static int cmd_status(int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cmds_help(argv[0], 2);
-	struct err e = { 0 };
+	struct err e = {0};
 	return status_print(named ? name : NULL, json, &e) < 0 ? cmds_fail(&e) : 0;
 }
 
@@ -297,7 +318,7 @@ static int cmd_status(int argc, char **argv)
 static int cmds_node(int argc, char **argv, const char *name, struct cluster *c, int *node,
 		     int required)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	if (state_load(name, c, &e) < 0)
 		return cmds_fail(&e);
 	*node = 1;
@@ -343,7 +364,7 @@ static int cmd_console(int argc, char **argv)
 	if (optind != argc)
 		return cmds_help(argv[0], 2);
 	_cleanup_free_ char *dom = state_dom_name(&c, node);
-	char *v[] = { "virsh", "-c", VIRT_URI, "console", "--force", dom, NULL };
+	char *v[] = {"virsh", "-c", VIRT_URI, "console", "--force", dom, NULL};
 	fflush(NULL);
 	execvp(v[0], v);
 	fprintf(stderr, "hostctl: cannot run virsh: %s\n", strerror(errno));

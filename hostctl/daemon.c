@@ -25,19 +25,18 @@
 /* Settings this host needs (PLATFORM.md): no cgroup moves (no systemd/machined),
  * no security driver (no AppArmor/SELinux), and shared base images must never
  * be chowned by libvirt. */
-static const char qemu_conf[] =
-	"# Written by hostctl (mosix appliance) because none existed.\n"
-	"cgroup_controllers = [ ]\n"
-	"security_driver = \"none\"\n"
-	"user = \"root\"\n"
-	"group = \"root\"\n"
-	"dynamic_ownership = 0\n";
+static const char qemu_conf[] = "# Written by hostctl (mosix appliance) because none existed.\n"
+				"cgroup_controllers = [ ]\n"
+				"security_driver = \"none\"\n"
+				"user = \"root\"\n"
+				"group = \"root\"\n"
+				"dynamic_ownership = 0\n";
 
 /* Can we connect to a unix socket at path? */
 static int daemon_sock_alive(const char *path)
 {
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	return fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 }
@@ -65,10 +64,11 @@ static int daemon_ensure_user(struct err *e)
 {
 	if (getpwnam("libvirt-qemu"))
 		return 0;
-	char *ga[] = { "groupadd", "--system", "libvirt-qemu", NULL };
-	char *ua[] = { "useradd", "--system", "--gid", "libvirt-qemu", "--no-create-home",
-		       "--home-dir", "/var/lib/libvirt", "--shell", "/usr/sbin/nologin",
-		       "libvirt-qemu", NULL };
+	char *ga[] = {"groupadd", "--system", "libvirt-qemu", NULL};
+	char *ua[] = {
+	    "useradd",	  "--system",	      "--gid",	 "libvirt-qemu",      "--no-create-home",
+	    "--home-dir", "/var/lib/libvirt", "--shell", "/usr/sbin/nologin", "libvirt-qemu",
+	    NULL};
 	int r = getgrnam("libvirt-qemu") ? 0 : proc_run(ga, NULL, e);
 	if (r == 0)
 		r = proc_run(ua, NULL, e);
@@ -89,7 +89,8 @@ static char *daemon_conf(const char *state_dir, struct err *e)
 			err_setx(e, -EIO, "cannot read a random uuid");
 			return NULL;
 		}
-		_cleanup_close_ int fd = open(uuid_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		_cleanup_close_ int fd =
+		    open(uuid_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || util_write_full(fd, uuid, 36) < 0) {
 			err_set(e, -errno, "write %s", uuid_path);
 			return NULL;
@@ -123,8 +124,9 @@ static int daemon_wait_sock(const char *path, double secs)
 int daemon_start(const char *state_dir, struct err *e)
 {
 	if (!proc_have("libvirtd") || !proc_have("virtlogd"))
-		return err_setx(e, -ENOENT, "libvirtd/virtlogd not installed "
-					    "(apt-get install libvirt-daemon libvirt-daemon-driver-qemu)");
+		return err_setx(e, -ENOENT,
+				"libvirtd/virtlogd not installed "
+				"(apt-get install libvirt-daemon libvirt-daemon-driver-qemu)");
 	mkdir("/etc/libvirt", 0755);
 	mkdir("/var/log/libvirt", 0755);
 	mkdir("/run/libvirt", 0755);
@@ -142,16 +144,18 @@ int daemon_start(const char *state_dir, struct err *e)
 	if (!conf)
 		return e ? e->code : -EIO;
 	if (!daemon_sock_alive(VIRTLOGD_SOCK)) {
-		char *la[] = { "virtlogd", "-d", NULL };
+		char *la[] = {"virtlogd", "-d", NULL};
 		if ((r = proc_run(la, NULL, e)) < 0)
 			return err_prefix(e, "start virtlogd: ");
 	}
-	char *da[] = { "libvirtd", "-d", "-f", conf, NULL };
+	char *da[] = {"libvirtd", "-d", "-f", conf, NULL};
 	if ((r = proc_run(da, NULL, e)) < 0)
 		return err_prefix(e, "start libvirtd: ");
 	if (daemon_wait_sock(DAEMON_SOCK, 15) < 0)
-		return err_setx(e, -ETIMEDOUT, "libvirtd started but %s does not answer "
-					       "(see /var/log/libvirt/libvirtd.log)", DAEMON_SOCK);
+		return err_setx(e, -ETIMEDOUT,
+				"libvirtd started but %s does not answer "
+				"(see /var/log/libvirt/libvirtd.log)",
+				DAEMON_SOCK);
 	log_info("started virtlogd and libvirtd");
 	return 0;
 }

@@ -58,10 +58,22 @@ static void jsonw_close(struct jsonw *j, char c)
 		fputc('\n', j->f);
 }
 
-void jsonw_obj_open(struct jsonw *j, const char *key) { jsonw_open(j, key, '{'); }
-void jsonw_obj_close(struct jsonw *j) { jsonw_close(j, '}'); }
-void jsonw_arr_open(struct jsonw *j, const char *key) { jsonw_open(j, key, '['); }
-void jsonw_arr_close(struct jsonw *j) { jsonw_close(j, ']'); }
+void jsonw_obj_open(struct jsonw *j, const char *key)
+{
+	jsonw_open(j, key, '{');
+}
+void jsonw_obj_close(struct jsonw *j)
+{
+	jsonw_close(j, '}');
+}
+void jsonw_arr_open(struct jsonw *j, const char *key)
+{
+	jsonw_open(j, key, '[');
+}
+void jsonw_arr_close(struct jsonw *j)
+{
+	jsonw_close(j, ']');
+}
 
 /* A string member. */
 void jsonw_str(struct jsonw *j, const char *key, const char *val)

@@ -18,8 +18,8 @@ int keys_ssh_pair(const char *path, const char *comment, struct err *e)
 	unlink(path);
 	_cleanup_free_ char *pub = xasprintf("%s.pub", path);
 	unlink(pub);
-	char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", (char *)comment,
-			 "-f", (char *)path, NULL };
+	char *argv[] = {"ssh-keygen",	 "-q", "-t",	     "ed25519", "-N", "", "-C",
+			(char *)comment, "-f", (char *)path, NULL};
 	return proc_run(argv, NULL, e);
 }
 

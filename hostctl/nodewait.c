@@ -21,7 +21,7 @@
 static int nodewait_connect(const char *ip)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(22) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(22)};
 	if (fd < 0 || inet_pton(AF_INET, ip, &a.sin_addr) != 1) {
 		if (fd >= 0)
 			close(fd);
@@ -69,7 +69,7 @@ static void nodewait_event(struct nodewait *n, short rev, double now)
 static void nodewait_progress(struct nodewait *n, int count, double el, int *last)
 {
 	int k = 0;
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	for (int i = 0; i < count; i++) {
 		if (n[i].ready_s >= 0) {
 			k++;
@@ -101,14 +101,15 @@ static int nodewait_round(struct nodewait *n, int count, struct pollfd *p, int *
 		}
 		if (n[i].fd < 0)
 			continue;
-		p[np] = (struct pollfd){ .fd = n[i].fd, .events = n[i].reading ? POLLIN : POLLOUT };
+		p[np] = (struct pollfd){.fd = n[i].fd, .events = n[i].reading ? POLLIN : POLLOUT};
 		map[np++] = i;
 	}
 	return np;
 }
 
 /* Wait for all banners. */
-int nodewait_ssh(struct nodewait *n, int count, double timeout_s, struct err *e)
+int nodewait_ssh(struct nodewait *n, int count, double timeout_s, volatile sig_atomic_t *stop,
+		 struct err *e)
 {
 	struct pollfd p[count];
 	int map[count], last = -1, left = count;
@@ -118,7 +119,7 @@ int nodewait_ssh(struct nodewait *n, int count, double timeout_s, struct err *e)
 		n[i].reading = 0;
 		n[i].ready_s = -1;
 	}
-	while (left > 0 && util_now() - t0 < timeout_s) {
+	while (left > 0 && util_now() - t0 < timeout_s && !*stop) {
 		int np = nodewait_round(n, count, p, map, util_now());
 		if (poll(p, (nfds_t)np, 200) < 0 && errno != EINTR)
 			return err_set(e, -errno, "poll");
@@ -134,15 +135,16 @@ int nodewait_ssh(struct nodewait *n, int count, double timeout_s, struct err *e)
 	}
 	if (isatty(2))
 		fputc('\n', stderr);
-	struct sbuf miss = { 0 };
+	struct sbuf miss = {0};
 	for (int i = 0; i < count; i++) {
 		if (n[i].ready_s < 0)
 			sbuf_printf(&miss, " %s", n[i].name);
 		nodewait_reset(&n[i]);
 	}
-	int r = miss.s ? err_setx(e, -ETIMEDOUT, "no ssh answer within %.0f s from:%s", timeout_s,
-				  miss.s) :
-			 0;
+	int r = *stop	 ? err_setx(e, -EINTR, "interrupted")
+		: miss.s ? err_setx(e, -ETIMEDOUT, "no ssh answer within %.0f s from:%s", timeout_s,
+				    miss.s)
+			 : 0;
 	sbuf_free(&miss);
 	return r;
 }
@@ -150,7 +152,7 @@ int nodewait_ssh(struct nodewait *n, int count, double timeout_s, struct err *e)
 /* One-shot probe. */
 int nodewait_probe(const char *ip, int timeout_ms)
 {
-	struct nodewait n = { .name = ip, .ip = ip };
+	struct nodewait n = {.name = ip, .ip = ip};
 	struct pollfd p[1];
 	int map[1];
 	double t0 = util_now();

@@ -2,6 +2,8 @@
 #ifndef HOSTCTL_NODEWAIT_H
 #define HOSTCTL_NODEWAIT_H
 
+#include <signal.h>
+
 #include "appliance/err.h"
 
 struct nodewait {
@@ -14,8 +16,10 @@ struct nodewait {
 };
 
 /* Wait until every node sends an SSH banner or timeout_s passes. Prints a
- * progress line to stderr. 0, or -ETIMEDOUT with the nodes still missing in e. */
-int nodewait_ssh(struct nodewait *n, int count, double timeout_s, struct err *e);
+ * progress line to stderr. 0, -ETIMEDOUT with the nodes still missing in e,
+ * or -EINTR as soon as *stop is set (by a signal handler). */
+int nodewait_ssh(struct nodewait *n, int count, double timeout_s, volatile sig_atomic_t *stop,
+		 struct err *e);
 /* Print the last lines of a console log to stderr. */
 void nodewait_tail(const char *path, int lines);
 /* Did this address answer with an SSH banner within timeout_ms? */

@@ -23,8 +23,8 @@
 #define KVM_CODE 0x1ff000
 
 /* 64-bit loop of 10M iterations, then out 0x10 and hlt: ~10 ms on real KVM. */
-static const uint8_t kvm_code[] = { 0x48, 0xc7, 0xc1, 0x80, 0x96, 0x98, 0x00, 0x48, 0xff,
-				    0xc9, 0x75, 0xfb, 0xb0, 0x42, 0xe6, 0x10, 0xf4 };
+static const uint8_t kvm_code[] = {0x48, 0xc7, 0xc1, 0x80, 0x96, 0x98, 0x00, 0x48, 0xff,
+				   0xc9, 0x75, 0xfb, 0xb0, 0x42, 0xe6, 0x10, 0xf4};
 
 /* Identity-map 2 MiB and enter long mode directly through the sregs. */
 static void probe_kvm_longmode(uint8_t *mem, struct kvm_sregs *s, struct kvm_regs *g)
@@ -36,11 +36,16 @@ static void probe_kvm_longmode(uint8_t *mem, struct kvm_sregs *s, struct kvm_reg
 	pd[0] = 0x83; /* present, writable, 2 MiB page */
 	memcpy(mem + KVM_CODE, kvm_code, sizeof(kvm_code));
 	s->cr3 = 0x2000;
-	s->cr4 = 1u << 5;					/* PAE */
+	s->cr4 = 1u << 5;				  /* PAE */
 	s->cr0 = 1u | (1u << 4) | (1u << 5) | (1u << 31); /* PE ET NE PG */
-	s->efer = (1u << 8) | (1u << 10);			/* LME LMA */
-	struct kvm_segment seg = { .limit = 0xffffffff, .selector = 1 << 3, .present = 1,
-				   .type = 11, .s = 1, .l = 1, .g = 1 };
+	s->efer = (1u << 8) | (1u << 10);		  /* LME LMA */
+	struct kvm_segment seg = {.limit = 0xffffffff,
+				  .selector = 1 << 3,
+				  .present = 1,
+				  .type = 11,
+				  .s = 1,
+				  .l = 1,
+				  .g = 1};
 	s->cs = seg;
 	seg.type = 3;
 	seg.selector = 2 << 3;
@@ -64,8 +69,8 @@ static int probe_kvm_child(void)
 			    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm < 0 || mem == MAP_FAILED)
 		return 1;
-	struct kvm_userspace_memory_region r = { .memory_size = KVM_MEM,
-						 .userspace_addr = (uintptr_t)mem };
+	struct kvm_userspace_memory_region r = {.memory_size = KVM_MEM,
+						.userspace_addr = (uintptr_t)mem};
 	int vcpu = -1;
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) < 0 ||
 	    (vcpu = ioctl(vm, KVM_CREATE_VCPU, 0)) < 0)
@@ -108,8 +113,9 @@ enum probe_kvm probe_kvm(int timeout_ms, char *detail, size_t len)
 	while ((util_now() - t0) * 1000 < timeout_ms) {
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-			snprintf(detail, len, ok ? "long-mode test guest ran in %.0f ms" :
-						   "KVM ioctls failed (after %.0f ms)",
+			snprintf(detail, len,
+				 ok ? "long-mode test guest ran in %.0f ms"
+				    : "KVM ioctls failed (after %.0f ms)",
 				 (util_now() - t0) * 1000);
 			return ok ? PROBE_KVM_USABLE : PROBE_KVM_ABSENT;
 		}
@@ -117,7 +123,8 @@ enum probe_kvm probe_kvm(int timeout_ms, char *detail, size_t len)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
-	snprintf(detail, len, "/dev/kvm opens but a 10M-iteration guest loop did not finish in %d ms",
+	snprintf(detail, len,
+		 "/dev/kvm opens but a 10M-iteration guest loop did not finish in %d ms",
 		 timeout_ms);
 	return PROBE_KVM_TOO_SLOW;
 }
@@ -125,7 +132,7 @@ enum probe_kvm probe_kvm(int timeout_ms, char *detail, size_t len)
 /* Name a verdict. */
 const char *probe_kvm_name(enum probe_kvm k)
 {
-	static const char *names[] = { "absent", "too-slow", "usable" };
+	static const char *names[] = {"absent", "too-slow", "usable"};
 	return names[k];
 }
 
@@ -147,8 +154,8 @@ void probe_meminfo(long *total_mb, long *avail_mb)
 /* Probe everything. */
 void probe_host(struct probe_host *p, int kvm_timeout_ms)
 {
-	static const char *tools[] = { "qemu-system-x86_64", "qemu-img", "ssh", "ssh-keygen",
-				       "iptables", "dnsmasq", "libvirtd", "virtlogd" };
+	static const char *tools[] = {"qemu-system-x86_64", "qemu-img", "ssh",	    "ssh-keygen",
+				      "iptables",	    "dnsmasq",	"libvirtd", "virtlogd"};
 	memset(p, 0, sizeof(*p));
 	p->kvm = probe_kvm(kvm_timeout_ms, p->kvm_detail, sizeof(p->kvm_detail));
 	probe_meminfo(&p->mem_total_mb, &p->mem_avail_mb);

@@ -16,7 +16,7 @@
 /* Read a pipe until EOF into a string. */
 static char *proc_slurp(int fd)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	char buf[4096];
 	ssize_t n;
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
@@ -75,10 +75,9 @@ int proc_run(char *const argv[], char **out, struct err *e)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		const char *last = proc_last_line(er);
-		return err_setx(e, -EIO, "%s failed (%s %d)%s%s", argv[0],
-				WIFEXITED(st) ? "exit" : "signal",
-				WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), *last ? ": " : "",
-				last);
+		return err_setx(
+		    e, -EIO, "%s failed (%s %d)%s%s", argv[0], WIFEXITED(st) ? "exit" : "signal",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), *last ? ": " : "", last);
 	}
 	if (out)
 		*out = TAKE_PTR(o);

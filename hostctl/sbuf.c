@@ -41,12 +41,24 @@ void sbuf_xml(struct sbuf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': sbuf_printf(b, "&amp;"); break;
-		case '<': sbuf_printf(b, "&lt;"); break;
-		case '>': sbuf_printf(b, "&gt;"); break;
-		case '\'': sbuf_printf(b, "&apos;"); break;
-		case '"': sbuf_printf(b, "&quot;"); break;
-		default: sbuf_printf(b, "%c", *s); break;
+		case '&':
+			sbuf_printf(b, "&amp;");
+			break;
+		case '<':
+			sbuf_printf(b, "&lt;");
+			break;
+		case '>':
+			sbuf_printf(b, "&gt;");
+			break;
+		case '\'':
+			sbuf_printf(b, "&apos;");
+			break;
+		case '"':
+			sbuf_printf(b, "&quot;");
+			break;
+		default:
+			sbuf_printf(b, "%c", *s);
+			break;
 		}
 	}
 }

@@ -48,10 +48,10 @@ int state_write(const char *dir, const char *rel, const char *text, int mode, st
 /* Save cluster.conf. */
 int state_save(const struct cluster *c, struct err *e)
 {
-	_cleanup_free_ char *t = xasprintf("format=mosix-hostctl 1\nname=%s\nnodes=%d\ncpus=%d\n"
-					   "mem_mb=%d\nsubnet=%s\naccel=%s\nimage=%s\n",
-					   c->name, c->nodes, c->cpus, c->mem_mb, c->subnet,
-					   c->accel, c->image);
+	_cleanup_free_ char *t =
+	    xasprintf("format=mosix-hostctl 1\nname=%s\nnodes=%d\ncpus=%d\n"
+		      "mem_mb=%d\nsubnet=%s\naccel=%s\nimage=%s\n",
+		      c->name, c->nodes, c->cpus, c->mem_mb, c->subnet, c->accel, c->image);
 	return state_write(c->dir, "cluster.conf", t, 0644, e);
 }
 
@@ -77,8 +77,10 @@ int state_load(const char *name, struct cluster *c, struct err *e)
 {
 	memset(c, 0, sizeof(*c));
 	if (!state_name_ok(name))
-		return err_setx(e, -EINVAL, "invalid cluster name '%s' (use a-z, 0-9, '-', "
-					    "at most %d characters)", name, STATE_NAME_MAX);
+		return err_setx(e, -EINVAL,
+				"invalid cluster name '%s' (use a-z, 0-9, '-', "
+				"at most %d characters)",
+				name, STATE_NAME_MAX);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	state_set_dir(c);
 	_cleanup_free_ char *p = xasprintf("%s/cluster.conf", c->dir);
@@ -98,7 +100,8 @@ int state_load(const char *name, struct cluster *c, struct err *e)
 		state_apply(c, line, eq + 1);
 	}
 	if (!ok || c->nodes < 1 || c->nodes > STATE_NODES_MAX || !c->subnet[0])
-		return err_setx(e, -EINVAL, "%s: not a cluster state file this hostctl understands", p);
+		return err_setx(e, -EINVAL, "%s: not a cluster state file this hostctl understands",
+				p);
 	return 0;
 }
 

@@ -111,7 +111,7 @@ static int status_one(virConnectPtr v, const char *name, struct jsonw *j, struct
 int status_print(const char *name, int json, struct err *e)
 {
 	virConnectPtr v = NULL;
-	struct err ve = { 0 };
+	struct err ve = {0};
 	if (virt_open(&v, 0, STATE_ROOT, &ve) < 0 && !json)
 		fprintf(stderr, "hostctl: %s\n", ve.msg);
 	struct jsonw jw, *j = json ? &jw : NULL;

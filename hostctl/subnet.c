@@ -70,7 +70,7 @@ static int subnet_used_by_cluster(const char *sub)
 /* Try 10.213.x, then 172.29.x, then 192.168.x. */
 int subnet_pick(virConnectPtr c, char out[16], struct err *e)
 {
-	static const unsigned bases[][2] = { { 10, 213 }, { 172, 29 }, { 192, 168 } };
+	static const unsigned bases[][2] = {{10, 213}, {172, 29}, {192, 168}};
 	for (size_t k = 0; k < ARRAY_SIZE(bases); k++) {
 		for (unsigned d = 1; d < 255; d++) {
 			char sub[16], pre[20];

@@ -32,8 +32,10 @@ int virt_open(virConnectPtr *out, int start, const char *state_dir, struct err *
 	virSetErrorFunc(NULL, virt_quiet);
 	if (!daemon_running()) {
 		if (!start)
-			return err_setx(e, -ECONNREFUSED, "libvirtd is not running (%s absent); "
-							  "`hostctl up` starts it", DAEMON_SOCK);
+			return err_setx(e, -ECONNREFUSED,
+					"libvirtd is not running (%s absent); "
+					"`hostctl up` starts it",
+					DAEMON_SOCK);
 		int r = daemon_start(state_dir, e);
 		if (r < 0)
 			return r;
@@ -186,8 +188,8 @@ static int virt_dom_pid(const char *name)
 /* State in words. */
 const char *virt_dom_state(virConnectPtr c, const char *name, int *pid)
 {
-	static const char *names[] = { "no state", "running", "blocked", "paused",
-				       "shutting down", "shut off", "crashed", "suspended" };
+	static const char *names[] = {"no state",      "running",  "blocked", "paused",
+				      "shutting down", "shut off", "crashed", "suspended"};
 	*pid = 0;
 	virDomainPtr d = virDomainLookupByName(c, name);
 	if (!d)

@@ -25,7 +25,8 @@ int virt_dom_create(virConnectPtr c, const char *xml, struct err *e);
 /* Destroy (if running) and undefine a domain. 1 if it existed, 0 if not, or -errno. */
 int virt_dom_remove(virConnectPtr c, const char *name, struct err *e);
 int virt_dom_exists(virConnectPtr c, const char *name);
-/* Names of all domains whose name starts with prefix (NULL-terminated, free with virt_strv_free). */
+/* Names of all domains whose name starts with prefix (NULL-terminated, free with virt_strv_free).
+ */
 char **virt_dom_list(virConnectPtr c, const char *prefix);
 void virt_strv_free(char **v);
 /* The domain's state in words ("running", "shut off", ...) and its QEMU pid (0 if unknown). */

@@ -12,7 +12,7 @@
 /* Network XML. */
 char *xml_network(const struct cluster *c)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	_cleanup_free_ char *net = state_net_name(c);
 	_cleanup_free_ char *br = state_bridge_name(c);
 	sbuf_printf(&b, "<network>\n  <name>%s</name>\n", net);
@@ -85,8 +85,9 @@ static void xml_devices(struct sbuf *b, const struct cluster *c, int node)
 		       "      <source file='");
 	sbuf_xml(b, nd);
 	sbuf_printf(b, "/disk.qcow2'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n");
-	sbuf_printf(b, "    <interface type='network'>\n      <source network='%s'/>\n"
-		       "      <mac address='%s'/>\n      <model type='virtio'/>\n    </interface>\n",
+	sbuf_printf(b,
+		    "    <interface type='network'>\n      <source network='%s'/>\n"
+		    "      <mac address='%s'/>\n      <model type='virtio'/>\n    </interface>\n",
 		    net, mac);
 	sbuf_printf(b, "    <serial type='pty'>\n      <log file='");
 	sbuf_xml(b, nd);
@@ -95,30 +96,34 @@ static void xml_devices(struct sbuf *b, const struct cluster *c, int node)
 		       "    <memballoon model='none'/>\n");
 	/* No USB controller: its early-handoff quirk alone costs 0.7 s of TCG boot.
 	 * virtio-rng seeds the guest RNG so that sshd does not wait for entropy. */
-	sbuf_printf(b, "    <controller type='usb' model='none'/>\n"
-		       "    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n"
-		       "  </devices>\n");
+	sbuf_printf(b,
+		    "    <controller type='usb' model='none'/>\n"
+		    "    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n"
+		    "  </devices>\n");
 }
 
 /* Domain XML for one node. */
 char *xml_domain(const struct cluster *c, int node, const struct xml_opts *o)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	_cleanup_free_ char *dom = state_dom_name(c, node);
 	sbuf_printf(&b, "<domain type='%s'>\n  <name>%s</name>\n", c->accel, dom);
-	sbuf_printf(&b, "  <memory unit='MiB'>%d</memory>\n  <vcpu>%d</vcpu>\n", c->mem_mb, c->cpus);
+	sbuf_printf(&b, "  <memory unit='MiB'>%d</memory>\n  <vcpu>%d</vcpu>\n", c->mem_mb,
+		    c->cpus);
 	xml_fwcfg(&b, c, node);
 	xml_os(&b, c);
 	sbuf_printf(&b, "  <features>\n    <acpi/>\n");
 	if (o->tb_cache_mib > 0 && !strcmp(c->accel, "qemu"))
-		sbuf_printf(&b, "    <tcg><tb-cache unit='MiB'>%d</tb-cache></tcg>\n", o->tb_cache_mib);
+		sbuf_printf(&b, "    <tcg><tb-cache unit='MiB'>%d</tb-cache></tcg>\n",
+			    o->tb_cache_mib);
 	sbuf_printf(&b, "  </features>\n");
 	/* One CPU model on every node: a migrated process must find the same
 	 * instruction set (and XSAVE layout) wherever it lands. */
 	if (!strcmp(c->accel, "kvm"))
 		sbuf_printf(&b, "  <cpu mode='host-model'/>\n");
 	else
-		sbuf_printf(&b, "  <cpu mode='custom' match='exact'><model fallback='allow'>qemu64</model></cpu>\n");
+		sbuf_printf(&b, "  <cpu mode='custom' match='exact'><model "
+				"fallback='allow'>qemu64</model></cpu>\n");
 	sbuf_printf(&b, "  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n"
 			"  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n");
 	xml_devices(&b, c, node);
