@@ -160,11 +160,15 @@ int dump_check(pid_t pid, struct err *e)
 	return rc;
 }
 
-/* Read one injected value out of the scratch area. */
-static int dump_query(struct inject *j, long *ret, long nr, long a1, long a2, void *out, size_t len)
+/* Run a syscall that reports into the scratch area and copy its answer out;
+ * a failing syscall is an error (out is left alone). */
+static int dump_query(struct inject *j, long *ret, long nr, long a1, long a2, void *out,
+		      size_t len)
 {
 	int rc = inject_call(j, ret, nr, a1, a2, 0, 0, 0, 0);
-	if (!rc && out && *ret >= 0)
+	if (!rc && *ret < 0 && *ret > -4096)
+		rc = (int)*ret;
+	if (!rc && out)
 		rc = inject_get(j, j->page + INJECT_SCRATCH, out, len);
 	return rc;
 }
@@ -172,7 +176,7 @@ static int dump_query(struct inject *j, long *ret, long nr, long a1, long a2, vo
 /* State that only the process itself can report: run syscalls inside it. */
 static int dump_injected(struct dump_ctx *c, struct inject *j, struct err *e)
 {
-	long ret, scratch = (long)(j->page + INJECT_SCRATCH);
+	long ret = 0, scratch = (long)(j->page + INJECT_SCRATCH);
 	int rc = inject_call(j, &ret, SYS_brk, 0, 0, 0, 0, 0, 0);
 	c->proc.brk = (uint64_t)ret;
 	if (!rc)
@@ -528,7 +532,7 @@ static void dump_free(struct dump_ctx *c)
 int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats *st, struct err *e)
 {
 	struct dump_ctx c;
-	struct dump_stats dummy;
+	struct dump_stats dummy = { 0 };
 	char p[64];
 	memset(&c, 0, sizeof(c));
 	c.pid = pid;

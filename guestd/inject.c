@@ -50,7 +50,7 @@ static int inject_bootstrap(struct inject *j, uint64_t insn, long *ret, long nr,
 	if (rc)
 		return rc;
 	for (int k = 0; k < 2; k++) { /* syscall entry, then exit */
-		int st;
+		int st = 0;
 		rc = inject_step(j, PTRACE_SYSCALL, &st);
 		if (rc)
 			return rc;

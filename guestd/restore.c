@@ -263,7 +263,7 @@ static int restore_spawn(struct rctx *c, uint64_t *entry, struct err *e)
 	_cleanup_close_ int memfd = memfd_create("mosix-stub", MFD_CLOEXEC);
 	if (memfd < 0)
 		return err_set(e, -errno, "memfd_create");
-	size_t n = (size_t)(guestd_stub_end - guestd_stub_start);
+	size_t n = (size_t)((uintptr_t)guestd_stub_end - (uintptr_t)guestd_stub_start);
 	int rc = util_write_full(memfd, guestd_stub_start, n);
 	int sync[2];
 	if (rc || pipe2(sync, O_CLOEXEC))
@@ -338,6 +338,8 @@ static long rsys(struct rctx *c, struct err *e, const char *what, long nr, long 
 /* Compare the stub's vdso with the image's: same kernel, or refuse. */
 static int restore_check_vdso(struct rctx *c, const struct proc_vma *vd, struct err *e)
 {
+	if (!vd)
+		return err_setx(e, -ENOENT, "restore stub has no vdso");
 	uint64_t len = vd->end - vd->start;
 	if (len != c->p.vdso.vdso_len)
 		return err_setx(e, -EOPNOTSUPP,
