@@ -232,6 +232,10 @@ make_disk() {
 
 main() {
 	check_tools
+	mkdir -p "$(dirname "$OUT")"
+	# one build per OUTDIR at a time (make check runs may overlap)
+	exec 9>"$OUT.lock"
+	flock 9
 	if up_to_date; then
 		step "image up to date in $OUT (inputs $FULL_KEY)"
 		exit 0
