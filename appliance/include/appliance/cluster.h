@@ -1,0 +1,51 @@
+/* cluster.h: the cluster map and key every node reads at start-up.
+ *
+ * Directory layout (default /etc/mosix, or guestd -c DIR):
+ *   DIR/cluster.conf   the map, text:
+ *                        # comment
+ *                        cluster NAME           (optional, default "mosix")
+ *                        port PORT              (TCP port of guestd, default 4141)
+ *                        self N                 (this node's number; or DIR/node holds it)
+ *                        node N ADDRESS         (one per node, N in 1..1024, IPv4 address)
+ *   DIR/cluster.key    64 hex digits (32 bytes) and a newline; must not be
+ *                      readable by group or others
+ * Errors name the file and line ("cluster.conf:7: node 3 listed twice").
+ */
+#ifndef APPLIANCE_CLUSTER_H
+#define APPLIANCE_CLUSTER_H
+
+#include "appliance/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLUSTER_KEY_LEN 32
+#define CLUSTER_DEFAULT_DIR "/etc/mosix"
+#define CLUSTER_DEFAULT_PORT 4141
+#define CLUSTER_MAX_NODES 1024
+
+struct cluster_node {
+	int num;
+	char addr[64]; /* dotted IPv4 */
+};
+
+struct cluster {
+	char name[64];
+	int self;      /* this node's number */
+	uint16_t port;
+	size_t nnodes;
+	struct cluster_node *nodes; /* sorted by num */
+	uint8_t key[CLUSTER_KEY_LEN];
+};
+
+/* Load DIR/cluster.conf and DIR/cluster.key. 0 or a negative code. */
+int cluster_load(const char *dir, struct cluster *c, struct err *e);
+/* Write a map and a fresh random key into DIR (for hostctl and the test cluster). */
+int cluster_write(const char *dir, const struct cluster *c, struct err *e);
+/* Fill key with random bytes. */
+int cluster_new_key(uint8_t key[CLUSTER_KEY_LEN], struct err *e);
+/* The node with number num, or NULL. */
+const struct cluster_node *cluster_find(const struct cluster *c, int num);
+void cluster_free(struct cluster *c);
+
+#endif

@@ -1,0 +1,84 @@
+/* wire.h: framed, versioned, authenticated messages between nodes.
+ *
+ * Every frame: { magic "MOSW", version, type, length, sequence } then the
+ * payload, then a 16-byte tag. The tag is ChaCha20-Poly1305 (IETF) over the
+ * header and payload as associated data (no encryption), keyed by a
+ * per-connection session key, with the frame's sequence number and direction
+ * as nonce: forged, altered, replayed, reordered or cross-connection frames
+ * all fail. The session key is derived from the cluster key and both sides'
+ * random nonces during the handshake:
+ *   client -> HELLO  { version, node, nonce_c[24] }              (untagged)
+ *   server -> HELLO  { version, node, nonce_s[24] } + tag        (tagged with the session key)
+ *   client -> READY  {} + tag
+ * session = BLAKE2b-256(key = cluster key, "mosix-session-v1" || nonce_c || nonce_s || node_c || node_s).
+ * A peer with the wrong key, a wrong version or a bad tag gets the connection
+ * closed and a log line; no payload from it is ever handed up. Frames are at
+ * most WIRE_MAX_PAYLOAD bytes.
+ */
+#ifndef APPLIANCE_WIRE_H
+#define APPLIANCE_WIRE_H
+
+#include "appliance/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_MAGIC 0x57534f4du /* "MOSW" little-endian */
+#define WIRE_VERSION 1
+#define WIRE_TAG_LEN 16
+#define WIRE_MAX_PAYLOAD (4u << 20)
+
+enum wire_type {
+	WIRE_HELLO = 1,
+	WIRE_READY,
+	WIRE_MIGRATE,   /* a process arrives: struct wire_migrate, then WIRE_IMAGE frames */
+	WIRE_IMAGE,     /* image stream bytes */
+	WIRE_IMAGE_END, /* end of the image stream */
+	WIRE_STARTED,   /* the body runs: { int32 status, char msg[] } */
+	WIRE_SYSCALL,   /* forwarded system call (body -> home) */
+	WIRE_SYSRET,    /* its result (home -> body) */
+	WIRE_SIGNAL,    /* deliver a signal to the body */
+	WIRE_EXIT,      /* the body ended: wait status */
+	WIRE_GOHOME,    /* bring the body home: its image follows as WIRE_IMAGE frames */
+	WIRE_GOSSIP,    /* node information */
+	WIRE_ERROR,     /* { int32 code, char msg[] } */
+	WIRE__MAX
+};
+
+struct wire_hdr {
+	uint32_t magic;
+	uint16_t version, type;
+	uint32_t len;
+	uint32_t pad;
+	uint64_t seq;
+};
+
+/* One authenticated connection. */
+struct wire_conn {
+	int fd;
+	int peer_node;
+	int is_client;
+	uint8_t session[32];
+	uint64_t send_seq, recv_seq;
+	uint8_t *buf; /* receive buffer, WIRE_MAX_PAYLOAD */
+};
+
+/* Run the handshake as the connecting side / the accepting side. On success c
+ * is ready; on failure the reason is in e (wrong key: "authentication failed").
+ * timeout_ms bounds the whole handshake. */
+int wire_client(struct wire_conn *c, int fd, const uint8_t key[32], int self_node, int timeout_ms,
+		struct err *e);
+int wire_server(struct wire_conn *c, int fd, const uint8_t key[32], int self_node, int timeout_ms,
+		struct err *e);
+/* Send one frame. 0 or negative code. */
+int wire_send(struct wire_conn *c, uint16_t type, const void *p, size_t len, struct err *e);
+/* Receive one frame: *type, *p (valid until the next call), *len. 0 or
+ * negative code (-ECONNRESET at a clean close, -EBADMSG for a bad tag). */
+int wire_recv(struct wire_conn *c, uint16_t *type, const uint8_t **p, size_t *len,
+	      struct err *e);
+/* Connect to addr:port with a timeout. fd or negative code. */
+int wire_connect(const char *addr, uint16_t port, int timeout_ms, struct err *e);
+/* Release buffers and close the fd. */
+void wire_close(struct wire_conn *c);
+
+#endif
