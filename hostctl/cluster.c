@@ -246,7 +246,8 @@ static int cluster_start(virConnectPtr v, const struct cluster *c, struct err *e
 	int r = virt_net_create(v, nx, e);
 	if (r < 0)
 		return r;
-	struct xml_opts xo = {.tb_cache_mib = virt_has_tb_cache(v) ? CLUSTER_TB_CACHE_MIB : 0};
+	struct xml_opts xo = {.tb_cache_mib = virt_has_tb_cache(v) ? CLUSTER_TB_CACHE_MIB : 0,
+			      .kernel_args = getenv("MOSIX_KERNEL_ARGS")};
 	for (int i = 1; i <= c->nodes; i++) {
 		_cleanup_free_ char *dx = xml_domain(c, i, &xo);
 		_cleanup_free_ char *nd = state_node_dir(c, i);

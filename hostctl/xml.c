@@ -9,6 +9,9 @@
 #include "appliance/xmem.h"
 #include "sbuf.h"
 
+/* Serial console; quiet (every console line is slow under TCG); no reboot loop on panic. */
+#define XML_KERNEL_ARGS "console=ttyS0 quiet"
+
 /* Network XML. */
 char *xml_network(const struct cluster *c)
 {
@@ -62,7 +65,7 @@ static void xml_fwcfg(struct sbuf *b, const struct cluster *c, int node)
 }
 
 /* <os>: PVH direct boot of the uncompressed kernel with the tiny initramfs. */
-static void xml_os(struct sbuf *b, const struct cluster *c)
+static void xml_os(struct sbuf *b, const struct cluster *c, const struct xml_opts *o)
 {
 	sbuf_printf(b, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n    <kernel>");
 	_cleanup_free_ char *k = xasprintf("%s/vmlinux", c->dir);
@@ -70,7 +73,12 @@ static void xml_os(struct sbuf *b, const struct cluster *c)
 	sbuf_xml(b, k);
 	sbuf_printf(b, "</kernel>\n    <initrd>");
 	sbuf_xml(b, i);
-	sbuf_printf(b, "</initrd>\n    <cmdline>console=ttyS0 quiet panic=-1</cmdline>\n  </os>\n");
+	sbuf_printf(b, "</initrd>\n    <cmdline>%s", XML_KERNEL_ARGS);
+	if (o->kernel_args && *o->kernel_args) {
+		sbuf_printf(b, " ");
+		sbuf_xml(b, o->kernel_args);
+	}
+	sbuf_printf(b, "</cmdline>\n  </os>\n");
 }
 
 /* <devices>: overlay disk, NIC on the cluster network, serial logged to a file. */
@@ -111,7 +119,7 @@ char *xml_domain(const struct cluster *c, int node, const struct xml_opts *o)
 	sbuf_printf(&b, "  <memory unit='MiB'>%d</memory>\n  <vcpu>%d</vcpu>\n", c->mem_mb,
 		    c->cpus);
 	xml_fwcfg(&b, c, node);
-	xml_os(&b, c);
+	xml_os(&b, c, o);
 	sbuf_printf(&b, "  <features>\n    <acpi/>\n");
 	if (o->tb_cache_mib > 0 && !strcmp(c->accel, "qemu"))
 		sbuf_printf(&b, "    <tcg><tb-cache unit='MiB'>%d</tb-cache></tcg>\n",

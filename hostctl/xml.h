@@ -5,7 +5,8 @@
 #include "state.h"
 
 struct xml_opts {
-	int tb_cache_mib; /* TCG translation cache cap, 0 to leave QEMU's default */
+	int tb_cache_mib;	 /* TCG translation cache cap, 0 to leave QEMU's default */
+	const char *kernel_args; /* appended to the kernel command line, or NULL */
 };
 
 /* An isolated network (no <forward>, no DNS) with one DHCP host entry per node. */

@@ -71,7 +71,13 @@ got=$(tr '\n' ' ' <"$OUT")
 rm -f "$OUT"
 [ "$got" = "n2 2 " ] || fail "node 2 via node 1 said '$got', expected 'n2 2'"
 
+# a second up of the same name must refuse and leave the first one alone
+phase "second up (must refuse)" bash -c "! '$HOSTCTL' up -n 1 --name '$NAME' --image '$IMAGE'" ||
+	fail "a second 'hostctl up --name $NAME' did not fail"
+grep -q "is already up" "$LOG" || fail "second up: no 'already up' message"
 phase "hostctl status" "$HOSTCTL" status --name "$NAME" || fail "status"
+[ "$(grep -cE "^  n[0-9] .* running .* yes " "$LOG")" -eq 3 ] ||
+	fail "status does not show 3 running nodes answering ssh"
 grep -E '^  n[0-9]' "$LOG" | tail -n 3 | sed 's/^/   /'
 phase "hostctl down" "$HOSTCTL" down --name "$NAME" || fail "hostctl down failed"
 UP=0
