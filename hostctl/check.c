@@ -9,6 +9,7 @@
 #include "appliance/util.h"
 #include "appliance/xmem.h"
 #include "cluster.h"
+#include "prep.h"
 #include "daemon.h"
 #include "virt.h"
 
@@ -43,7 +44,7 @@ void check_gather(const char *image, struct check_result *r)
 	if (!realpath(image, r->image))
 		snprintf(r->image, sizeof(r->image), "%s", image);
 	struct err e = {0};
-	r->image_ok = cluster_image_ok(r->image, &e) == 0;
+	r->image_ok = prep_image_ok(r->image, &e) == 0;
 	if (!r->image_ok) {
 		snprintf(r->image_detail, sizeof(r->image_detail), "%s", e.msg);
 	} else {

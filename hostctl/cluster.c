@@ -16,8 +16,8 @@
 #include "appliance/log.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
-#include "keys.h"
 #include "nodewait.h"
+#include "prep.h"
 #include "probe.h"
 #include "proc.h"
 #include "sbuf.h"
@@ -49,148 +49,6 @@ static int cluster_check_stop(struct err *e)
 {
 	return cluster_stop ? err_setx(e, -EINTR, "interrupted by signal %d", (int)cluster_stop)
 			    : 0;
-}
-
-static const char *image_files[] = {"base.qcow2", "vmlinux", "initrd.img"};
-
-/* Check the image directory. */
-int cluster_image_ok(const char *dir, struct err *e)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(image_files); i++) {
-		_cleanup_free_ char *p = xasprintf("%s/%s", dir, image_files[i]);
-		if (access(p, R_OK) != 0)
-			return err_setx(e, -ENOENT,
-					"no guest image in %s (%s missing): build it with "
-					"`images/build-image.sh %s` or `make image`",
-					dir, image_files[i], dir);
-	}
-	return 0;
-}
-
-/* Copy a file (the image may be on another file system than the state). */
-static int cluster_copy(const char *src, const char *dst, struct err *e)
-{
-	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
-	_cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (in < 0 || out < 0)
-		return err_set(e, -errno, "copy %s to %s", src, dst);
-	ssize_t n;
-	while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
-		;
-	return n < 0 ? err_set(e, -errno, "copy %s", src) : 0;
-}
-
-/* Pin the image into the state dir (hard link, else copy), so that rebuilding
- * the image never changes the backing file of a running cluster. */
-static int cluster_pin_image(const struct cluster *c, struct err *e)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(image_files); i++) {
-		_cleanup_free_ char *src = xasprintf("%s/%s", c->image, image_files[i]);
-		_cleanup_free_ char *dst = xasprintf("%s/%s", c->dir, image_files[i]);
-		if (link(src, dst) == 0)
-			continue;
-		int r = cluster_copy(src, dst, e);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* The host's view (known_hosts) and the guests' (cluster.map) of all nodes. */
-static int cluster_write_maps(const struct cluster *c, struct err *e)
-{
-	struct sbuf map = {0}, kh = {0};
-	int r = 0;
-	sbuf_printf(&map, "# mosix cluster map: node address hostname\n");
-	for (int i = 1; i <= c->nodes && r == 0; i++) {
-		_cleanup_free_ char *ip = state_node_ip(c, i);
-		_cleanup_free_ char *nd = state_node_dir(c, i);
-		_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
-		_cleanup_free_ char *pub = keys_read_pub(hk, e);
-		if (!pub) {
-			r = e ? e->code : -EIO;
-			break;
-		}
-		/* drop the comment: "ssh-ed25519 AAAA... comment" */
-		char *sp = strchr(pub, ' ');
-		sp = sp ? strchr(sp + 1, ' ') : NULL;
-		if (sp)
-			*sp = '\0';
-		pub[strcspn(pub, "\n")] = '\0';
-		sbuf_printf(&map, "%d %s n%d\n", i, ip, i);
-		sbuf_printf(&kh, "n%d,%s %s\n", i, ip, pub);
-	}
-	if (r == 0)
-		r = state_write(c->dir, "cluster.map", map.s, 0644, e);
-	if (r == 0)
-		r = state_write(c->dir, "known_hosts", kh.s, 0644, e);
-	sbuf_free(&map);
-	sbuf_free(&kh);
-	return r;
-}
-
-/* Keys: the user's ssh key, the nodes' own key, host keys, the cluster key. */
-static int cluster_make_keys(const struct cluster *c, struct err *e)
-{
-	_cleanup_free_ char *uk = xasprintf("%s/id_ed25519", c->dir);
-	_cleanup_free_ char *nk = xasprintf("%s/node_key", c->dir);
-	_cleanup_free_ char *ck = xasprintf("%s/cluster.key", c->dir);
-	_cleanup_free_ char *comment = xasprintf("hostctl@%s", c->name);
-	int r = keys_ssh_pair(uk, comment, e);
-	if (r == 0)
-		r = keys_ssh_pair(nk, comment, e);
-	if (r == 0)
-		r = keys_cluster_key(ck, e);
-	for (int i = 1; i <= c->nodes && r == 0; i++) {
-		_cleanup_free_ char *nd = state_node_dir(c, i);
-		_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
-		_cleanup_free_ char *hc = xasprintf("n%d@%s", i, c->name);
-		r = keys_ssh_pair(hk, hc, e);
-	}
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *up = keys_read_pub(uk, e);
-	_cleanup_free_ char *np = keys_read_pub(nk, e);
-	if (!up || !np)
-		return e ? e->code : -EIO;
-	_cleanup_free_ char *ak = xasprintf("%s%s", up, np);
-	r = state_write(c->dir, "authorized_keys", ak, 0644, e);
-	return r < 0 ? r : cluster_write_maps(c, e);
-}
-
-/* Per-node dirs and qcow2 overlays over the pinned base image. */
-static int cluster_make_disks(const struct cluster *c, struct err *e)
-{
-	_cleanup_free_ char *base = xasprintf("%s/base.qcow2", c->dir);
-	for (int i = 1; i <= c->nodes; i++) {
-		_cleanup_free_ char *nd = state_node_dir(c, i);
-		_cleanup_free_ char *disk = xasprintf("%s/disk.qcow2", nd);
-		char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F",
-				"qcow2",    "-b",     base, disk, NULL};
-		int r = proc_run(argv, NULL, e);
-		if (r < 0)
-			return err_prefix(e, "overlay for n%d: ", i);
-	}
-	return 0;
-}
-
-/* Create the state dir tree (refuses an existing one: the name is in use). */
-static int cluster_make_dirs(const struct cluster *c, struct err *e)
-{
-	mkdir(STATE_ROOT, 0755);
-	if (mkdir(c->dir, 0700) < 0)
-		return errno == EEXIST
-			   ? err_setx(e, -EEXIST,
-				      "cluster '%s' is already up "
-				      "(hostctl status --name %s; hostctl down --name %s)",
-				      c->name, c->name, c->name)
-			   : err_set(e, -errno, "mkdir %s", c->dir);
-	for (int i = 1; i <= c->nodes; i++) {
-		_cleanup_free_ char *nd = state_node_dir(c, i);
-		if (mkdir(nd, 0700) < 0)
-			return err_set(e, -errno, "mkdir %s", nd);
-	}
-	return 0;
 }
 
 /* Is name exactly "mosix-<cluster>-n<digits>"? */
@@ -265,7 +123,7 @@ static int cluster_ssh_all(const struct cluster *c, struct err *e)
 	for (int i = 0; i < c->nodes; i++) {
 		char **argv = cluster_ssh_argv(c, i + 1, cmd, 1);
 		pid[i] = proc_start(argv, &fd[i], e);
-		free(argv);
+		cluster_argv_free(argv);
 	}
 	for (int i = 0; i < c->nodes; i++) {
 		if (pid[i] < 0) {
@@ -329,7 +187,7 @@ static int cluster_describe(const struct cluster_up_opts *o, struct cluster *c, 
 				"%d nodes of %d MB need about %ld MB; the host has %ld MB "
 				"available",
 				c->nodes, c->mem_mb, need, avail);
-	return cluster_image_ok(c->image, e);
+	return prep_image_ok(c->image, e);
 }
 
 /* Choose KVM only when a real guest runs at speed. */
@@ -349,11 +207,11 @@ static int cluster_build(virConnectPtr v, struct cluster *c, const struct cluste
 	if (r == 0)
 		r = state_save(c, e);
 	if (r == 0)
-		r = cluster_pin_image(c, e);
+		r = prep_pin_image(c, e);
 	if (r == 0)
-		r = cluster_make_keys(c, e);
+		r = prep_keys(c, e);
 	if (r == 0)
-		r = cluster_make_disks(c, e);
+		r = prep_disks(c, e);
 	if (r == 0)
 		r = cluster_check_stop(e);
 	if (r < 0)
@@ -392,8 +250,7 @@ int cluster_up(const struct cluster_up_opts *o, struct err *e)
 			     "cluster '%s' is already up (hostctl status --name %s; "
 			     "hostctl down --name %s)",
 			     c.name, c.name, c.name);
-	else if ((r = cluster_virt_in_use(v, c.name, e)) == 0 &&
-		 (r = cluster_make_dirs(&c, e)) == 0) {
+	else if ((r = cluster_virt_in_use(v, c.name, e)) == 0 && (r = prep_dirs(&c, e)) == 0) {
 		cluster_pick_accel(&c, o->force_tcg);
 		r = cluster_build(v, &c, o, e);
 		if (r < 0 && !o->keep_on_failure) {
@@ -444,40 +301,38 @@ int cluster_down(const char *name, struct err *e)
 	return 0;
 }
 
-/* ssh argv (free the array only; strings are static or owned by the caller). */
+/* ssh argv with the cluster's key and pinned host keys; free with cluster_argv_free. */
 char **cluster_ssh_argv(const struct cluster *c, int node, char **cmd, int ncmd)
 {
-	static char key[PATH_MAX + 32], kh[PATH_MAX + 64], dest[64];
-	char **v = xcalloc((size_t)ncmd + 20, sizeof(char *));
+	static const char *opts[] = {"IdentitiesOnly=yes", "StrictHostKeyChecking=yes",
+				     "BatchMode=yes", "ConnectTimeout=10", "LogLevel=ERROR"};
+	char **v = xcalloc((size_t)ncmd + 2 * ARRAY_SIZE(opts) + 10, sizeof(char *));
 	int n = 0;
 	_cleanup_free_ char *ip = state_node_ip(c, node);
-	snprintf(key, sizeof(key), "%s/id_ed25519", c->dir);
-	snprintf(kh, sizeof(kh), "UserKnownHostsFile=%s/known_hosts", c->dir);
-	snprintf(dest, sizeof(dest), "root@%s", ip);
-	char *fixed[] = {"ssh",
-			 "-i",
-			 key,
-			 "-o",
-			 "IdentitiesOnly=yes",
-			 "-o",
-			 kh,
-			 "-o",
-			 "StrictHostKeyChecking=yes",
-			 "-o",
-			 "BatchMode=yes",
-			 "-o",
-			 "ConnectTimeout=10",
-			 "-o",
-			 "LogLevel=ERROR",
-			 dest};
-	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
-		v[n++] = fixed[i];
+	v[n++] = xstrdup("ssh");
+	v[n++] = xstrdup("-i");
+	v[n++] = xasprintf("%s/id_ed25519", c->dir);
+	v[n++] = xstrdup("-o");
+	v[n++] = xasprintf("UserKnownHostsFile=%s/known_hosts", c->dir);
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		v[n++] = xstrdup("-o");
+		v[n++] = xstrdup(opts[i]);
+	}
+	v[n++] = xasprintf("root@%s", ip);
 	if (ncmd > 0)
-		v[n++] = "--";
+		v[n++] = xstrdup("--");
 	for (int i = 0; i < ncmd; i++)
-		v[n++] = cmd[i];
+		v[n++] = xstrdup(cmd[i]);
 	v[n] = NULL;
 	return v;
+}
+
+/* Free an argv from cluster_ssh_argv. */
+void cluster_argv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* "2" or "n2". */

@@ -22,10 +22,10 @@ struct cluster_up_opts {
 int cluster_up(const struct cluster_up_opts *o, struct err *e);
 /* Remove everything a cluster has: domains, network, overlays, keys, state. */
 int cluster_down(const char *name, struct err *e);
-/* Is the image directory complete? */
-int cluster_image_ok(const char *dir, struct err *e);
-/* argv for ssh to a node as root with the cluster's keys; cmd may be empty. */
+/* argv for ssh to a node as root with the cluster's keys; cmd may be empty.
+ * Free with cluster_argv_free. */
 char **cluster_ssh_argv(const struct cluster *c, int node, char **cmd, int ncmd);
+void cluster_argv_free(char **v);
 /* Parse "2" or "n2" into a node number valid for c. */
 int cluster_parse_node(const struct cluster *c, const char *s, int *node, struct err *e);
 

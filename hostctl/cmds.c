@@ -347,7 +347,7 @@ static int cmd_ssh(int argc, char **argv)
 	fflush(NULL);
 	execvp(v[0], v);
 	fprintf(stderr, "hostctl: cannot run ssh: %s\n", strerror(errno));
-	free(v);
+	cluster_argv_free(v);
 	return 1;
 }
 
