@@ -6,6 +6,8 @@
 #   make lint       clang-format check      make analyze   cppcheck + clang-tidy
 
 B       ?= build
+V       ?= 0
+Q        = $(if $(filter 1,$(V)),,@)
 CC      ?= gcc
 WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Werror
@@ -40,53 +42,64 @@ all: $(BINS) $(PROGS) $(UNITS) $(BENCHES) $(TOOLS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(APPLIANCE_LIB): $(patsubst %.c,$(B)/%.o,$(APPLIANCE_SRC))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 # The restore stub runs before any of the restored program exists: no libc, no
 # sanitizer, static, at a fixed low address.
 $(STUB): guestd/stub/stub.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -static -nostdlib -nostartfiles -fno-pie -no-pie -fno-stack-protector \
+	@echo "  CC $@"
+	$(Q)$(CC) -O2 -static -nostdlib -nostartfiles -fno-pie -no-pie -fno-stack-protector \
 	  -fcf-protection=none -Wl,--build-id=none -Wl,-Ttext-segment=0x10000 -o $@ $<
 
 $(B)/guestd/stub/stub_blob.o: $(GUESTD_ASM) $(STUB)
 	@mkdir -p $(dir $@)
-	$(CC) -c -DSTUB_PATH='"$(STUB)"' -o $@ $<
+	@echo "  CC $@"
+	$(Q)$(CC) -c -DSTUB_PATH='"$(STUB)"' -o $@ $<
 
 $(GUESTD_LIB): $(patsubst %.c,$(B)/%.o,$(GUESTD_SRC)) $(B)/guestd/stub/stub_blob.o
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/bin/%: $(B)/guestd/cmd/%.o $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
+	@echo "  LD $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
 
 # Workload programs are what gets checkpointed: never sanitized. A _static
 # suffix builds a static binary.
 PROG_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iguestd/include
 $(B)/progs/%_static: tests/progs/%_static.c tests/progs/progs.h
 	@mkdir -p $(dir $@)
-	gcc $(PROG_CFLAGS) -static -o $@ $< -lm
+	@echo "  LD $@"
+	$(Q)gcc $(PROG_CFLAGS) -static -o $@ $< -lm
 $(B)/progs/%: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(dir $@)
-	gcc $(PROG_CFLAGS) -o $@ $< -lm
+	@echo "  LD $@"
+	$(Q)gcc $(PROG_CFLAGS) -o $@ $< -lm
 
 LINK_CFLAGS = $(filter-out -MMD -MP,$(CFLAGS))
 $(B)/unit/%: tests/unit/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) -lcmocka $(LDLIBS)
+	@echo "  LD $@"
+	$(Q)$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) -lcmocka $(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
+	@echo "  LD $@"
+	$(Q)$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
 
 $(B)/bench/%: tests/bench/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
+	@echo "  LD $@"
+	$(Q)$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
 
 check:
 	./ci/check.sh $(if $(filter 1,$(ASAN)),ASAN=1)

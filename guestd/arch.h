@@ -48,5 +48,12 @@ void arch_fixup_restart(arch_regs_t *r);
  * becomes restart_syscall. Registers that are not in an interrupted syscall
  * are left alone. */
 void arch_fixup_restart_live(arch_regs_t *r);
+/* At a syscall-entry (seccomp) stop: make the task execute that syscall again
+ * when it next runs (used when a trapped call has to be run elsewhere). */
+void arch_reexec_syscall(arch_regs_t *r);
+/* Skip the syscall of a syscall-entry (seccomp) stop and return v instead. */
+void arch_skip_syscall(arch_regs_t *r, long v);
+/* The six syscall arguments of r. */
+void arch_syscall_args(const arch_regs_t *r, long args[6]);
 
 #endif

@@ -29,6 +29,7 @@
 struct dump_ctx {
 	pid_t pid;
 	int memfd;
+	unsigned mode;
 	struct img_proc proc;
 	struct img_task task;
 	struct img_sigaction sa[64];
@@ -71,7 +72,7 @@ static int dump_fd_kind(const struct proc_fd *f)
 }
 
 /* Refuse what cannot be restored faithfully: identity and threads. */
-static int dump_check_proc(pid_t pid, struct err *e)
+static int dump_check_proc(pid_t pid, unsigned mode, struct err *e)
 {
 	struct proc_status s;
 	int rc = procfs_status(pid, &s);
@@ -87,7 +88,7 @@ static int dump_check_proc(pid_t pid, struct err *e)
 		return err_setx(e, -EPERM,
 				"pid %d runs with setuid/setgid credentials: not checkpointable",
 				pid);
-	if (s.seccomp)
+	if (s.seccomp && !(mode & DUMP_M_BODY))
 		return err_setx(e, -EOPNOTSUPP, "pid %d has a seccomp filter: not checkpointable",
 				pid);
 	if (procfs_timer_count(pid))
@@ -146,7 +147,7 @@ int dump_check(pid_t pid, struct err *e)
 	struct proc_fd *f = NULL;
 	size_t nv = 0, nf = 0;
 	_cleanup_free_ char *exe = procfs_link(pid, "exe");
-	int rc = dump_check_proc(pid, e);
+	int rc = dump_check_proc(pid, 0, e);
 	if (!rc)
 		rc = dump_check_exe(pid, exe, e);
 	if (!rc && (rc = procfs_maps(pid, &v, &nv)))
@@ -393,6 +394,19 @@ static int dump_copy(struct dump_ctx *c, const struct proc_vma *m, uint64_t addr
 	return pread(c->memfd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EFAULT;
 }
 
+/* End of the part of a file mapping that the file backs (0 if unknown). */
+static uint64_t dump_file_end(const struct proc_vma *m)
+{
+	struct stat sb;
+	if (m->kind != VMA_FILE || stat(m->path, &sb))
+		return 0;
+	uint64_t off = m->pgoff, size = (uint64_t)sb.st_size;
+	if (size <= off)
+		return 0;
+	uint64_t end = m->start + ((size - off + IMG_PAGE - 1) & ~(uint64_t)(IMG_PAGE - 1));
+	return end < m->end ? end : m->end;
+}
+
 /* Does this VMA's memory go into the image? */
 static int dump_vma_wanted(const struct proc_vma *m)
 {
@@ -406,7 +420,7 @@ static int dump_vma_pages(struct dump_ctx *c, struct img_writer *w, int pm,
 			  const struct proc_vma *m, struct err *e)
 {
 	enum { CHUNK = 512 };
-	uint64_t ent[CHUNK], run_start = 0;
+	uint64_t ent[CHUNK], run_start = 0, file_end = dump_file_end(m);
 	uint32_t run = 0;
 	for (uint64_t a = m->start; a < m->end;) {
 		size_t k = (size_t)((m->end - a) / IMG_PAGE);
@@ -418,6 +432,8 @@ static int dump_vma_pages(struct dump_ctx *c, struct img_writer *w, int pm,
 			int want = (ent[i] >> 63 & 1) || (ent[i] >> 62 & 1);
 			if (m->kind == VMA_FILE && (ent[i] >> 61 & 1))
 				want = 0; /* still the file's page: remapped from the file */
+			if (m->kind == VMA_FILE && a < file_end && (c->mode & DUMP_M_ALLPAGES))
+				want = 1; /* the file may not exist where this image goes */
 			if (want && run && run_start + run * IMG_PAGE == a &&
 			    run < IMG_PAGES_PER_REC) {
 				run++;
@@ -482,17 +498,19 @@ static int dump_collect(struct dump_ctx *c, struct err *e)
 		return rc ? rc : rc2;
 	if ((rc = procfs_maps(c->pid, &c->vmas, &c->nvma)))
 		return err_set(e, rc, "pid %d: read maps", c->pid);
-	if ((rc = procfs_fds(c->pid, &c->fds, &c->nfd)))
+	if (!(c->mode & DUMP_M_BODY) && (rc = procfs_fds(c->pid, &c->fds, &c->nfd)))
 		return err_set(e, rc, "pid %d: read fds", c->pid);
+	if (c->mode & DUMP_M_REEXEC)
+		arch_reexec_syscall(&c->regs);
 	return dump_check_res(c->pid, c->vmas, c->nvma, c->fds, c->nfd, e);
 }
 
 /* Write everything. */
-static int dump_write(struct dump_ctx *c, int fd, const struct dump_opts *o, struct dump_stats *st,
-		      struct err *e)
+static int dump_write(struct dump_ctx *c, const struct img_io *out, const struct dump_opts *o,
+		      struct dump_stats *st, struct err *e)
 {
 	struct img_writer w;
-	int rc = img_writer_open(&w, fd, o->comp, e);
+	int rc = img_writer_open_io(&w, out, o->comp, e);
 	double t0 = util_now();
 	if (!rc)
 		rc = dump_write_state(c, &w, e);
@@ -528,20 +546,22 @@ static void dump_free(struct dump_ctx *c)
 		close(c->memfd);
 }
 
-/* Dump a stopped process. */
-int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats *st, struct err *e)
+/* Dump a stopped process onto a stream. */
+int dump_process_io(pid_t pid, const struct img_io *out, const struct dump_opts *o,
+		    struct dump_stats *st, struct err *e)
 {
 	struct dump_ctx c;
 	struct dump_stats dummy = { 0 };
 	char p[64];
 	memset(&c, 0, sizeof(c));
 	c.pid = pid;
+	c.mode = o->mode;
 	st = st ? st : &dummy;
 	memset(st, 0, sizeof(*st));
 	double t0 = util_now();
-	int rc = dump_check_proc(pid, e);
+	int rc = dump_check_proc(pid, o->mode, e);
 	c.exe = procfs_link(pid, "exe");
-	if (!rc)
+	if (!rc && !(o->mode & DUMP_M_BODY))
 		rc = dump_check_exe(pid, c.exe, e);
 	free(c.exe);
 	c.exe = NULL;
@@ -551,10 +571,17 @@ int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats
 		rc = err_set(e, -errno, "open %s", p);
 	if (!rc)
 		rc = dump_collect(&c, e);
-	c.proc.flags = o->flags;
+	c.proc.flags = o->flags | (o->mode & DUMP_M_ALLPAGES ? IMG_F_ALLPAGES : 0);
 	st->t_meta = util_now() - t0;
 	if (!rc)
-		rc = dump_write(&c, fd, o, st, e);
+		rc = dump_write(&c, out, o, st, e);
 	dump_free(&c);
 	return rc;
+}
+
+/* Dump a stopped process to an fd. */
+int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats *st, struct err *e)
+{
+	struct img_io io = { fd, NULL, NULL };
+	return dump_process_io(pid, &io, o, st, e);
 }

@@ -3,13 +3,19 @@
 #define GUESTD_DUMP_H
 
 #include "appliance/err.h"
+#include "image.h"
 
 #include <stdint.h>
 #include <sys/types.h>
 
+#define DUMP_M_BODY 1u     /* a migrated body: our seccomp filter is allowed, it has no fds */
+#define DUMP_M_REEXEC 2u   /* stopped at a trapped syscall: the restored task re-executes it */
+#define DUMP_M_ALLPAGES 4u /* include every page of file mappings (the file may be absent there) */
+
 struct dump_opts {
-	int comp;	/* enum comp, for page data */
+	int comp;       /* enum comp, for page data */
 	unsigned flags; /* IMG_F_* recorded in the image */
+	unsigned mode;  /* DUMP_M_* */
 };
 
 struct dump_stats {
@@ -26,5 +32,8 @@ int dump_check(pid_t pid, struct err *e);
  * stopped, its registers, mask and memory as they were. */
 int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats *st,
 		 struct err *e);
+/* The same onto any stream (a connection to another node). */
+int dump_process_io(pid_t pid, const struct img_io *out, const struct dump_opts *o,
+		    struct dump_stats *st, struct err *e);
 
 #endif

@@ -30,10 +30,18 @@ const char *img_type_name(unsigned type)
 	return type < IMG_R__MAX ? type_names[type] : "?";
 }
 
+/* Move exactly n bytes through an img_io (reading when rd is set). */
+static int img_io_move(const struct img_io *io, void *buf, size_t n, int rd)
+{
+	if (io->fn)
+		return io->fn(io->ctx, buf, n);
+	return rd ? util_read_full(io->fd, buf, n) : util_write_full(io->fd, buf, n);
+}
+
 /* Flush buffered output. */
 static int img_flush(struct img_writer *w, struct err *e)
 {
-	int rc = util_write_full(w->fd, w->out, w->out_len);
+	int rc = img_io_move(&w->io, w->out, w->out_len, 0);
 	if (rc)
 		return err_set(e, rc, "write image");
 	w->bytes += w->out_len;
@@ -49,11 +57,19 @@ static int img_reserve(struct img_writer *w, size_t n, struct err *e)
 	return img_flush(w, e);
 }
 
-/* Write the stream header. */
+/* Write the stream header onto an fd. */
 int img_writer_open(struct img_writer *w, int fd, int comp, struct err *e)
 {
+	struct img_io io = { fd, NULL, NULL };
+	return img_writer_open_io(w, &io, comp, e);
+}
+
+/* Write the stream header onto an img_io. */
+int img_writer_open_io(struct img_writer *w, const struct img_io *io, int comp, struct err *e)
+{
 	memset(w, 0, sizeof(*w));
-	w->fd = fd;
+	w->fd = io->fd;
+	w->io = *io;
 	w->comp = comp;
 	w->out_cap = OUT_CAP + IMG_REC_MAX;
 	w->out = xmalloc(w->out_cap);
@@ -152,7 +168,7 @@ void img_writer_free(struct img_writer *w)
 /* Read exactly n bytes, naming truncation clearly. */
 static int img_fill(struct img_reader *r, void *p, size_t n, const char *what, struct err *e)
 {
-	int rc = util_read_full(r->fd, p, n);
+	int rc = img_io_move(&r->io, p, n, 1);
 	if (rc == -EIO)
 		return err_setx(
 		    e, -EPROTO,
@@ -164,11 +180,19 @@ static int img_fill(struct img_reader *r, void *p, size_t n, const char *what, s
 	return 0;
 }
 
-/* Read and validate the header. */
+/* Read and validate the header from an fd. */
 int img_reader_open(struct img_reader *r, int fd, struct err *e)
 {
+	struct img_io io = { fd, NULL, NULL };
+	return img_reader_open_io(r, &io, e);
+}
+
+/* Read and validate the header from an img_io. */
+int img_reader_open_io(struct img_reader *r, const struct img_io *io, struct err *e)
+{
 	memset(r, 0, sizeof(*r));
-	r->fd = fd;
+	r->fd = io->fd;
+	r->io = *io;
 	int rc = img_fill(r, &r->hdr, sizeof(r->hdr), "the header", e);
 	if (rc)
 		return rc;

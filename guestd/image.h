@@ -64,6 +64,7 @@ struct img_rec {
 };
 
 #define IMG_F_SELF_CKPT 1u /* taken at the program's own request (mosix_checkpoint) */
+#define IMG_F_ALLPAGES 2u  /* every page of file mappings is included */
 
 struct img_proc {
 	int32_t pid, ppid;
@@ -131,9 +132,19 @@ struct img_end {
 	uint64_t nrecords, npages;
 };
 
-/* A buffered writer onto an fd (file, pipe or socket). */
+/* Where a stream goes to or comes from: an fd, or a function moving exactly
+ * n bytes (0, -EIO at end of input, or a negative code). */
+typedef int (*img_io_fn)(void *ctx, void *buf, size_t n);
+struct img_io {
+	int fd;
+	img_io_fn fn; /* used instead of fd when set */
+	void *ctx;
+};
+
+/* A buffered writer onto an fd (file, pipe or socket) or an img_io. */
 struct img_writer {
 	int fd;
+	struct img_io io;
 	int comp;
 	uint8_t *out;
 	size_t out_len, out_cap;
@@ -144,6 +155,7 @@ struct img_writer {
 
 /* Write the header; comp applies to PAGES records. 0 or negative code. */
 int img_writer_open(struct img_writer *w, int fd, int comp, struct err *e);
+int img_writer_open_io(struct img_writer *w, const struct img_io *io, int comp, struct err *e);
 /* Append a record whose payload is a (alen bytes) followed by b (blen bytes). */
 int img_write(struct img_writer *w, uint16_t type, const void *a, size_t alen, const void *b,
 	      size_t blen, struct err *e);
@@ -158,6 +170,7 @@ void img_writer_free(struct img_writer *w);
 /* A sequential reader: works on pipes and sockets too. */
 struct img_reader {
 	int fd;
+	struct img_io io;
 	struct img_header hdr;
 	uint8_t *buf, *raw;
 	uint64_t nrec, npages, offset;
@@ -174,6 +187,7 @@ struct img_view {
 
 /* Read and check the header. */
 int img_reader_open(struct img_reader *r, int fd, struct err *e);
+int img_reader_open_io(struct img_reader *r, const struct img_io *io, struct err *e);
 /* Next record: 1 with *v filled, 0 after a valid END, negative on error. */
 int img_read(struct img_reader *r, struct img_view *v, struct err *e);
 void img_reader_free(struct img_reader *r);

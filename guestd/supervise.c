@@ -101,7 +101,7 @@ static int job_is_thread(pid_t pid)
 static int job_checkpoint(struct job *j, pid_t pid, unsigned flags, char *msg, size_t len)
 {
 	struct err e = {0, ""};
-	struct dump_opts o = {j->o->comp, flags};
+	struct dump_opts o = { j->o->comp, flags, 0 };
 	struct dump_stats st;
 	char *path = NULL;
 	double t0 = util_now();

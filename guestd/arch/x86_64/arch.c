@@ -147,3 +147,31 @@ void arch_fixup_restart_live(arch_regs_t *r)
 	r->rip -= 2;
 	r->orig_rax = (unsigned long long)-1;
 }
+
+/* Re-execute the trapped syscall: back over the syscall instruction. */
+void arch_reexec_syscall(arch_regs_t *r)
+{
+	if ((long)r->orig_rax < 0)
+		return;
+	r->rax = r->orig_rax;
+	r->rip -= 2;
+	r->orig_rax = (unsigned long long)-1;
+}
+
+/* Skip the syscall at a seccomp stop: orig_rax -1 means "no syscall". */
+void arch_skip_syscall(arch_regs_t *r, long v)
+{
+	r->orig_rax = (unsigned long long)-1;
+	r->rax = (unsigned long long)v;
+}
+
+/* Syscall arguments in ABI order. */
+void arch_syscall_args(const arch_regs_t *r, long args[6])
+{
+	args[0] = (long)r->rdi;
+	args[1] = (long)r->rsi;
+	args[2] = (long)r->rdx;
+	args[3] = (long)r->r10;
+	args[4] = (long)r->r8;
+	args[5] = (long)r->r9;
+}
