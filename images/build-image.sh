@@ -27,7 +27,7 @@ CACHE=$OUT.cache
 B=${B:-build}
 case "$B" in /*) ;; *) B=$TOP/$B ;; esac
 SUITE=${SUITE:-bookworm}
-PACKAGES="openssh-server iproute2 kmod procps less liblzo2-2 liblz4-1 libzstd1"
+BASE_PACKAGES="openssh-server iproute2 kmod procps less"
 # Modules for root on virtio-blk/ext4, virtio-net, fw_cfg and virtio-rng (sshd
 # needs the kernel's RNG ready: without a seed it waits seconds), in load order
 # after modprobe --show-depends expands their dependencies.
@@ -84,7 +84,23 @@ our_binaries() {
 	find "$B/bin" "$B/progs" -maxdepth 1 -type f -perm -u+x ! -name hostctl 2>/dev/null | sort
 }
 
+# lib_packages: the Debian packages holding the shared libraries our binaries
+# link (found with ldd and dpkg -S on this host, which built them).
+lib_packages() {
+	local l p
+	# shellcheck disable=SC2046
+	for l in $(for f in $(our_binaries); do ldd "$f" 2>/dev/null; done |
+		awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u); do
+		p=$(dpkg -S "$l" 2>/dev/null || dpkg -S "$(realpath "$l")" 2>/dev/null ||
+			dpkg -S "/usr$l" 2>/dev/null) ||
+			{ echo "build-image: warning: $l (needed by our binaries) is in no package" >&2; continue; }
+		echo "${p%%:*}"
+	done | sort -u | tr '\n' ' '
+}
+
 MIRROR=${MIRROR:-$(find_mirror)}
+PACKAGES="$BASE_PACKAGES $(lib_packages)"
+PACKAGES=${PACKAGES% }
 BASE_KEY=$(printf '%s\n' "$SUITE" "$MIRROR" "$PACKAGES" "$MODULES" "$(hash_files "$0")" |
 	sha256sum | cut -c1-16)
 # shellcheck disable=SC2046

@@ -14,6 +14,7 @@ IMAGE=${MOSIX_IMAGE:-$TOP/$B/image}
 HOSTCTL=$TOP/$B/bin/hostctl
 STATE=/var/lib/mosix-hostctl/$NAME
 LOG=$(mktemp /tmp/mosix-vm-boot.XXXXXX)
+OUT=""
 UP=0
 
 # phase NAME CMD...: run and time one phase, output to $LOG.
@@ -23,7 +24,7 @@ phase() {
 	t0=$(date +%s.%N)
 	"$@" >>"$LOG" 2>&1
 	rc=$?
-	printf '  %-28s %6.1f s%s\n' "$what" "$(echo "$(date +%s.%N) - $t0" | bc)" \
+	printf '  %-32s %6.1f s%s\n' "$what" "$(echo "$(date +%s.%N) - $t0" | bc)" \
 		"$([ $rc -eq 0 ] || echo "  (exit $rc)")"
 	return $rc
 }
@@ -33,7 +34,7 @@ cleanup() {
 	if [ $UP -eq 1 ] || [ -d "$STATE" ]; then
 		"$HOSTCTL" down --name "$NAME" >>"$LOG" 2>&1
 	fi
-	rm -f "$LOG"
+	rm -f "$LOG" "$OUT"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -62,17 +63,27 @@ phase "hostctl up -n 3" "$HOSTCTL" up -n 3 --name "$NAME" --image "$IMAGE" --tim
 	fail "hostctl up failed"
 
 OUT=$(mktemp /tmp/mosix-vm-out.XXXXXX)
-phase "ssh n1 uname -a" bash -c "'$HOSTCTL' ssh --name '$NAME' 1 uname -a >'$OUT'"
+# on NODE SCRIPT: run SCRIPT as root on NODE; its output goes to $OUT.
+on() { "$HOSTCTL" ssh --name "$NAME" "$1" "$2" >"$OUT"; }
+# refuses CMD...: CMD must fail.
+refuses() { ! "$@"; }
+
+phase "ssh n1 uname -a" on 1 'uname -a'
 echo "   $(cat "$OUT")"
-grep -q '^Linux n1 ' "$OUT" || { rm -f "$OUT"; fail "uname on n1 said '$(cat "$OUT")'"; }
-phase "n1 -> n2 over the cluster net" bash -c "'$HOSTCTL' ssh --name '$NAME' 1 \
-	'ssh -o BatchMode=yes n2 \"hostname; cat /etc/mosix/node\"' >'$OUT'"
+grep -q '^Linux n1 ' "$OUT" || fail "uname on n1 said '$(cat "$OUT")'"
+
+# our programs must find every library they link inside the guest
+phase "our binaries link in the guest" on 1 'for f in /usr/local/bin/* /usr/local/sbin/* \
+	/usr/local/lib/mosix/progs/*; do [ -x "$f" ] && ldd "$f" 2>&1 | sed "s|^|$f: |"; done; true'
+grep -q "not found" "$OUT" &&
+	fail "libraries missing in the guest: $(grep "not found" "$OUT" | head -n 3 | tr '\n' ';')"
+
+phase "n1 -> n2 over the cluster net" on 1 'ssh n2 "hostname; cat /etc/mosix/node"'
 got=$(tr '\n' ' ' <"$OUT")
-rm -f "$OUT"
 [ "$got" = "n2 2 " ] || fail "node 2 via node 1 said '$got', expected 'n2 2'"
 
 # a second up of the same name must refuse and leave the first one alone
-phase "second up (must refuse)" bash -c "! '$HOSTCTL' up -n 1 --name '$NAME' --image '$IMAGE'" ||
+phase "second up (must refuse)" refuses "$HOSTCTL" up -n 1 --name "$NAME" --image "$IMAGE" ||
 	fail "a second 'hostctl up --name $NAME' did not fail"
 grep -q "is already up" "$LOG" || fail "second up: no 'already up' message"
 phase "hostctl status" "$HOSTCTL" status --name "$NAME" || fail "status"
@@ -89,5 +100,5 @@ virsh -c qemu:///system net-list --all --name | grep -qx "mosix-$NAME" && left="
 [ -n "$left" ] && fail "left behind after down:$left"
 "$HOSTCTL" down --name "$NAME" >/dev/null 2>&1 && fail "second down of '$NAME' did not fail"
 
-printf '  %-28s %6.1f s\n' "total" "$(echo "$(date +%s.%N) - $T0" | bc)"
+printf '  %-32s %6.1f s\n' "total" "$(echo "$(date +%s.%N) - $T0" | bc)"
 t_pass "$T"
