@@ -29,8 +29,9 @@ int inject_step(struct inject *j, int req, int *status)
 		if (WIFEXITED(st) || WIFSIGNALED(st))
 			return -ESRCH;
 		int sig = WSTOPSIG(st), ev = st >> 16;
-		if (ev == PTRACE_EVENT_STOP)
-			continue; /* interrupt or group-stop: just go on */
+		if (ev == PTRACE_EVENT_STOP || ev == PTRACE_EVENT_SECCOMP)
+			continue; /* interrupt, group-stop, or our own call meeting the
+				   * body's filter: just go on */
 		if (ev == 0 &&
 		    (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) {
 			j->held_stop = sig;

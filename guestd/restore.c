@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -243,7 +244,7 @@ static void plan_free(struct plan *p)
 }
 
 /* Child side of the stub spawn: wait for the go, then exec the stub. */
-static void restore_stub_child(int memfd, int sync)
+static void restore_stub_child(int memfd, int sync, int sandbox)
 {
 	sigset_t all;
 	sigfillset(&all);
@@ -252,6 +253,8 @@ static void restore_stub_child(int memfd, int sync)
 	if (read(sync, &c, 1) != 1)
 		_exit(126);
 	syscall(SYS_close_range, 3, ~0u, 0x4 /* CLOSE_RANGE_CLOEXEC */);
+	if (sandbox) /* a body gets nothing of the hosting node, not even stdio */
+		syscall(SYS_close_range, 0, 2, 0x4);
 	char *argv[] = {"mosix-stub", NULL}, *envp[] = {NULL};
 	syscall(SYS_execveat, memfd, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
@@ -275,7 +278,7 @@ static int restore_spawn(struct rctx *c, uint64_t *entry, struct err *e)
 		return err_set(e, -errno, "fork");
 	}
 	if (pid == 0)
-		restore_stub_child(memfd, sync[0]);
+		restore_stub_child(memfd, sync[0], c->o->mode & RESTORE_SANDBOX);
 	close(sync[0]);
 	c->pid = pid;
 	if (ptrace(PTRACE_SEIZE, pid, 0,
@@ -453,7 +456,12 @@ static int restore_map_one(struct rctx *c, const struct img_vma *m, const char *
 	int prot = (int)m->prot, shared = m->flags & IMG_VMA_SHARED;
 	if (!shared)
 		prot |= PROT_READ | PROT_WRITE;
-	if (m->kind == VMA_FILE) {
+	if (m->kind == VMA_FILE && !shared && (c->p.proc.flags & IMG_F_ALLPAGES) &&
+	    restore_check_file(m, path, NULL)) {
+		/* Not here (or not the same file): every page is in the image. */
+		r = RSYS(c, e, "mmap", SYS_mmap, (long)m->start, len, prot,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	} else if (m->kind == VMA_FILE) {
 		int rc = restore_check_file(m, path, e);
 		if (rc)
 			return rc;
@@ -532,17 +540,22 @@ static int restore_mm(struct rctx *c, struct err *e)
 	mm.arg_start = p->arg_start, mm.arg_end = p->arg_end;
 	mm.env_start = p->env_start, mm.env_end = p->env_end;
 	mm.exe_fd = (__u32)-1;
-	long efd = restore_open(c, c->p.exe, O_RDONLY | O_CLOEXEC, 0, e);
-	if (efd < 0)
-		return err_prefix(e, "executable: ");
-	mm.exe_fd = (__u32)efd;
+	long efd = -1;
+	if (!(c->o->mode & RESTORE_INTO)) {
+		efd = restore_open(c, c->p.exe, O_RDONLY | O_CLOEXEC, 0,
+				   c->o->mode & RESTORE_SANDBOX ? NULL : e);
+		if (efd < 0 && !(c->o->mode & RESTORE_SANDBOX))
+			return err_prefix(e, "executable: ");
+	}
+	mm.exe_fd = efd >= 0 ? (__u32)efd : (__u32)-1;
 	uint64_t auxv = inject_put(&c->j, 4096, c->p.auxv, c->p.auxv_len);
 	mm.auxv = (__u64 *)auxv;
 	mm.auxv_size = (__u32)c->p.auxv_len;
 	uint64_t a = inject_put(&c->j, 1024, &mm, sizeof(mm));
 	long r = RSYS(c, e, "PR_SET_MM_MAP", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a,
 		      sizeof(mm), 0, 0);
-	RSYS(c, NULL, "close", SYS_close, efd, 0, 0, 0, 0, 0);
+	if (efd >= 0)
+		RSYS(c, NULL, "close", SYS_close, efd, 0, 0, 0, 0, 0);
 	return r < 0 ? (int)r : 0;
 }
 
@@ -637,8 +650,11 @@ static int restore_task(struct rctx *c, struct err *e)
 				    (long)t->robust_head, (long)t->robust_len, 0, 0, 0, 0) < 0) ||
 	    (t->rseq_ptr && RSYS(c, e, "rseq", SYS_rseq, (long)t->rseq_ptr, t->rseq_size, 0,
 				 t->rseq_sig, 0, 0) < 0) ||
-	    RSYS(c, e, "personality", SYS_personality, c->p.proc.personality, 0, 0, 0, 0, 0) < 0 ||
-	    RSYS(c, e, "umask", SYS_umask, c->p.proc.umask, 0, 0, 0, 0, 0) < 0)
+	    RSYS(c, e, "personality", SYS_personality, c->p.proc.personality, 0, 0, 0, 0, 0) < 0)
+		return e->code;
+	if (c->o->mode & (RESTORE_INTO | RESTORE_SANDBOX))
+		return 0; /* cwd and umask live with the deputy at home */
+	if (RSYS(c, e, "umask", SYS_umask, c->p.proc.umask, 0, 0, 0, 0, 0) < 0)
 		return e->code;
 	uint64_t a = inject_put(&c->j, INJECT_SCRATCH, c->p.cwd, strlen(c->p.cwd) + 1);
 	if (!a || RSYS(c, e, "chdir", SYS_chdir, (long)a, 0, 0, 0, 0, 0) < 0)
@@ -753,22 +769,60 @@ static int restore_regs(struct rctx *c, struct err *e)
 	return 0;
 }
 
+/* Confine a body: own namespaces, an empty root, an unprivileged identity,
+ * no new privileges, and the seccomp filter that sends every non-local
+ * system call to its supervisor. Done last, as root, by injection. */
+static int restore_confine(struct rctx *c, struct err *e)
+{
+	const struct restore_sandbox *sb = c->o->sandbox;
+	if (!sb)
+		return err_setx(e, -EINVAL, "restore: sandbox mode without a sandbox");
+	uint64_t root = inject_put(&c->j, INJECT_SCRATCH, sb->root, strlen(sb->root) + 1);
+	uint64_t slash = inject_put(&c->j, 1024, "/", 2);
+	if (RSYS(c, e, "unshare", SYS_unshare,
+		 CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS, 0, 0, 0, 0, 0) < 0 ||
+	    RSYS(c, e, "chroot", SYS_chroot, (long)root, 0, 0, 0, 0, 0) < 0 ||
+	    RSYS(c, e, "chdir", SYS_chdir, (long)slash, 0, 0, 0, 0, 0) < 0 ||
+	    RSYS(c, e, "setgroups", SYS_setgroups, 0, 0, 0, 0, 0, 0) < 0 ||
+	    RSYS(c, e, "setresgid", SYS_setresgid, sb->gid, sb->gid, sb->gid, 0, 0, 0) < 0 ||
+	    RSYS(c, e, "setresuid", SYS_setresuid, sb->uid, sb->uid, sb->uid, 0, 0, 0) < 0 ||
+	    RSYS(c, e, "no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0) < 0)
+		return err_prefix(e, "confine the body: ");
+	if (!sb->filter)
+		return 0;
+	size_t flen = (size_t)sb->filter_len * 8;
+	uint64_t prog = inject_put(&c->j, 4096, sb->filter, flen);
+	struct {
+		unsigned short len;
+		uint64_t filter;
+	} fprog = { sb->filter_len, prog };
+	uint64_t fp = inject_put(&c->j, 2048, &fprog, sizeof(fprog));
+	if (!prog || !fp)
+		return err_setx(e, -E2BIG, "restore: seccomp filter too large");
+	return RSYS(c, e, "seccomp", SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, (long)fp, 0,
+		    0, 0) < 0
+		       ? err_prefix(e, "install the system-call filter: ")
+		       : 0;
+}
+
 /* After the last page: everything but memory, then drop the injection page. */
 static int restore_finish(struct rctx *c, struct err *e)
 {
-	int rc = restore_protect(c, e);
+	int rc = restore_protect(c, e), home = !(c->o->mode & (RESTORE_INTO | RESTORE_SANDBOX));
 	if (!rc)
 		rc = restore_mm(c, e);
-	if (!rc)
+	if (!rc && !(c->o->mode & RESTORE_INTO))
 		rc = restore_rlimits(c, e);
 	if (!rc)
 		rc = restore_task(c, e);
 	if (!rc)
 		rc = restore_sigactions(c, e);
-	if (!rc)
+	if (!rc && home)
 		rc = restore_fds(c, e);
 	if (!rc)
 		rc = restore_pending(c, e);
+	if (!rc && (c->o->mode & RESTORE_SANDBOX))
+		rc = restore_confine(c, e);
 	if (rc)
 		return rc;
 	c->injecting = 0;
@@ -784,10 +838,14 @@ static int restore_prepare(struct rctx *c, struct err *e)
 	int rc = plan_check(&c->p, e);
 	if (!rc && !where)
 		rc = err_setx(e, -ENOMEM, "restore: no free address for the injection page");
-	if (!rc)
-		rc = restore_spawn(c, &entry, e);
-	if (!rc && !(rc = inject_begin_stub(&c->j, c->pid, entry, where, e)))
+	if (!rc && (c->o->mode & RESTORE_INTO)) {
+		c->pid = c->o->into;
+		if (!(rc = inject_begin(&c->j, c->pid, where, e)))
+			c->injecting = 1;
+	} else if (!rc && !(rc = restore_spawn(c, &entry, e)) &&
+		   !(rc = inject_begin_stub(&c->j, c->pid, entry, where, e))) {
 		c->injecting = 1;
+	}
 	if (!rc)
 		rc = restore_clear_stub(c, e);
 	if (!rc)
@@ -823,21 +881,21 @@ static int restore_stream(struct rctx *c, struct err *e)
 	return restore_finish(c, e);
 }
 
-/* Restore an image into a new child. */
-int restore_process(int fd, const struct restore_opts *o, pid_t *pid, struct restore_info *info,
-		    struct err *e)
+/* Restore an image from a stream. */
+int restore_process_io(const struct img_io *in, const struct restore_opts *o, pid_t *pid,
+		       struct restore_info *info, struct err *e)
 {
 	struct rctx c;
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.pid = -1;
 	double t0 = util_now();
-	int rc = img_reader_open(&c.rd, fd, e);
+	int rc = img_reader_open_io(&c.rd, in, e);
 	if (!rc)
 		rc = restore_stream(&c, e);
 	if (c.injecting)
 		inject_end(&c.j, 0, NULL);
-	if (rc && c.pid > 0) {
+	if (rc && c.pid > 0 && !(o->mode & RESTORE_INTO)) {
 		kill(c.pid, SIGKILL);
 		waitpid(c.pid, NULL, __WALL);
 	}
@@ -854,4 +912,12 @@ int restore_process(int fd, const struct restore_opts *o, pid_t *pid, struct res
 	img_reader_free(&c.rd);
 	plan_free(&c.p);
 	return rc;
+}
+
+/* Restore an image from an fd into a new child. */
+int restore_process(int fd, const struct restore_opts *o, pid_t *pid, struct restore_info *info,
+		    struct err *e)
+{
+	struct img_io io = { fd, NULL, NULL };
+	return restore_process_io(&io, o, pid, info, e);
 }

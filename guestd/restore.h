@@ -14,10 +14,26 @@ struct fd_redirect {
 	const char *path;
 };
 
+#define RESTORE_INTO 1u    /* into an existing process (o->into): a body coming home into
+			    * its deputy, which keeps its own fds, cwd, umask and limits */
+#define RESTORE_SANDBOX 2u /* a migrated body: no fds, confined by o->sandbox */
+
+/* The confinement of a body on a node that is not its home. */
+struct restore_sandbox {
+	const char *root;   /* an empty directory to chroot into */
+	uid_t uid;          /* unprivileged identity */
+	gid_t gid;
+	const void *filter; /* seccomp BPF program (struct sock_filter[]) */
+	unsigned short filter_len;
+};
+
 struct restore_opts {
 	const struct fd_redirect *redir;
 	size_t nredir;
 	unsigned long ptrace_opts; /* PTRACE_O_* the new tracee is seized with */
+	unsigned mode;             /* RESTORE_* */
+	pid_t into;                /* with RESTORE_INTO: seized and in a ptrace-stop */
+	const struct restore_sandbox *sandbox;
 };
 
 struct restore_info {
@@ -33,5 +49,9 @@ struct restore_info {
  * be continued with PTRACE_CONT and signal 0. On failure nothing is left. */
 int restore_process(int fd, const struct restore_opts *o, pid_t *pid, struct restore_info *info,
 		    struct err *e);
+/* The same from any stream. With RESTORE_INTO a failure leaves o->into
+ * without a usable address space: the caller must kill it. */
+int restore_process_io(const struct img_io *in, const struct restore_opts *o, pid_t *pid,
+		       struct restore_info *info, struct err *e);
 
 #endif

@@ -368,7 +368,7 @@ static int job_recover(struct job *j, struct err *e)
 	_cleanup_close_ int fd = open(j->o->recover, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, -errno, "%s", j->o->recover);
-	struct restore_opts ro = {j->o->redir, j->o->nredir, TRACE_OPTS};
+	struct restore_opts ro = { j->o->redir, j->o->nredir, TRACE_OPTS, 0, 0, NULL };
 	struct restore_info info;
 	pid_t pid;
 	int rc = restore_process(fd, &ro, &pid, &info, e);
