@@ -12,7 +12,7 @@
 # Debian part (debootstrap + packages + kernel) is cached on its own in
 # OUTDIR.cache/, so changing only our binaries rebuilds in seconds.
 #
-# Env: MIRROR (default: the Debian mirror configured for apt), SUITE (bookworm),
+# Env: MIRROR, SECURITY (default: the Debian mirrors apt uses), SUITE (bookworm),
 #      B (build dir with bin/ and progs/, default build), FORCE=1 (ignore cache).
 set -euo pipefail
 
@@ -53,14 +53,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# find_mirror: the Debian mirror apt is configured with (deb822 or one-line).
+# find_mirror PATH DEFAULT: the mirror apt is configured with whose URI ends in
+# PATH (/debian or /debian-security), deb822 or one-line format.
 find_mirror() {
 	local m
 	m=$(awk '/^URIs:/ { print $2 }' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-		grep -m1 -E '/debian/?$' || true)
+		grep -m1 -E "$1/?\$" || true)
 	[ -n "$m" ] || m=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-		awk '{ print $2 }' | grep -m1 -E '/debian/?$' || true)
-	echo "${m:-http://deb.debian.org/debian}"
+		awk '{ print $2 }' | grep -m1 -E "$1/?\$" || true)
+	echo "${m:-$2}"
 }
 
 check_tools() {
@@ -98,10 +99,11 @@ lib_packages() {
 	done | sort -u | tr '\n' ' '
 }
 
-MIRROR=${MIRROR:-$(find_mirror)}
+MIRROR=${MIRROR:-$(find_mirror /debian http://deb.debian.org/debian)}
+SECURITY=${SECURITY:-$(find_mirror /debian-security http://deb.debian.org/debian-security)}
 PACKAGES="$BASE_PACKAGES $(lib_packages)"
 PACKAGES=${PACKAGES% }
-BASE_KEY=$(printf '%s\n' "$SUITE" "$MIRROR" "$PACKAGES" "$MODULES" "$(hash_files "$0")" |
+BASE_KEY=$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY" "$PACKAGES" "$MODULES" "$(hash_files "$0")" |
 	sha256sum | cut -c1-16)
 # shellcheck disable=SC2046
 FULL_KEY=$(printf '%s\n' "$BASE_KEY" "$(hash_files "$HERE/init.sh" "$HERE/preinit.c" \
@@ -131,8 +133,17 @@ $(tail -n 15 "$d/debootstrap.log")"
 		path-exclude /usr/share/man/*
 	EOF
 	mount -t proc proc "$r/proc"
+	# point releases and security updates too: nodes run sshd
+	cat >"$r/etc/apt/sources.list" <<-EOF
+		deb $MIRROR $SUITE main
+		deb $MIRROR $SUITE-updates main
+		deb $SECURITY $SUITE-security main
+	EOF
+	step "apt-get update, upgrade"
+	{ chroot "$r" apt-get update -q && chroot "$r" apt-get upgrade -y -q; } >"$d/apt.log" 2>&1 ||
+		fail "apt-get update/upgrade in the new root failed: $(tail -n 15 "$d/apt.log")"
 	step "apt-get install $PACKAGES"
-	chroot "$r" apt-get install -y -q --no-install-recommends $PACKAGES >"$d/apt.log" 2>&1 ||
+	chroot "$r" apt-get install -y -q --no-install-recommends $PACKAGES >>"$d/apt.log" 2>&1 ||
 		fail "package install failed: $(tail -n 15 "$d/apt.log")"
 	fetch_kernel "$d"
 	chroot "$r" apt-get clean
@@ -148,7 +159,7 @@ fetch_kernel() {
 		awk '/Depends: linux-image-/ { print $2; exit }')
 	[ -n "$pkg" ] || fail "cannot resolve linux-image-amd64 in $SUITE"
 	step "download kernel $pkg"
-	(cd "$r/tmp" && chroot "$r" sh -c "cd /tmp && apt-get download -q $pkg") >"$d/kernel.log" 2>&1 ||
+	chroot "$r" sh -c "cd /tmp && apt-get download -q $pkg" >"$d/kernel.log" 2>&1 ||
 		fail "kernel download failed: $(tail -n 5 "$d/kernel.log")"
 	mkdir -p "$d/kernel"
 	dpkg-deb -x "$r"/tmp/"$pkg"_*.deb "$d/kernel"
@@ -273,6 +284,7 @@ main() {
 		format=mosix-image 1
 		inputs=$FULL_KEY
 		suite=$SUITE
+		mirror=$MIRROR $SECURITY
 		kernel=$kver
 		packages=$PACKAGES
 		built=$(date -u +%Y-%m-%dT%H:%M:%SZ)
