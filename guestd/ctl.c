@@ -80,7 +80,7 @@ void ctl_reply(int cfd, int status, const char *fmt, ...)
 }
 
 /* Ask the supervising mosrun. */
-int ctl_call(pid_t pid, enum ctl_op op, struct ctl_rep *rep, struct err *e)
+int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e)
 {
 	struct proc_status st;
 	if (procfs_status(pid, &st))
@@ -95,7 +95,7 @@ int ctl_call(pid_t pid, enum ctl_op op, struct ctl_rep *rep, struct err *e)
 	if (connect(fd, (struct sockaddr *)&a, len))
 		return err_setx(e, -ESRCH, "process %d is traced by pid %d, which is not a mosrun",
 				(int)pid, (int)st.tracer);
-	struct ctl_req req = {CTL_MAGIC, CTL_VERSION, op, pid};
+	struct ctl_req req = { CTL_MAGIC, CTL_VERSION, op, pid, node, 0 };
 	if (send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
 		return err_set(e, -errno, "send request to mosrun %d", (int)st.tracer);
 	ssize_t n = recv(fd, rep, sizeof(*rep), 0);

@@ -12,13 +12,13 @@
 #include <sys/types.h>
 
 #define CTL_MAGIC 0x4d4f5343u /* "MOSC" */
-#define CTL_VERSION 1
+#define CTL_VERSION 2
 
-enum ctl_op { CTL_CHECKPOINT = 1, CTL_CHKSTOP, CTL_CHKEXIT, CTL__MAX };
+enum ctl_op { CTL_CHECKPOINT = 1, CTL_CHKSTOP, CTL_CHKEXIT, CTL_MIGRATE, CTL_HOME, CTL__MAX };
 
 struct ctl_req {
 	uint32_t magic, version, op;
-	int32_t pid;
+	int32_t pid, node, pad;
 };
 
 struct ctl_rep {
@@ -34,6 +34,6 @@ int ctl_accept(int lfd, int *cfd, struct ctl_req *req, struct err *e);
 /* Send a reply and close the connection. */
 void ctl_reply(int cfd, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Send op for pid to the mosrun supervising pid and wait for its reply. */
-int ctl_call(pid_t pid, enum ctl_op op, struct ctl_rep *rep, struct err *e);
+int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e);
 
 #endif

@@ -94,7 +94,7 @@ static int dump_check_proc(pid_t pid, unsigned mode, struct err *e)
 	if (procfs_timer_count(pid))
 		return err_setx(e, -EOPNOTSUPP,
 				"pid %d uses POSIX timers (timer_create): not checkpointable", pid);
-	int kids = procfs_child_count(pid);
+	int kids = mode & (DUMP_M_NOFDS | DUMP_M_BODY) ? 0 : procfs_child_count(pid);
 	if (kids)
 		return err_setx(e, -EOPNOTSUPP,
 				"pid %d has %d child process%s: a checkpoint holds one process",
@@ -498,7 +498,8 @@ static int dump_collect(struct dump_ctx *c, struct err *e)
 		return rc ? rc : rc2;
 	if ((rc = procfs_maps(c->pid, &c->vmas, &c->nvma)))
 		return err_set(e, rc, "pid %d: read maps", c->pid);
-	if (!(c->mode & DUMP_M_BODY) && (rc = procfs_fds(c->pid, &c->fds, &c->nfd)))
+	if (!(c->mode & (DUMP_M_BODY | DUMP_M_NOFDS)) &&
+	    (rc = procfs_fds(c->pid, &c->fds, &c->nfd)))
 		return err_set(e, rc, "pid %d: read fds", c->pid);
 	if (c->mode & DUMP_M_REEXEC)
 		arch_reexec_syscall(&c->regs);

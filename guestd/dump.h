@@ -11,6 +11,7 @@
 #define DUMP_M_BODY 1u     /* a migrated body: our seccomp filter is allowed, it has no fds */
 #define DUMP_M_REEXEC 2u   /* stopped at a trapped syscall: the restored task re-executes it */
 #define DUMP_M_ALLPAGES 4u /* include every page of file mappings (the file may be absent there) */
+#define DUMP_M_NOFDS 8u    /* migrating: fds and children stay at home with the deputy */
 
 struct dump_opts {
 	int comp;       /* enum comp, for page data */

@@ -9,6 +9,7 @@
 #include "freeze.h"
 #include "image.h"
 #include "mosix.h"
+#include "remote.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
@@ -35,7 +36,9 @@
 /* One process of the job. */
 struct sproc {
 	pid_t pid;
-	int threaded; /* started a thread: not checkpointable */
+	int threaded;       /* started a thread: not checkpointable, not migratable */
+	struct deputy *dep; /* set while the body runs on another node */
+	unsigned migrations;
 };
 
 struct job {
@@ -43,7 +46,7 @@ struct job {
 	struct sproc *procs;
 	size_t nprocs;
 	pid_t main;
-	int main_status, main_done, ended_by_ckpt;
+	int main_status, main_done, ended_by_ckpt, main_lost, start_pending;
 	int epfd, sigfd, ctlfd, timerfd;
 	char *base;
 	int seq;
@@ -74,11 +77,24 @@ static struct sproc *job_add(struct job *j, pid_t pid)
 	return p;
 }
 
+/* Stop serving a deputy (its body is home or gone). */
+static void job_drop_deputy(struct job *j, struct sproc *p)
+{
+	if (!p->dep)
+		return;
+	epoll_ctl(j->epfd, EPOLL_CTL_DEL, p->dep->c.fd, NULL);
+	remote_free(p->dep);
+	p->dep = NULL;
+}
+
 /* Remove a process that has gone. */
 static void job_remove(struct job *j, pid_t pid)
 {
 	for (size_t i = 0; i < j->nprocs; i++)
 		if (j->procs[i].pid == pid) {
+			if (j->procs[i].dep && !j->procs[i].dep->dying)
+				remote_deputy_died(j->procs[i].dep);
+			job_drop_deputy(j, &j->procs[i]);
 			j->procs[i] = j->procs[--j->nprocs];
 			return;
 		}
@@ -150,6 +166,122 @@ static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg,
 	return rc;
 }
 
+/* What a remote event means for the job. */
+static void job_on_remote_event(struct job *j, struct sproc *p, enum remote_event ev,
+				const struct err *e)
+{
+	if (ev == REMOTE_HOME) {
+		job_drop_deputy(j, p);
+		ptrace(PTRACE_CONT, p->pid, 0, 0);
+	} else if (ev == REMOTE_LOST) {
+		fprintf(stderr, "mosrun: process %d was lost: %s\n", p->pid, e->msg);
+		if (p->pid == j->main)
+			j->main_lost = 1;
+		p->dep->dying = SIGKILL;
+		kill(p->pid, SIGKILL);
+	}
+}
+
+/* Bring a migrated process home and wait for it. */
+static int job_bring_home(struct job *j, struct sproc *p, char *msg, size_t len)
+{
+	struct err e = { 0, "" };
+	enum remote_event ev;
+	int node = p->dep->node;
+	int rc = remote_go_home(p->dep, &ev, &e);
+	job_on_remote_event(j, p, ev, &e);
+	if (rc || ev != REMOTE_HOME) {
+		snprintf(msg, len, "pid %d did not come home from node %d: %s", p->pid, node,
+			 rc ? e.msg : "it ended there");
+		return rc ? rc : -ESRCH;
+	}
+	snprintf(msg, len, "pid %d is home from node %d", p->pid, node);
+	return 0;
+}
+
+/* Freeze a process at home and send it to node. */
+static int job_send(struct job *j, struct sproc *p, int node, char *msg, size_t len)
+{
+	struct err e = { 0, "" };
+	int st = 0;
+	if (freeze_process(p->pid, &st, &e)) {
+		snprintf(msg, len, "%s", e.msg);
+		return e.code;
+	}
+	char where[512] = "";
+	int rc = remote_migrate(p->pid, node, j->o->mig_flags, &p->dep, where, sizeof(where), &e);
+	if (rc) {
+		ptrace(PTRACE_CONT, p->pid, 0, 0);
+		snprintf(msg, len, "migration of pid %d to node %d failed: %s; it stays at home",
+			 p->pid, node, e.msg);
+		return rc;
+	}
+	p->migrations++;
+	struct epoll_event ev = { EPOLLIN, { .fd = p->dep->c.fd } };
+	epoll_ctl(j->epfd, EPOLL_CTL_ADD, p->dep->c.fd, &ev);
+	snprintf(msg, len, "migrated: %s", where);
+	log_info("%s", msg);
+	return 0;
+}
+
+/* mosmigrate PID NODE. */
+static int job_migrate(struct job *j, pid_t pid, int node, char *msg, size_t len)
+{
+	struct sproc *p = job_find(j, pid);
+	if (!p) {
+		snprintf(msg, len, "pid %d is not part of this mosrun's job", pid);
+		return -ESRCH;
+	}
+	if (p->threaded) {
+		snprintf(msg, len, "pid %d has threads: a threaded process is not migratable", pid);
+		return -EOPNOTSUPP;
+	}
+	if (p->dep && p->dep->node == node) {
+		snprintf(msg, len, "pid %d already runs on node %d", pid, node);
+		return 0;
+	}
+	if (p->dep) {
+		int rc = job_bring_home(j, p, msg, len);
+		if (rc)
+			return rc;
+	}
+	return job_send(j, p, node, msg, len);
+}
+
+/* mosmigrate PID home. */
+static int job_home(struct job *j, pid_t pid, char *msg, size_t len)
+{
+	struct sproc *p = job_find(j, pid);
+	if (!p) {
+		snprintf(msg, len, "pid %d is not part of this mosrun's job", pid);
+		return -ESRCH;
+	}
+	if (!p->dep) {
+		snprintf(msg, len, "pid %d is at home", pid);
+		return 0;
+	}
+	return job_bring_home(j, p, msg, len);
+}
+
+/* Input on a deputy's connection. */
+static int job_on_deputy(struct job *j, int fd)
+{
+	for (size_t i = 0; i < j->nprocs; i++) {
+		struct sproc *p = &j->procs[i];
+		if (!p->dep || p->dep->c.fd != fd)
+			continue;
+		struct err e = { 0, "" };
+		enum remote_event ev;
+		remote_on_input(p->dep, &ev, &e);
+		if (ev == REMOTE_LOST && p->dep->dying)
+			job_drop_deputy(j, p); /* it is ending anyway */
+		else
+			job_on_remote_event(j, p, ev, &e);
+		return 1;
+	}
+	return 0;
+}
+
 /* Serve one control connection. */
 static void job_on_ctl(struct job *j)
 {
@@ -161,7 +293,9 @@ static void job_on_ctl(struct job *j)
 		return;
 	}
 	char msg[1024];
-	int rc = job_ckpt_request(j, req.pid, (enum ctl_op)req.op, msg, sizeof(msg));
+	int rc = req.op == CTL_MIGRATE ? job_migrate(j, req.pid, req.node, msg, sizeof(msg))
+		 : req.op == CTL_HOME  ? job_home(j, req.pid, msg, sizeof(msg))
+				       : job_ckpt_request(j, req.pid, (enum ctl_op)req.op, msg, sizeof(msg));
 	ctl_reply(cfd, rc, "%s", msg);
 }
 
@@ -190,6 +324,11 @@ static int job_self_ckpt(struct job *j, pid_t pid, const siginfo_t *si)
 static void job_on_signal_stop(struct job *j, pid_t pid, int sig)
 {
 	siginfo_t si;
+	struct sproc *p = job_find(j, pid);
+	if (p && p->dep && sig != (SIGTRAP | 0x80)) {
+		remote_on_signal(p->dep, sig); /* it belongs to the body */
+		return;
+	}
 	if (sig == (SIGTRAP | 0x80)) { /* a syscall stop we did not ask for */
 		ptrace(PTRACE_CONT, pid, 0, 0);
 		return;
@@ -217,6 +356,13 @@ static void job_on_event(struct job *j, pid_t pid, int st)
 			child->threaded = 1;
 		}
 		ptrace(PTRACE_CONT, pid, 0, 0);
+	} else if (ev == PTRACE_EVENT_EXEC && pid == j->main && j->start_pending) {
+		char why[1024];
+		j->start_pending = 0;
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		struct sproc *p = job_find(j, pid);
+		if (p && job_send(j, p, j->o->start_node, why, sizeof(why)))
+			fprintf(stderr, "mosrun: %s\n", why);
 	} else if (ev == PTRACE_EVENT_STOP &&
 		   (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) {
 		ptrace(PTRACE_LISTEN, pid, 0, 0); /* stay stopped until SIGCONT */
@@ -415,6 +561,8 @@ static void job_loop(struct job *j)
 		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
+			if (job_on_deputy(j, ev[i].data.fd))
+				continue;
 			if (ev[i].data.fd == j->sigfd)
 				job_on_sigfd(j);
 			else if (ev[i].data.fd == j->ctlfd)
@@ -433,18 +581,21 @@ int job_run(const struct job_opts *o, enum job_end *end, int *status, struct err
 	memset(&j, 0, sizeof(j));
 	j.o = o;
 	j.ctlfd = j.timerfd = j.sigfd = j.epfd = -1;
+	j.start_pending = o->start_node > 0;
 	job_ckpt_names(&j);
 	int rc = job_setup(&j, e);
 	if (!rc)
 		rc = o->recover ? job_recover(&j, e) : job_start(&j, e);
 	if (!rc)
 		job_loop(&j);
-	*end = j.ended_by_ckpt ? JOB_CHECKPOINTED : JOB_EXITED;
+	*end = j.ended_by_ckpt ? JOB_CHECKPOINTED : j.main_lost ? JOB_LOST : JOB_EXITED;
 	*status = j.main_status;
 	int fds[] = {j.epfd, j.sigfd, j.ctlfd, j.timerfd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	for (size_t i = 0; i < j.nprocs; i++)
+		remote_free(j.procs[i].dep);
 	free(j.procs);
 	free(j.base);
 	return rc;

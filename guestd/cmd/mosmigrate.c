@@ -32,11 +32,11 @@ static const struct action actions[] = {
 };
 
 /* Run one checkpoint request. */
-static int do_request(pid_t pid, enum ctl_op op)
+static int do_request(pid_t pid, enum ctl_op op, int node)
 {
 	struct ctl_rep rep;
 	struct err e = {0, ""};
-	if (ctl_call(pid, op, &rep, &e)) {
+	if (ctl_call(pid, op, node, &rep, &e)) {
 		fprintf(stderr, "mosmigrate: %s\n", e.msg);
 		return 1;
 	}
@@ -55,21 +55,13 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
-		if (strcmp(argv[2], actions[i].name))
-			continue;
-		if (actions[i].op)
-			return do_request((pid_t)pid, actions[i].op);
-		if (kill((pid_t)pid, 0) && errno == ESRCH) {
-			fprintf(stderr, "mosmigrate: no process %ld\n", pid);
-			return 1;
-		}
-		printf("process %ld is at home\n", pid); /* only home exists without guestd */
-		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+		if (!strcmp(argv[2], actions[i].name))
+			return do_request((pid_t)pid, actions[i].op, 0);
+	long node;
+	if (util_parse_long(argv[2], 1, 1024, &node)) {
+		fprintf(stderr, "mosmigrate: '%s' is neither an action nor a node number\n", argv[2]);
+		return 2;
 	}
-	fprintf(stderr,
-		"mosmigrate: cannot migrate to '%s': no cluster is configured on this node "
-		"(guestd is not running)\n",
-		argv[2]);
-	return 1;
+	return do_request((pid_t)pid, CTL_MIGRATE, (int)node);
 }

@@ -2,6 +2,7 @@
  * later migratable), recover one from a checkpoint, or print an image. */
 #include "compress.h"
 #include "decode.h"
+#include "migrate.h"
 #include "supervise.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #define EXIT_CHECKPOINTED 75 /* ended by chkexit: recover it with -R */
+#define EXIT_LOST 76         /* its node or the link failed while it ran there */
 #define EXIT_USAGE 2
 
 static const char usage[] =
@@ -100,9 +102,17 @@ static int parse_one(struct opts *o, int c, char *arg)
 		o->job.verbose = 1;
 		log_set_level(LOG_LVL_INFO);
 		break;
+	case 'r': {
+		long n;
+		rc = util_parse_long(arg, 1, 1024, &n);
+		o->job.start_node = (int)n;
+		break;
+	}
+	case 'e':
+		o->job.mig_flags |= MIG_F_NO_HOME;
+		break;
 	case 'h':
 	case 'L':
-	case 'e':
 		break;
 	case 'j':
 		o->json = 1;
@@ -120,6 +130,20 @@ static int parse_one(struct opts *o, int c, char *arg)
 	return rc;
 }
 
+/* MOSIX's -NODENUMBER (e.g. -2): turn it into -r before getopt sees it. */
+static void pre_node_numbers(struct opts *o, int argc, char **argv)
+{
+	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
+		long n;
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (util_parse_long(argv[i] + 1, 1, 1024, &n) == 0) {
+			o->job.start_node = (int)n;
+			argv[i] = (char *)"-h"; /* a no-op option in its place */
+		}
+	}
+}
+
 /* Parse the command line. 0, 1 for --help, or -EINVAL. */
 static int parse(struct opts *o, int argc, char **argv)
 {
@@ -129,7 +153,8 @@ static int parse(struct opts *o, int argc, char **argv)
 					   {NULL, 0, NULL, 0}};
 	int c;
 	o->job.comp = 1; /* COMP_LZO */
-	while ((c = getopt_long(argc, argv, "+C:A:R:O:I:hLev", lo, NULL)) != -1) {
+	pre_node_numbers(o, argc, argv);
+	while ((c = getopt_long(argc, argv, "+C:A:R:O:I:r:hLev", lo, NULL)) != -1) {
 		if (c == 'H')
 			return 1;
 		if (parse_one(o, c, optarg))
@@ -170,6 +195,8 @@ static int finish(enum job_end end, int status)
 {
 	if (end == JOB_CHECKPOINTED)
 		return EXIT_CHECKPOINTED;
+	if (end == JOB_LOST)
+		return EXIT_LOST;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	int sig = WTERMSIG(status);

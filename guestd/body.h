@@ -1,0 +1,26 @@
+/* body.h: the supervisor of a migrated process on a node that is not its
+ * home. It rebuilds the body from the arriving image inside a sandbox, runs
+ * it with the system-call filter, forwards every non-local call to the
+ * deputy at home, relays signals, reports the body's end, and sends it home
+ * when asked or when it makes a call only home can run. */
+#ifndef GUESTD_BODY_H
+#define GUESTD_BODY_H
+
+#include "appliance/err.h"
+#include "appliance/wire.h"
+
+#include <sys/types.h>
+
+struct body_conf {
+	int self_node;
+	const char *empty_root; /* an empty directory for the body's root */
+	uid_t uid;              /* unprivileged identity of bodies */
+	gid_t gid;
+};
+
+/* Serve one migrated process on connection c, whose WIRE_MIGRATE frame
+ * (payload p, len) has been read. Returns when the body is gone. */
+int body_serve(struct wire_conn *c, const void *p, size_t len, const struct body_conf *bc,
+	       struct err *e);
+
+#endif

@@ -1,0 +1,18 @@
+/* daemon.h: guestd, the per-node daemon. It reads the cluster map and key,
+ * listens for other nodes (authenticated with the key; anything else is
+ * refused and logged), starts a body supervisor for every arriving process,
+ * and serves the local commands on its unix socket. */
+#ifndef GUESTD_DAEMON_H
+#define GUESTD_DAEMON_H
+
+#include "appliance/err.h"
+
+struct daemon_opts {
+	const char *confdir; /* cluster.conf and cluster.key */
+	const char *rundir;  /* sockets and the bodies' empty root */
+};
+
+/* Run until SIGTERM/SIGINT. 0, or a negative code when it could not start. */
+int daemon_run(const struct daemon_opts *o, struct err *e);
+
+#endif

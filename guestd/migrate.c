@@ -1,0 +1,102 @@
+/* migrate.c: process images carried by wire frames. */
+#include "migrate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Reading side of an image carried by frames. */
+struct mig_src {
+	struct wire_conn *c;
+	const uint8_t *p;
+	size_t left;
+	int ended;
+	struct err *e;
+};
+
+/* img_io function: send bytes as WIRE_IMAGE frames. */
+static int mig_sink(void *ctx, void *buf, size_t n)
+{
+	struct wire_conn *c = ctx;
+	const uint8_t *p = buf;
+	while (n) {
+		size_t k = n < WIRE_MAX_PAYLOAD ? n : WIRE_MAX_PAYLOAD;
+		int rc = wire_send(c, WIRE_IMAGE, p, k, NULL);
+		if (rc)
+			return rc;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* img_io function: take bytes out of WIRE_IMAGE frames. */
+static int mig_source(void *ctx, void *buf, size_t n)
+{
+	struct mig_src *s = ctx;
+	uint8_t *out = buf;
+	while (n) {
+		if (!s->left) {
+			uint16_t type;
+			if (s->ended)
+				return -EIO;
+			int rc = wire_recv(s->c, &type, &s->p, &s->left, s->e);
+			if (rc)
+				return rc;
+			if (type == WIRE_IMAGE_END)
+				s->ended = 1;
+			else if (type != WIRE_IMAGE)
+				return -EPROTO;
+			continue;
+		}
+		size_t k = n < s->left ? n : s->left;
+		memcpy(out, s->p, k);
+		s->p += k;
+		s->left -= k;
+		out += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Send an image. */
+int mig_send_image(struct wire_conn *c, pid_t pid, const struct dump_opts *o,
+		   struct dump_stats *st, struct err *e)
+{
+	struct img_io io = { -1, mig_sink, c };
+	int rc = dump_process_io(pid, &io, o, st, e);
+	if (rc) { /* tell the other side the stream is over and why */
+		mig_send_status(c, WIRE_ERROR, rc, e ? e->msg : "dump failed", NULL);
+		return rc;
+	}
+	return wire_send(c, WIRE_IMAGE_END, NULL, 0, e);
+}
+
+/* Receive and restore an image; the END frame is consumed too. */
+int mig_recv_image(struct wire_conn *c, const struct restore_opts *o, pid_t *pid,
+		   struct restore_info *info, struct err *e)
+{
+	struct mig_src s = { c, NULL, 0, 0, e };
+	struct img_io io = { -1, mig_source, &s };
+	int rc = restore_process_io(&io, o, pid, info, e);
+	while (!rc && !s.ended) { /* skip to the end of the stream */
+		uint8_t tmp[4096];
+		int r = mig_source(&s, tmp, s.left < sizeof(tmp) ? (s.left ? s.left : 1) : sizeof(tmp));
+		if (r == -EIO && s.ended)
+			break;
+		if (r)
+			rc = err_set(e, r, "image stream");
+	}
+	return rc;
+}
+
+/* Send a status. */
+int mig_send_status(struct wire_conn *c, uint16_t type, int status, const char *msg,
+		    struct err *e)
+{
+	struct mig_status st;
+	memset(&st, 0, sizeof(st));
+	st.status = status;
+	snprintf(st.msg, sizeof(st.msg), "%s", msg ? msg : "");
+	return wire_send(c, type, &st, sizeof(st), e);
+}

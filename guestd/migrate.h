@@ -1,0 +1,54 @@
+/* migrate.h: what home and remote nodes say to each other about a migrated
+ * process, on top of the authenticated wire protocol (appliance/wire.h).
+ *
+ *   home -> remote   WIRE_MIGRATE {struct mig_hello}, WIRE_IMAGE..., WIRE_IMAGE_END
+ *   remote -> home   WIRE_STARTED {struct mig_status}      (status 0: the body runs)
+ *   remote -> home   WIRE_SYSCALL {forward.h request}      home -> remote WIRE_SYSRET {reply}
+ *   home -> remote   WIRE_SIGNAL {struct mig_signal}       (a signal for the body)
+ *   remote -> home   WIRE_EXIT {struct mig_exit}           (the body ended: wait status)
+ *   home -> remote   WIRE_GOHOME {}                         (bring it back)
+ *   remote -> home   WIRE_GOHOME {struct mig_status}, WIRE_IMAGE..., WIRE_IMAGE_END
+ *                    (coming home, asked or because of a call only home can run)
+ */
+#ifndef GUESTD_MIGRATE_H
+#define GUESTD_MIGRATE_H
+
+#include "appliance/err.h"
+#include "appliance/wire.h"
+#include "dump.h"
+#include "restore.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MIG_F_NO_HOME 1u /* mosrun -e: calls that need home fail with ENOSYS instead */
+
+struct mig_hello {
+	int32_t home_node, home_pid;
+	uint32_t uid, flags;
+};
+
+struct mig_status {
+	int32_t status; /* 0 or negative errno */
+	char msg[500];
+};
+
+struct mig_signal {
+	int32_t sig, pad;
+};
+
+struct mig_exit {
+	int32_t wstatus, pad;
+};
+
+/* Send a stopped process's image as WIRE_IMAGE frames and WIRE_IMAGE_END. */
+int mig_send_image(struct wire_conn *c, pid_t pid, const struct dump_opts *o,
+		   struct dump_stats *st, struct err *e);
+/* Restore an image arriving as WIRE_IMAGE frames, through WIRE_IMAGE_END. */
+int mig_recv_image(struct wire_conn *c, const struct restore_opts *o, pid_t *pid,
+		   struct restore_info *info, struct err *e);
+/* Send a status frame of the given type. */
+int mig_send_status(struct wire_conn *c, uint16_t type, int status, const char *msg,
+		    struct err *e);
+
+#endif

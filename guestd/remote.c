@@ -1,0 +1,358 @@
+/* remote.c: the deputy of a migrated process, at its home node. */
+#define LOG_PREFIX "mosrun"
+#include "remote.h"
+#include "arch.h"
+#include "compress.h"
+#include "localapi.h"
+#include "migrate.h"
+#include "procfs.h"
+#include "appliance/log.h"
+#include "appliance/util.h"
+#include "appliance/xmem.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define START_TIMEOUT_S 60
+
+/* Let the deputy idle in pause() on its trampoline, signals unblocked. */
+static void dep_idle(struct deputy *d)
+{
+	arch_regs_t r = d->j.saved;
+	long none[6] = { 0 };
+	arch_set_syscall(&r, d->j.page, SYS_pause, none);
+	uint64_t empty = 0;
+	ptrace(PTRACE_SETSIGMASK, d->pid, sizeof(empty), &empty);
+	arch_set_regs(d->pid, &r);
+	ptrace(PTRACE_CONT, d->pid, 0, 0);
+	d->idle = 1;
+}
+
+/* Relay a signal to the body. */
+static void dep_relay(struct deputy *d, int sig)
+{
+	struct mig_signal s = { sig, 0 };
+	if (wire_send(&d->c, WIRE_SIGNAL, &s, sizeof(s), NULL))
+		log_warn("pid %d: could not relay signal %d to node %d", d->pid, sig, d->node);
+}
+
+/* Bring the idle deputy into a ptrace-stop, relaying signals met on the way. */
+static int dep_stop(struct deputy *d)
+{
+	if (!d->idle)
+		return 0;
+	if (ptrace(PTRACE_INTERRUPT, d->pid, 0, 0))
+		return -errno;
+	for (;;) {
+		int st;
+		if (waitpid(d->pid, &st, __WALL) < 0)
+			return -errno;
+		if (WIFEXITED(st) || WIFSIGNALED(st))
+			return -ESRCH;
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			break;
+		if (st >> 16 == 0)
+			dep_relay(d, WSTOPSIG(st));
+		ptrace(PTRACE_CONT, d->pid, 0, 0);
+	}
+	d->idle = 0;
+	return 0;
+}
+
+/* Run one forwarded syscall in the deputy. A signal that arrives meanwhile
+ * is relayed and interrupts the call (EINTR), so a blocked read never keeps
+ * the body from its signal. */
+static int dep_call(struct deputy *d, long *ret, long nr, const long a[6])
+{
+	arch_regs_t r = d->j.saved;
+	arch_set_syscall(&r, d->j.page, nr, a);
+	int rc = arch_set_regs(d->pid, &r);
+	for (int sig = 0; !rc;) {
+		int st;
+		if (ptrace(PTRACE_CONT, d->pid, 0, 0) || waitpid(d->pid, &st, __WALL) < 0)
+			return -errno;
+		if (WIFEXITED(st) || WIFSIGNALED(st))
+			return -ESRCH;
+		if (st >> 16)
+			continue;
+		sig = WSTOPSIG(st);
+		if (sig == SIGTRAP)
+			break;
+		dep_relay(d, sig);
+		if ((rc = arch_get_regs(d->pid, &r)))
+			break;
+		if (arch_syscall_nr(&r) >= 0) { /* interrupted in the call: fail it with EINTR */
+			arch_set_ret(&r, -EINTR);
+			r.orig_rax = (unsigned long long)-1;
+			rc = arch_set_regs(d->pid, &r);
+		}
+	}
+	if (!rc && !(rc = arch_get_regs(d->pid, &r)))
+		*ret = arch_syscall_ret(&r);
+	return rc;
+}
+
+/* Unregister the deputy's rseq area: the kernel writes to it on the way back
+ * to user mode and would fault once its memory is gone. */
+static int dep_unregister_rseq(struct deputy *d)
+{
+	struct __ptrace_rseq_configuration rs;
+	memset(&rs, 0, sizeof(rs));
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, d->pid, sizeof(rs), &rs) < 0 || !rs.rseq_abi_pointer)
+		return 0;
+	long ret;
+	int rc = inject_call(&d->j, &ret, SYS_rseq, (long)rs.rseq_abi_pointer, rs.rseq_abi_size,
+			     1 /* RSEQ_FLAG_UNREGISTER */, rs.signature, 0, 0);
+	return rc ? rc : (int)(ret < 0 ? ret : 0);
+}
+
+/* Unmap everything of the deputy but the vdso, its page and its scratch. */
+static int dep_strip(struct deputy *d, struct err *e)
+{
+	struct proc_vma *v = NULL;
+	size_t n = 0;
+	int rc = dep_unregister_rseq(d);
+	if (rc)
+		return err_set(e, rc, "deputy %d: unregister rseq", d->pid);
+	rc = procfs_maps(d->pid, &v, &n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		long ret;
+		if (v[i].start == d->j.page || v[i].start == d->scratch || v[i].kind >= VMA_VDSO)
+			continue;
+		rc = inject_call(&d->j, &ret, SYS_munmap, (long)v[i].start,
+				 (long)(v[i].end - v[i].start), 0, 0, 0, 0);
+	}
+	procfs_free_maps(v, n);
+	return rc ? err_set(e, rc, "deputy %d: release its memory", d->pid) : 0;
+}
+
+/* Turn the migrated process into its deputy. */
+static int dep_make(struct deputy *d, struct err *e)
+{
+	int rc = inject_begin(&d->j, d->pid, 0, e);
+	long ret = -1;
+	if (!rc)
+		rc = inject_call(&d->j, &ret, SYS_mmap, 0, FWD_SCRATCH_LEN, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!rc && (ret < 0 && ret > -4096))
+		rc = err_set(e, (int)ret, "deputy %d: scratch area", d->pid);
+	if (rc)
+		return rc;
+	d->scratch = (uint64_t)ret;
+	if ((rc = dep_strip(d, e)))
+		return rc;
+	dep_idle(d);
+	return 0;
+}
+
+/* Wait for the remote node's verdict on the arriving process. */
+static int dep_wait_started(struct deputy *d, char *msg, size_t len, struct err *e)
+{
+	struct timeval tv = { START_TIMEOUT_S, 0 }, none = { 0, 0 };
+	uint16_t type;
+	const uint8_t *p;
+	size_t n;
+	setsockopt(d->c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int rc = wire_recv(&d->c, &type, &p, &n, e);
+	setsockopt(d->c.fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	if (rc)
+		return err_prefix(e, "node %d did not start it: ", d->node);
+	struct mig_status st;
+	if (type != WIRE_STARTED || n != sizeof(st))
+		return err_setx(e, -EPROTO, "node %d answered frame %u", d->node, type);
+	memcpy(&st, p, sizeof(st));
+	st.msg[sizeof(st.msg) - 1] = '\0';
+	if (st.status)
+		return err_setx(e, st.status, "node %d could not start it: %s", d->node, st.msg);
+	snprintf(msg, len, "%s", st.msg);
+	return 0;
+}
+
+/* Migrate a stopped process. */
+int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, char *msg,
+		   size_t len, struct err *e)
+{
+	struct deputy *d = xcalloc(1, sizeof(*d));
+	int self = 0;
+	d->pid = pid;
+	d->node = node;
+	int rc = lapi_connect_node(node, &d->c, &self, e);
+	if (rc) {
+		free(d);
+		return rc;
+	}
+	struct mig_hello h = { self, pid, getuid(), flags };
+	struct dump_opts o = { COMP_LZO, 0, DUMP_M_ALLPAGES | DUMP_M_NOFDS };
+	struct dump_stats st;
+	double t0 = util_now();
+	rc = wire_send(&d->c, WIRE_MIGRATE, &h, sizeof(h), e);
+	if (!rc)
+		rc = mig_send_image(&d->c, pid, &o, &st, e);
+	if (!rc)
+		rc = dep_wait_started(d, msg, len, e);
+	if (!rc && (rc = dep_make(d, e)))
+		kill(pid, SIGKILL); /* half a deputy: its memory is gone, nothing to keep */
+	if (rc) {
+		wire_close(&d->c);
+		free(d);
+		return rc;
+	}
+	size_t l = strlen(msg);
+	snprintf(msg + l, len - l, " (%.1f MiB in %.0f ms)", (double)st.bytes / 1048576.0,
+		 (util_now() - t0) * 1e3);
+	*out = d;
+	return 0;
+}
+
+/* fwd_exec_fn for the deputy. */
+static int dep_exec(void *ctx, long *ret, long nr, const long args[6])
+{
+	return dep_call(ctx, ret, nr, args);
+}
+
+/* Serve one forwarded call. */
+static int dep_on_syscall(struct deputy *d, const uint8_t *p, size_t len, struct err *e)
+{
+	int rc = dep_stop(d);
+	if (rc)
+		return err_set(e, rc, "deputy %d", d->pid);
+	rc = fwd_execute(d->j.memfd, d->scratch, dep_exec, d, p, len, &d->rep, e);
+	if (!rc)
+		rc = wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, e);
+	dep_idle(d);
+	return rc;
+}
+
+/* The body ended: end the deputy the same way (same status, same signal). */
+static int dep_on_exit(struct deputy *d, const uint8_t *p, size_t len, struct err *e)
+{
+	struct mig_exit x;
+	if (len != sizeof(x))
+		return err_setx(e, -EPROTO, "bad exit report from node %d", d->node);
+	memcpy(&x, p, sizeof(x));
+	if (dep_stop(d))
+		return 0; /* already gone */
+	long none[6] = { 0 }, dfl[6] = { 0 }, ret;
+	arch_regs_t r = d->j.saved;
+	if (WIFSIGNALED(x.wstatus) && WTERMSIG(x.wstatus) != SIGKILL) {
+		int sig = WTERMSIG(x.wstatus);
+		struct rlimit nocore = { 0, 0 };
+		uint64_t a = inject_put(&d->j, INJECT_SCRATCH, &nocore, sizeof(nocore));
+		long pl[6] = { 0, RLIMIT_CORE, (long)a, 0, 0, 0 };
+		dfl[0] = sig;
+		dep_call(d, &ret, SYS_prlimit64, pl);
+		dep_call(d, &ret, SYS_rt_sigaction, dfl); /* new action NULL: see below */
+		struct { uint64_t handler, flags, restorer, mask; } act = { 0, 0, 0, 0 };
+		a = inject_put(&d->j, INJECT_SCRATCH, &act, sizeof(act));
+		long sa[6] = { sig, (long)a, 0, 8, 0, 0 };
+		dep_call(d, &ret, SYS_rt_sigaction, sa);
+		d->dying = sig;
+		long k[6] = { d->pid, d->pid, sig, 0, 0, 0 };
+		arch_set_syscall(&r, d->j.page, SYS_tgkill, k);
+	} else if (WIFSIGNALED(x.wstatus)) {
+		kill(d->pid, SIGKILL);
+		return 0;
+	} else {
+		none[0] = WEXITSTATUS(x.wstatus);
+		arch_set_syscall(&r, d->j.page, SYS_exit_group, none);
+	}
+	arch_set_regs(d->pid, &r);
+	ptrace(PTRACE_CONT, d->pid, 0, 0); /* the reaper sees it end */
+	return 0;
+}
+
+/* The body is coming home: rebuild it inside the deputy (same pid). */
+static int dep_on_home(struct deputy *d, const uint8_t *p, size_t len, struct err *e)
+{
+	struct mig_status st = { 0, "" };
+	if (len == sizeof(st))
+		memcpy(&st, p, sizeof(st));
+	st.msg[sizeof(st.msg) - 1] = '\0';
+	int rc = dep_stop(d);
+	if (rc)
+		return err_set(e, rc, "deputy %d", d->pid);
+	close(d->j.memfd); /* the restore takes over the deputy's address space */
+	d->j.memfd = -1;
+	struct restore_opts o = { NULL, 0, 0, RESTORE_INTO, d->pid, NULL };
+	struct restore_info info;
+	pid_t pid;
+	if ((rc = mig_recv_image(&d->c, &o, &pid, &info, e)))
+		return err_prefix(e, "pid %d could not come home from node %d: ", d->pid, d->node);
+	log_info("pid %d is home from node %d (%s)", d->pid, d->node, st.msg);
+	return 0;
+}
+
+/* Serve what arrived on the connection. */
+int remote_on_input(struct deputy *d, enum remote_event *ev, struct err *e)
+{
+	uint16_t type;
+	const uint8_t *p;
+	size_t len;
+	*ev = REMOTE_NONE;
+	int rc = wire_recv(&d->c, &type, &p, &len, e);
+	if (rc) {
+		*ev = REMOTE_LOST;
+		return err_prefix(e, "lost the link to node %d: ", d->node);
+	}
+	if (type == WIRE_SYSCALL)
+		rc = dep_on_syscall(d, p, len, e);
+	else if (type == WIRE_EXIT)
+		rc = dep_on_exit(d, p, len, e), *ev = REMOTE_EXITED;
+	else if (type == WIRE_GOHOME)
+		rc = dep_on_home(d, p, len, e), *ev = rc ? REMOTE_LOST : REMOTE_HOME;
+	else
+		rc = err_setx(e, -EPROTO, "unexpected frame %u from node %d", type, d->node);
+	if (rc && *ev == REMOTE_NONE)
+		*ev = REMOTE_LOST;
+	return rc;
+}
+
+/* A signal stopped the idle deputy: relay it and idle on. */
+void remote_on_signal(struct deputy *d, int sig)
+{
+	if (d->dying) {
+		ptrace(PTRACE_CONT, d->pid, 0, sig);
+		return;
+	}
+	dep_relay(d, sig);
+	ptrace(PTRACE_CONT, d->pid, 0, 0);
+}
+
+/* Ask for the body and wait until it is home (or gone). */
+int remote_go_home(struct deputy *d, enum remote_event *ev, struct err *e)
+{
+	int rc = wire_send(&d->c, WIRE_GOHOME, NULL, 0, e);
+	*ev = rc ? REMOTE_LOST : REMOTE_NONE;
+	while (!rc && *ev == REMOTE_NONE)
+		rc = remote_on_input(d, ev, e);
+	return rc;
+}
+
+/* The deputy was killed: the body goes too. */
+void remote_deputy_died(struct deputy *d)
+{
+	struct mig_signal s = { SIGKILL, 0 };
+	wire_send(&d->c, WIRE_SIGNAL, &s, sizeof(s), NULL);
+}
+
+/* Release a deputy record. */
+void remote_free(struct deputy *d)
+{
+	if (!d)
+		return;
+	if (d->j.memfd >= 0)
+		close(d->j.memfd);
+	wire_close(&d->c);
+	fwd_buf_free(&d->rep);
+	free(d);
+}

@@ -1,0 +1,50 @@
+/* remote.h: the home side of a migrated process. While the body runs on
+ * another node, the original process stays home as its deputy: same pid,
+ * parent, children, fds, cwd, terminal. Its memory is unmapped but for an
+ * injection page and a scratch area; it idles in pause() there, so every
+ * signal sent to it stops it and is relayed to the body. Forwarded system
+ * calls run inside it by injection. */
+#ifndef GUESTD_REMOTE_H
+#define GUESTD_REMOTE_H
+
+#include "appliance/err.h"
+#include "appliance/wire.h"
+#include "forward.h"
+#include "inject.h"
+
+#include <sys/types.h>
+
+struct deputy {
+	pid_t pid;
+	int node;
+	struct wire_conn c;
+	struct inject j;
+	uint64_t scratch;
+	struct fwd_buf rep;
+	int dying;   /* the body died of this signal: let it through to the deputy */
+	int idle;    /* running pause() (not in a ptrace-stop) */
+};
+
+enum remote_event {
+	REMOTE_NONE,   /* served a call or a status; nothing changes */
+	REMOTE_EXITED, /* the body ended; the deputy is ending the same way */
+	REMOTE_HOME,   /* the process is back home, native, in a ptrace-stop */
+	REMOTE_LOST,   /* the link broke: the body and its memory are gone */
+};
+
+/* Migrate pid (in a ptrace-stop) to node. On success *out is its deputy and
+ * msg says where it runs; on failure pid is untouched (still stopped). */
+int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, char *msg,
+		   size_t len, struct err *e);
+/* Serve what arrived on the deputy's connection. */
+int remote_on_input(struct deputy *d, enum remote_event *ev, struct err *e);
+/* A signal reached the deputy (it is in its signal-delivery-stop): relay
+ * it and let the deputy idle again. */
+void remote_on_signal(struct deputy *d, int sig);
+/* Bring the body home now (waits for it). */
+int remote_go_home(struct deputy *d, enum remote_event *ev, struct err *e);
+/* The deputy died (killed): end the body too. */
+void remote_deputy_died(struct deputy *d);
+void remote_free(struct deputy *d);
+
+#endif
