@@ -8,7 +8,7 @@
 
 #include "appliance/util.h"
 #include "appliance/xmem.h"
-#include "cluster.h"
+#include "vcluster.h"
 #include "prep.h"
 #include "daemon.h"
 #include "virt.h"
@@ -55,7 +55,7 @@ void check_gather(const char *image, struct check_result *r)
 			k[strcspn(k, "\n")] = '\0';
 		snprintf(r->image_detail, sizeof(r->image_detail), "%s", k ? k : "present");
 	}
-	r->nodes_fit = r->host.mem_avail_mb / (256 + CLUSTER_MEM_OVERHEAD_MB);
+	r->nodes_fit = r->host.mem_avail_mb / (256 + VCLUSTER_MEM_OVERHEAD_MB);
 }
 
 /* Ready for `hostctl up`? */

@@ -16,7 +16,7 @@
 #include "appliance/util.h"
 #include "appliance/xmem.h"
 #include "check.h"
-#include "cluster.h"
+#include "vcluster.h"
 #include "jsonw.h"
 #include "probe.h"
 #include "state.h"
@@ -116,7 +116,7 @@ static int cmds_parse_name(int argc, char **argv, const char **name, int *json, 
 					     {"json", no_argument, NULL, 'j'},
 					     {0}};
 	int o;
-	*name = CLUSTER_DEFAULT_NAME;
+	*name = VCLUSTER_DEFAULT_NAME;
 	while ((o = getopt_long(argc, argv, stop_at_arg ? "+h" : "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'N':
@@ -215,7 +215,7 @@ static int cmd_check(int argc, char **argv)
 }
 
 /* One option of `up`; returns -1 to go on, else an exit code. */
-static int cmds_up_opt(int o, const char *arg, struct cluster_up_opts *u, char **image)
+static int cmds_up_opt(int o, const char *arg, struct vcluster_up_opts *u, char **image)
 {
 	int t;
 	switch (o) {
@@ -259,8 +259,8 @@ static int cmd_up(int argc, char **argv)
 	    {"name", required_argument, NULL, 'N'},    {"image", required_argument, NULL, 'i'},
 	    {"timeout", required_argument, NULL, 'T'}, {"tcg", no_argument, NULL, 'g'},
 	    {"keep", no_argument, NULL, 'k'},	       {0}};
-	struct cluster_up_opts u = {
-	    .name = CLUSTER_DEFAULT_NAME, .nodes = 3, .cpus = 1, .mem_mb = 256, .timeout_s = 300};
+	struct vcluster_up_opts u = {
+	    .name = VCLUSTER_DEFAULT_NAME, .nodes = 3, .cpus = 1, .mem_mb = 256, .timeout_s = 300};
 	_cleanup_free_ char *image = cmds_default_image();
 	int o, rc;
 	while ((o = getopt_long(argc, argv, "hn:", opts, NULL)) != -1)
@@ -274,9 +274,9 @@ static int cmd_up(int argc, char **argv)
 	}
 	u.image = image;
 	struct err e = {0};
-	if (cluster_up(&u, &e) < 0)
+	if (vcluster_up(&u, &e) < 0)
 		return cmds_fail(&e);
-	const char *nm = strcmp(u.name, CLUSTER_DEFAULT_NAME) ? u.name : NULL;
+	const char *nm = strcmp(u.name, VCLUSTER_DEFAULT_NAME) ? u.name : NULL;
 	printf("log in:   hostctl ssh%s%s        (node 1, the login node)\n", nm ? " --name " : "",
 	       nm ? nm : "");
 	printf("          hostctl ssh%s%s 2 CMD  (run CMD on node 2)\n", nm ? " --name " : "",
@@ -295,7 +295,7 @@ static int cmd_down(int argc, char **argv)
 	if (optind != argc)
 		return cmds_help(argv[0], 2);
 	struct err e = {0};
-	return cluster_down(name, &e) < 0 ? cmds_fail(&e) : 0;
+	return vcluster_down(name, &e) < 0 ? cmds_fail(&e) : 0;
 }
 
 /* hostctl status. */
@@ -315,7 +315,7 @@ static int cmd_status(int argc, char **argv)
 }
 
 /* Load the named cluster and pick the node from argv[optind] if it names one. */
-static int cmds_node(int argc, char **argv, const char *name, struct cluster *c, int *node,
+static int cmds_node(int argc, char **argv, const char *name, struct vcluster *c, int *node,
 		     int required)
 {
 	struct err e = {0};
@@ -327,7 +327,7 @@ static int cmds_node(int argc, char **argv, const char *name, struct cluster *c,
 		    a[a[0] == 'n'];
 	if (!looks)
 		return required ? cmds_help(argv[0], 2) : -1;
-	if (cluster_parse_node(c, a, node, &e) < 0)
+	if (vcluster_parse_node(c, a, node, &e) < 0)
 		return cmds_fail(&e);
 	optind++;
 	return -1;
@@ -337,17 +337,17 @@ static int cmds_node(int argc, char **argv, const char *name, struct cluster *c,
 static int cmd_ssh(int argc, char **argv)
 {
 	const char *name;
-	struct cluster c;
+	struct vcluster c;
 	int node, rc = cmds_parse_name(argc, argv, &name, NULL, 1);
 	if (rc >= 0)
 		return rc;
 	if ((rc = cmds_node(argc, argv, name, &c, &node, 0)) >= 0)
 		return rc;
-	char **v = cluster_ssh_argv(&c, node, argv + optind, argc - optind);
+	char **v = vcluster_ssh_argv(&c, node, argv + optind, argc - optind);
 	fflush(NULL);
 	execvp(v[0], v);
 	fprintf(stderr, "hostctl: cannot run ssh: %s\n", strerror(errno));
-	cluster_argv_free(v);
+	vcluster_argv_free(v);
 	return 1;
 }
 
@@ -355,7 +355,7 @@ static int cmd_ssh(int argc, char **argv)
 static int cmd_console(int argc, char **argv)
 {
 	const char *name;
-	struct cluster c;
+	struct vcluster c;
 	int node, rc = cmds_parse_name(argc, argv, &name, NULL, 0);
 	if (rc >= 0)
 		return rc;

@@ -1,4 +1,4 @@
-/* keys.h: key material for a cluster: ssh keys and the cluster key. */
+/* keys.h: ssh key material for a cluster. */
 #ifndef HOSTCTL_KEYS_H
 #define HOSTCTL_KEYS_H
 
@@ -6,8 +6,6 @@
 
 /* Generate an ed25519 key pair at path (and path.pub). */
 int keys_ssh_pair(const char *path, const char *comment, struct err *e);
-/* Write a fresh random 256-bit cluster key, hex, mode 0600. */
-int keys_cluster_key(const char *path, struct err *e);
 /* Read path.pub (one line, newline-terminated). */
 char *keys_read_pub(const char *path, struct err *e);
 

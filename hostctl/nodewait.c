@@ -108,9 +108,12 @@ static int nodewait_round(struct nodewait *n, int count, struct pollfd *p, int *
 }
 
 /* Wait for all banners. */
-int nodewait_ssh(struct nodewait *n, int count, double timeout_s, volatile sig_atomic_t *stop,
-		 struct err *e)
+int nodewait_ssh(struct nodewait *n, int count, double timeout_s, int progress,
+		 volatile sig_atomic_t *stop, struct err *e)
 {
+	static volatile sig_atomic_t never;
+	if (!stop)
+		stop = &never;
 	struct pollfd p[count];
 	int map[count], last = -1, left = count;
 	double t0 = util_now();
@@ -131,9 +134,10 @@ int nodewait_ssh(struct nodewait *n, int count, double timeout_s, volatile sig_a
 		left = 0;
 		for (int i = 0; i < count; i++)
 			left += n[i].ready_s < 0;
-		nodewait_progress(n, count, util_now() - t0, &last);
+		if (progress)
+			nodewait_progress(n, count, util_now() - t0, &last);
 	}
-	if (isatty(2))
+	if (progress && isatty(2))
 		fputc('\n', stderr);
 	struct sbuf miss = {0};
 	for (int i = 0; i < count; i++) {
@@ -147,26 +151,6 @@ int nodewait_ssh(struct nodewait *n, int count, double timeout_s, volatile sig_a
 			 : 0;
 	sbuf_free(&miss);
 	return r;
-}
-
-/* One-shot probe. */
-int nodewait_probe(const char *ip, int timeout_ms)
-{
-	struct nodewait n = {.name = ip, .ip = ip};
-	struct pollfd p[1];
-	int map[1];
-	double t0 = util_now();
-	n.fd = -1;
-	n.ready_s = -1;
-	while (n.ready_s < 0 && (util_now() - t0) * 1000 < timeout_ms) {
-		int np = nodewait_round(&n, 1, p, map, util_now());
-		if (np && poll(p, 1, 50) > 0)
-			nodewait_event(&n, p[0].revents, util_now() - t0);
-		else if (!np)
-			usleep(50000);
-	}
-	nodewait_reset(&n);
-	return n.ready_s >= 0;
 }
 
 /* tail -n lines path, to stderr. */

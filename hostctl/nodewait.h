@@ -15,14 +15,12 @@ struct nodewait {
 	double started;
 };
 
-/* Wait until every node sends an SSH banner or timeout_s passes. Prints a
- * progress line to stderr. 0, -ETIMEDOUT with the nodes still missing in e,
- * or -EINTR as soon as *stop is set (by a signal handler). */
-int nodewait_ssh(struct nodewait *n, int count, double timeout_s, volatile sig_atomic_t *stop,
-		 struct err *e);
+/* Wait until every node sends an SSH banner or timeout_s passes; with
+ * progress set, show a progress line on stderr. 0, -ETIMEDOUT with the nodes
+ * still missing in e, or -EINTR as soon as *stop (may be NULL) is set. */
+int nodewait_ssh(struct nodewait *n, int count, double timeout_s, int progress,
+		 volatile sig_atomic_t *stop, struct err *e);
 /* Print the last lines of a console log to stderr. */
 void nodewait_tail(const char *path, int lines);
-/* Did this address answer with an SSH banner within timeout_ms? */
-int nodewait_probe(const char *ip, int timeout_ms);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "appliance/cluster.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
 #include "keys.h"
@@ -47,7 +48,7 @@ static int prep_copy(const char *src, const char *dst, struct err *e)
 
 /* Pin the image into the state dir (hard link, else copy), so that rebuilding
  * the image never changes the backing file of a running cluster. */
-int prep_pin_image(const struct cluster *c, struct err *e)
+int prep_pin_image(const struct vcluster *c, struct err *e)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(image_files); i++) {
 		_cleanup_free_ char *src = xasprintf("%s/%s", c->image, image_files[i]);
@@ -61,12 +62,11 @@ int prep_pin_image(const struct cluster *c, struct err *e)
 	return 0;
 }
 
-/* The host's view (known_hosts) and the guests' (cluster.map) of all nodes. */
-static int prep_write_maps(const struct cluster *c, struct err *e)
+/* The nodes' host keys, pinned for the host's ssh and for node-to-node ssh. */
+static int prep_known_hosts(const struct vcluster *c, struct err *e)
 {
-	struct sbuf map = {0}, kh = {0};
+	struct sbuf kh = {0};
 	int r = 0;
-	sbuf_printf(&map, "# mosix cluster map: node address hostname\n");
 	for (int i = 1; i <= c->nodes && r == 0; i++) {
 		_cleanup_free_ char *ip = state_node_ip(c, i);
 		_cleanup_free_ char *nd = state_node_dir(c, i);
@@ -82,30 +82,46 @@ static int prep_write_maps(const struct cluster *c, struct err *e)
 		if (sp)
 			*sp = '\0';
 		pub[strcspn(pub, "\n")] = '\0';
-		sbuf_printf(&map, "%d %s n%d\n", i, ip, i);
 		sbuf_printf(&kh, "n%d,%s %s\n", i, ip, pub);
 	}
 	if (r == 0)
-		r = state_write(c->dir, "cluster.map", map.s, 0644, e);
-	if (r == 0)
 		r = state_write(c->dir, "known_hosts", kh.s, 0644, e);
-	sbuf_free(&map);
 	sbuf_free(&kh);
 	return r;
 }
 
-/* Keys: the user's ssh key, the nodes' own key, host keys, the cluster key. */
-int prep_keys(const struct cluster *c, struct err *e)
+/* The cluster map and a fresh cluster key in the appliance's format (what
+ * guestd reads), in DIR/mosix/. Each node learns its own number from fw_cfg. */
+static int prep_cluster_conf(const struct vcluster *c, struct err *e)
+{
+	struct cluster m = {.port = CLUSTER_DEFAULT_PORT, .nnodes = (size_t)c->nodes};
+	snprintf(m.name, sizeof(m.name), "%s", c->name);
+	m.nodes = xcalloc(m.nnodes, sizeof(*m.nodes));
+	for (int i = 0; i < c->nodes; i++) {
+		_cleanup_free_ char *ip = state_node_ip(c, i + 1);
+		m.nodes[i].num = i + 1;
+		snprintf(m.nodes[i].addr, sizeof(m.nodes[i].addr), "%s", ip);
+	}
+	int r = cluster_new_key(m.key, e);
+	if (r == 0) {
+		_cleanup_free_ char *dir = xasprintf("%s/mosix", c->dir);
+		r = cluster_write(dir, &m, e);
+	}
+	cluster_free(&m);
+	return r < 0 ? err_prefix(e, "cluster map: ") : 0;
+}
+
+/* Keys: the user's ssh key, the nodes' own key, host keys, the cluster map and key. */
+int prep_keys(const struct vcluster *c, struct err *e)
 {
 	_cleanup_free_ char *uk = xasprintf("%s/id_ed25519", c->dir);
 	_cleanup_free_ char *nk = xasprintf("%s/node_key", c->dir);
-	_cleanup_free_ char *ck = xasprintf("%s/cluster.key", c->dir);
 	_cleanup_free_ char *comment = xasprintf("hostctl@%s", c->name);
 	int r = keys_ssh_pair(uk, comment, e);
 	if (r == 0)
 		r = keys_ssh_pair(nk, comment, e);
 	if (r == 0)
-		r = keys_cluster_key(ck, e);
+		r = prep_cluster_conf(c, e);
 	for (int i = 1; i <= c->nodes && r == 0; i++) {
 		_cleanup_free_ char *nd = state_node_dir(c, i);
 		_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
@@ -120,11 +136,11 @@ int prep_keys(const struct cluster *c, struct err *e)
 		return e ? e->code : -EIO;
 	_cleanup_free_ char *ak = xasprintf("%s%s", up, np);
 	r = state_write(c->dir, "authorized_keys", ak, 0644, e);
-	return r < 0 ? r : prep_write_maps(c, e);
+	return r < 0 ? r : prep_known_hosts(c, e);
 }
 
 /* Per-node dirs and qcow2 overlays over the pinned base image. */
-int prep_disks(const struct cluster *c, struct err *e)
+int prep_disks(const struct vcluster *c, struct err *e)
 {
 	_cleanup_free_ char *base = xasprintf("%s/base.qcow2", c->dir);
 	for (int i = 1; i <= c->nodes; i++) {
@@ -140,7 +156,7 @@ int prep_disks(const struct cluster *c, struct err *e)
 }
 
 /* Create the state dir tree (refuses an existing one: the name is in use). */
-int prep_dirs(const struct cluster *c, struct err *e)
+int prep_dirs(const struct vcluster *c, struct err *e)
 {
 	mkdir(STATE_ROOT, 0755);
 	if (mkdir(c->dir, 0700) < 0)

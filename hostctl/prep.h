@@ -8,13 +8,14 @@
 /* Is the image directory complete (base.qcow2, vmlinux, initrd.img)? */
 int prep_image_ok(const char *dir, struct err *e);
 /* Create the state dir tree; -EEXIST (the name is in use) if it exists. */
-int prep_dirs(const struct cluster *c, struct err *e);
+int prep_dirs(const struct vcluster *c, struct err *e);
 /* Pin the image into the state dir (hard link, else copy), so that rebuilding
  * the image never changes the backing file of a running cluster. */
-int prep_pin_image(const struct cluster *c, struct err *e);
-/* Login key, node key, host keys, cluster key, authorized_keys, known_hosts, cluster.map. */
-int prep_keys(const struct cluster *c, struct err *e);
+int prep_pin_image(const struct vcluster *c, struct err *e);
+/* Login key, node key, host keys, authorized_keys, known_hosts, and the
+ * appliance's cluster map and key (DIR/mosix/cluster.conf, cluster.key). */
+int prep_keys(const struct vcluster *c, struct err *e);
 /* One qcow2 overlay per node over the pinned base image. */
-int prep_disks(const struct cluster *c, struct err *e);
+int prep_disks(const struct vcluster *c, struct err *e);
 
 #endif

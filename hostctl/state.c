@@ -29,7 +29,7 @@ int state_name_ok(const char *name)
 	return 1;
 }
 
-void state_set_dir(struct cluster *c)
+void state_set_dir(struct vcluster *c)
 {
 	snprintf(c->dir, sizeof(c->dir), "%s/%s", STATE_ROOT, c->name);
 }
@@ -45,18 +45,18 @@ int state_write(const char *dir, const char *rel, const char *text, int mode, st
 	return r < 0 ? err_set(e, r, "write %s", p) : 0;
 }
 
-/* Save cluster.conf. */
-int state_save(const struct cluster *c, struct err *e)
+/* Save state.conf. */
+int state_save(const struct vcluster *c, struct err *e)
 {
 	_cleanup_free_ char *t =
 	    xasprintf("format=mosix-hostctl 1\nname=%s\nnodes=%d\ncpus=%d\n"
 		      "mem_mb=%d\nsubnet=%s\naccel=%s\nimage=%s\n",
 		      c->name, c->nodes, c->cpus, c->mem_mb, c->subnet, c->accel, c->image);
-	return state_write(c->dir, "cluster.conf", t, 0644, e);
+	return state_write(c->dir, "state.conf", t, 0644, e);
 }
 
 /* Apply one key=value line. */
-static void state_apply(struct cluster *c, const char *k, const char *v)
+static void state_apply(struct vcluster *c, const char *k, const char *v)
 {
 	if (!strcmp(k, "nodes"))
 		c->nodes = atoi(v);
@@ -72,8 +72,8 @@ static void state_apply(struct cluster *c, const char *k, const char *v)
 		snprintf(c->image, sizeof(c->image), "%s", v);
 }
 
-/* Load cluster.conf. */
-int state_load(const char *name, struct cluster *c, struct err *e)
+/* Load state.conf. */
+int state_load(const char *name, struct vcluster *c, struct err *e)
 {
 	memset(c, 0, sizeof(*c));
 	if (!state_name_ok(name))
@@ -83,7 +83,7 @@ int state_load(const char *name, struct cluster *c, struct err *e)
 				name, STATE_NAME_MAX);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	state_set_dir(c);
-	_cleanup_free_ char *p = xasprintf("%s/cluster.conf", c->dir);
+	_cleanup_free_ char *p = xasprintf("%s/state.conf", c->dir);
 	_cleanup_fclose_ FILE *f = fopen(p, "re");
 	if (!f)
 		return err_setx(e, -ENOENT, "cluster '%s' is not up", name);
@@ -115,7 +115,7 @@ char **state_list(void)
 	while (d && (de = readdir(d))) {
 		if (!state_name_ok(de->d_name))
 			continue;
-		_cleanup_free_ char *p = xasprintf("%s/%s/cluster.conf", STATE_ROOT, de->d_name);
+		_cleanup_free_ char *p = xasprintf("%s/%s/state.conf", STATE_ROOT, de->d_name);
 		if (access(p, F_OK) != 0)
 			continue;
 		v = xrealloc(v, (n + 2) * sizeof(char *));
@@ -174,38 +174,38 @@ void state_prune_root(void)
 	rmdir(STATE_ROOT);
 }
 
-char *state_net_name(const struct cluster *c)
+char *state_net_name(const struct vcluster *c)
 {
 	return xasprintf("mosix-%s", c->name);
 }
 
 /* Bridge names are limited to 15 characters; the subnet is unique per cluster. */
-char *state_bridge_name(const struct cluster *c)
+char *state_bridge_name(const struct vcluster *c)
 {
 	unsigned a = 0, b = 0, d = 0;
 	sscanf(c->subnet, "%u.%u.%u", &a, &b, &d);
 	return xasprintf("mosbr%u-%u", b, d);
 }
 
-char *state_dom_name(const struct cluster *c, int node)
+char *state_dom_name(const struct vcluster *c, int node)
 {
 	return xasprintf("mosix-%s-n%d", c->name, node);
 }
 
-char *state_node_ip(const struct cluster *c, int node)
+char *state_node_ip(const struct vcluster *c, int node)
 {
 	return xasprintf("%s.%d", c->subnet, 10 + node);
 }
 
 /* 52:54:00 is QEMU's prefix; the subnet's octets keep clusters apart. */
-char *state_node_mac(const struct cluster *c, int node)
+char *state_node_mac(const struct vcluster *c, int node)
 {
 	unsigned a = 0, b = 0, d = 0;
 	sscanf(c->subnet, "%u.%u.%u", &a, &b, &d);
 	return xasprintf("52:54:00:%02x:%02x:%02x", b & 0xff, d & 0xff, node & 0xff);
 }
 
-char *state_node_dir(const struct cluster *c, int node)
+char *state_node_dir(const struct vcluster *c, int node)
 {
 	return xasprintf("%s/n%d", c->dir, node);
 }

@@ -10,8 +10,8 @@
 #define STATE_NAME_MAX 24
 #define STATE_NODES_MAX 64
 
-/* What `hostctl up` decided; written to DIR/cluster.conf. */
-struct cluster {
+/* What `hostctl up` decided; written to DIR/state.conf. */
+struct vcluster {
 	char name[STATE_NAME_MAX + 1];
 	int nodes, cpus, mem_mb;
 	char subnet[16]; /* first three octets, "10.213.7" */
@@ -23,11 +23,11 @@ struct cluster {
 /* Is name a valid cluster name ([a-z0-9][a-z0-9-]*, at most STATE_NAME_MAX)? */
 int state_name_ok(const char *name);
 /* Fill c->dir from c->name. */
-void state_set_dir(struct cluster *c);
-/* Write DIR/cluster.conf. */
-int state_save(const struct cluster *c, struct err *e);
+void state_set_dir(struct vcluster *c);
+/* Write DIR/state.conf. */
+int state_save(const struct vcluster *c, struct err *e);
 /* Read a cluster's state. -ENOENT if it is not up. */
-int state_load(const char *name, struct cluster *c, struct err *e);
+int state_load(const char *name, struct vcluster *c, struct err *e);
 /* Names of clusters with a state dir (NULL-terminated; free each and the array). */
 char **state_list(void);
 /* Remove a directory tree. */
@@ -40,11 +40,11 @@ void state_prune_root(void);
 int state_write(const char *dir, const char *rel, const char *text, int mode, struct err *e);
 
 /* Names derived from the cluster (caller frees). */
-char *state_net_name(const struct cluster *c);
-char *state_bridge_name(const struct cluster *c);
-char *state_dom_name(const struct cluster *c, int node);
-char *state_node_ip(const struct cluster *c, int node);
-char *state_node_mac(const struct cluster *c, int node);
-char *state_node_dir(const struct cluster *c, int node);
+char *state_net_name(const struct vcluster *c);
+char *state_bridge_name(const struct vcluster *c);
+char *state_dom_name(const struct vcluster *c, int node);
+char *state_node_ip(const struct vcluster *c, int node);
+char *state_node_mac(const struct vcluster *c, int node);
+char *state_node_dir(const struct vcluster *c, int node);
 
 #endif

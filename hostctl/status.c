@@ -13,6 +13,8 @@
 #include "state.h"
 #include "virt.h"
 
+#define STATUS_SSH_WAIT_S 3.0
+
 struct status_node {
 	const char *state;
 	int pid, ssh;
@@ -37,17 +39,16 @@ static long status_rss_mb(int pid)
 }
 
 /* Gather one node's facts. */
-static void status_node(virConnectPtr v, const struct cluster *c, int i, struct status_node *n)
+static void status_node(virConnectPtr v, const struct vcluster *c, int i, struct status_node *n)
 {
 	n->dom = state_dom_name(c, i);
 	n->ip = state_node_ip(c, i);
 	n->state = v ? virt_dom_state(v, n->dom, &n->pid) : "unknown";
-	n->ssh = n->pid > 0 && nodewait_probe(n->ip, 500);
 	n->rss_mb = status_rss_mb(n->pid);
 }
 
 /* Human-readable output of one cluster. */
-static void status_text(const struct cluster *c, struct status_node *n)
+static void status_text(const struct vcluster *c, struct status_node *n)
 {
 	printf("cluster %s: %d nodes, network %s.0/24, %s, %d MB x %d vcpu, state %s\n", c->name,
 	       c->nodes, c->subnet, strcmp(c->accel, "kvm") ? "TCG" : "KVM", c->mem_mb, c->cpus,
@@ -61,7 +62,7 @@ static void status_text(const struct cluster *c, struct status_node *n)
 }
 
 /* JSON object of one cluster. */
-static void status_json(struct jsonw *j, const struct cluster *c, struct status_node *n)
+static void status_json(struct jsonw *j, const struct vcluster *c, struct status_node *n)
 {
 	jsonw_obj_open(j, NULL);
 	jsonw_str(j, "name", c->name);
@@ -89,13 +90,20 @@ static void status_json(struct jsonw *j, const struct cluster *c, struct status_
 /* Gather and print one cluster. */
 static int status_one(virConnectPtr v, const char *name, struct jsonw *j, struct err *e)
 {
-	struct cluster c;
+	struct vcluster c;
 	int r = state_load(name, &c, e);
 	if (r < 0)
 		return r;
 	struct status_node n[c.nodes];
-	for (int i = 0; i < c.nodes; i++)
+	struct nodewait w[c.nodes];
+	for (int i = 0; i < c.nodes; i++) {
 		status_node(v, &c, i + 1, &n[i]);
+		w[i] = (struct nodewait){.name = n[i].dom, .ip = n[i].ip};
+	}
+	/* sshd forks and re-execs itself before its banner: up to ~1 s under TCG */
+	nodewait_ssh(w, c.nodes, STATUS_SSH_WAIT_S, 0, NULL, NULL);
+	for (int i = 0; i < c.nodes; i++)
+		n[i].ssh = n[i].pid > 0 && w[i].ready_s >= 0;
 	if (j)
 		status_json(j, &c, n);
 	else

@@ -58,7 +58,7 @@ static int subnet_used_by_cluster(const char *sub)
 	char **names = state_list();
 	int hit = 0;
 	for (size_t i = 0; names[i]; i++) {
-		struct cluster c;
+		struct vcluster c;
 		if (state_load(names[i], &c, NULL) == 0 && !strcmp(c.subnet, sub))
 			hit = 1;
 		free(names[i]);

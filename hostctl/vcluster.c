@@ -1,7 +1,7 @@
-/* cluster.c: `hostctl up` and `hostctl down`. Up records its state before it
+/* vcluster.c: `hostctl up` and `hostctl down`. Up records its state before it
  * creates anything, so a failed or interrupted up is undone by the same code
  * as down. */
-#include "cluster.h"
+#include "vcluster.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,18 +26,18 @@
 #include "xml.h"
 
 /* Set by SIGINT/SIGTERM/SIGHUP during up: stop and undo. */
-static volatile sig_atomic_t cluster_stop;
+static volatile sig_atomic_t vcluster_stop;
 
 /* Signal handler: remember, the up loop notices. */
-static void cluster_on_signal(int sig)
+static void vcluster_on_signal(int sig)
 {
-	cluster_stop = sig;
+	vcluster_stop = sig;
 }
 
 /* Catch the signals that should undo a half-made cluster instead of leaving it. */
-static void cluster_catch_signals(void)
+static void vcluster_catch_signals(void)
 {
-	struct sigaction sa = {.sa_handler = cluster_on_signal};
+	struct sigaction sa = {.sa_handler = vcluster_on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -45,14 +45,14 @@ static void cluster_catch_signals(void)
 }
 
 /* -EINTR if a signal asked us to stop. */
-static int cluster_check_stop(struct err *e)
+static int vcluster_check_stop(struct err *e)
 {
-	return cluster_stop ? err_setx(e, -EINTR, "interrupted by signal %d", (int)cluster_stop)
-			    : 0;
+	return vcluster_stop ? err_setx(e, -EINTR, "interrupted by signal %d", (int)vcluster_stop)
+			     : 0;
 }
 
 /* Is name exactly "mosix-<cluster>-n<digits>"? */
-static int cluster_owns_domain(const char *cluster, const char *dom)
+static int vcluster_owns_domain(const char *cluster, const char *dom)
 {
 	_cleanup_free_ char *pre = xasprintf("mosix-%s-n", cluster);
 	size_t n = strlen(pre);
@@ -62,13 +62,13 @@ static int cluster_owns_domain(const char *cluster, const char *dom)
 }
 
 /* Remove the libvirt objects of a cluster; returns how many existed. */
-static int cluster_remove_virt(virConnectPtr v, const char *name, struct err *e)
+static int vcluster_remove_virt(virConnectPtr v, const char *name, struct err *e)
 {
 	_cleanup_free_ char *pre = xasprintf("mosix-%s-n", name);
 	char **doms = virt_dom_list(v, pre);
 	int found = 0, r = 0;
 	for (size_t i = 0; doms[i]; i++) {
-		if (!cluster_owns_domain(name, doms[i]))
+		if (!vcluster_owns_domain(name, doms[i]))
 			continue;
 		int x = virt_dom_remove(v, doms[i], e);
 		if (x < 0)
@@ -85,7 +85,7 @@ static int cluster_remove_virt(virConnectPtr v, const char *name, struct err *e)
 }
 
 /* Does libvirt hold objects of this name already (an unclean leftover)? */
-static int cluster_virt_in_use(virConnectPtr v, const char *name, struct err *e)
+static int vcluster_virt_in_use(virConnectPtr v, const char *name, struct err *e)
 {
 	_cleanup_free_ char *net = xasprintf("mosix-%s", name);
 	_cleanup_free_ char *d1 = xasprintf("mosix-%s-n1", name);
@@ -98,13 +98,13 @@ static int cluster_virt_in_use(virConnectPtr v, const char *name, struct err *e)
 }
 
 /* Define and start the network and every node. */
-static int cluster_start(virConnectPtr v, const struct cluster *c, struct err *e)
+static int vcluster_start(virConnectPtr v, const struct vcluster *c, struct err *e)
 {
 	_cleanup_free_ char *nx = xml_network(c);
 	int r = virt_net_create(v, nx, e);
 	if (r < 0)
 		return r;
-	struct xml_opts xo = {.tb_cache_mib = virt_has_tb_cache(v) ? CLUSTER_TB_CACHE_MIB : 0,
+	struct xml_opts xo = {.tb_cache_mib = virt_has_tb_cache(v) ? VCLUSTER_TB_CACHE_MIB : 0,
 			      .kernel_args = getenv("MOSIX_KERNEL_ARGS")};
 	for (int i = 1; i <= c->nodes; i++) {
 		_cleanup_free_ char *dx = xml_domain(c, i, &xo);
@@ -116,14 +116,14 @@ static int cluster_start(virConnectPtr v, const struct cluster *c, struct err *e
 }
 
 /* Log into every node at once with the cluster key: proves keys and host keys. */
-static int cluster_ssh_all(const struct cluster *c, struct err *e)
+static int vcluster_ssh_all(const struct vcluster *c, struct err *e)
 {
 	int pid[c->nodes], fd[c->nodes], r = 0;
 	char *cmd[] = {"true"};
 	for (int i = 0; i < c->nodes; i++) {
-		char **argv = cluster_ssh_argv(c, i + 1, cmd, 1);
+		char **argv = vcluster_ssh_argv(c, i + 1, cmd, 1);
 		pid[i] = proc_start(argv, &fd[i], e);
-		cluster_argv_free(argv);
+		vcluster_argv_free(argv);
 	}
 	for (int i = 0; i < c->nodes; i++) {
 		if (pid[i] < 0) {
@@ -137,7 +137,7 @@ static int cluster_ssh_all(const struct cluster *c, struct err *e)
 }
 
 /* Wait for ssh banners; on timeout show the silent nodes' consoles. */
-static int cluster_wait(const struct cluster *c, double timeout_s, struct err *e)
+static int vcluster_wait(const struct vcluster *c, double timeout_s, struct err *e)
 {
 	struct nodewait w[c->nodes];
 	char *ips[c->nodes], *names[c->nodes];
@@ -146,7 +146,7 @@ static int cluster_wait(const struct cluster *c, double timeout_s, struct err *e
 		names[i] = xasprintf("n%d", i + 1);
 		w[i] = (struct nodewait){.name = names[i], .ip = ips[i]};
 	}
-	int r = nodewait_ssh(w, c->nodes, timeout_s, &cluster_stop, e);
+	int r = nodewait_ssh(w, c->nodes, timeout_s, 1, &vcluster_stop, e);
 	for (int i = 0; i < c->nodes; i++) {
 		if (r == -ETIMEDOUT && w[i].ready_s < 0) {
 			_cleanup_free_ char *nd = state_node_dir(c, i + 1);
@@ -157,11 +157,11 @@ static int cluster_wait(const struct cluster *c, double timeout_s, struct err *e
 		free(ips[i]);
 		free(names[i]);
 	}
-	return r < 0 ? r : cluster_ssh_all(c, e);
+	return r < 0 ? r : vcluster_ssh_all(c, e);
 }
 
 /* Fill the cluster description from the options. */
-static int cluster_describe(const struct cluster_up_opts *o, struct cluster *c, struct err *e)
+static int vcluster_describe(const struct vcluster_up_opts *o, struct vcluster *c, struct err *e)
 {
 	memset(c, 0, sizeof(*c));
 	if (!state_name_ok(o->name))
@@ -181,7 +181,7 @@ static int cluster_describe(const struct cluster_up_opts *o, struct cluster *c, 
 				o->image, o->image);
 	long total, avail;
 	probe_meminfo(&total, &avail);
-	long need = (long)c->nodes * (c->mem_mb + CLUSTER_MEM_OVERHEAD_MB);
+	long need = (long)c->nodes * (c->mem_mb + VCLUSTER_MEM_OVERHEAD_MB);
 	if (need > avail)
 		return err_setx(e, -ENOMEM,
 				"%d nodes of %d MB need about %ld MB; the host has %ld MB "
@@ -191,7 +191,7 @@ static int cluster_describe(const struct cluster_up_opts *o, struct cluster *c, 
 }
 
 /* Choose KVM only when a real guest runs at speed. */
-static void cluster_pick_accel(struct cluster *c, int force_tcg)
+static void vcluster_pick_accel(struct vcluster *c, int force_tcg)
 {
 	char why[128] = "forced by --tcg";
 	enum probe_kvm k = force_tcg ? PROBE_KVM_ABSENT : probe_kvm(1000, why, sizeof(why));
@@ -200,8 +200,8 @@ static void cluster_pick_accel(struct cluster *c, int force_tcg)
 }
 
 /* Everything after the state dir exists; undone by the caller on error. */
-static int cluster_build(virConnectPtr v, struct cluster *c, const struct cluster_up_opts *o,
-			 struct err *e)
+static int vcluster_build(virConnectPtr v, struct vcluster *c, const struct vcluster_up_opts *o,
+			  struct err *e)
 {
 	int r = subnet_pick(v, c->subnet, e);
 	if (r == 0)
@@ -213,18 +213,18 @@ static int cluster_build(virConnectPtr v, struct cluster *c, const struct cluste
 	if (r == 0)
 		r = prep_disks(c, e);
 	if (r == 0)
-		r = cluster_check_stop(e);
+		r = vcluster_check_stop(e);
 	if (r < 0)
 		return r;
 	printf("network %s.0/24 (isolated), %d nodes x %d MB, %d vcpu\n", c->subnet, c->nodes,
 	       c->mem_mb, c->cpus);
 	double t0 = util_now();
-	if ((r = cluster_start(v, c, e)) < 0 || (r = cluster_check_stop(e)) < 0)
+	if ((r = vcluster_start(v, c, e)) < 0 || (r = vcluster_check_stop(e)) < 0)
 		return r;
 	printf("nodes started in %.1f s; waiting for ssh (up to %.0f s)\n", util_now() - t0,
 	       o->timeout_s);
 	fflush(stdout);
-	if ((r = cluster_wait(c, o->timeout_s, e)) < 0)
+	if ((r = vcluster_wait(c, o->timeout_s, e)) < 0)
 		return r;
 	printf("cluster '%s' is up: %d nodes ready %.1f s after start\n", c->name, c->nodes,
 	       util_now() - t0);
@@ -232,16 +232,16 @@ static int cluster_build(virConnectPtr v, struct cluster *c, const struct cluste
 }
 
 /* hostctl up. */
-int cluster_up(const struct cluster_up_opts *o, struct err *e)
+int vcluster_up(const struct vcluster_up_opts *o, struct err *e)
 {
-	struct cluster c;
-	int r = cluster_describe(o, &c, e);
+	struct vcluster c;
+	int r = vcluster_describe(o, &c, e);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int lock = state_lock(e);
 	if (lock < 0)
 		return lock;
-	cluster_catch_signals();
+	vcluster_catch_signals();
 	virConnectPtr v = NULL;
 	if ((r = virt_open(&v, 1, STATE_ROOT, e)) < 0)
 		return r;
@@ -250,12 +250,12 @@ int cluster_up(const struct cluster_up_opts *o, struct err *e)
 			     "cluster '%s' is already up (hostctl status --name %s; "
 			     "hostctl down --name %s)",
 			     c.name, c.name, c.name);
-	else if ((r = cluster_virt_in_use(v, c.name, e)) == 0 && (r = prep_dirs(&c, e)) == 0) {
-		cluster_pick_accel(&c, o->force_tcg);
-		r = cluster_build(v, &c, o, e);
+	else if ((r = vcluster_virt_in_use(v, c.name, e)) == 0 && (r = prep_dirs(&c, e)) == 0) {
+		vcluster_pick_accel(&c, o->force_tcg);
+		r = vcluster_build(v, &c, o, e);
 		if (r < 0 && !o->keep_on_failure) {
 			fprintf(stderr, "hostctl: up failed; removing what was created\n");
-			cluster_remove_virt(v, c.name, NULL);
+			vcluster_remove_virt(v, c.name, NULL);
 			state_rmtree(c.dir, NULL);
 			state_prune_root();
 		} else if (r < 0) {
@@ -270,7 +270,7 @@ int cluster_up(const struct cluster_up_opts *o, struct err *e)
 }
 
 /* hostctl down. */
-int cluster_down(const char *name, struct err *e)
+int vcluster_down(const char *name, struct err *e)
 {
 	if (!state_name_ok(name))
 		return err_setx(e, -EINVAL, "invalid cluster name '%s'", name);
@@ -285,7 +285,7 @@ int cluster_down(const char *name, struct err *e)
 		return err_setx(e, -ENOENT, "cluster '%s' is not up", name);
 	int found = 0;
 	if (r == 0) {
-		found = cluster_remove_virt(v, name, e);
+		found = vcluster_remove_virt(v, name, e);
 		virt_close(v);
 		if (found < 0)
 			return found;
@@ -301,8 +301,8 @@ int cluster_down(const char *name, struct err *e)
 	return 0;
 }
 
-/* ssh argv with the cluster's key and pinned host keys; free with cluster_argv_free. */
-char **cluster_ssh_argv(const struct cluster *c, int node, char **cmd, int ncmd)
+/* ssh argv with the cluster's key and pinned host keys; free with vcluster_argv_free. */
+char **vcluster_ssh_argv(const struct vcluster *c, int node, char **cmd, int ncmd)
 {
 	static const char *opts[] = {"IdentitiesOnly=yes", "StrictHostKeyChecking=yes",
 				     "BatchMode=yes", "ConnectTimeout=10", "LogLevel=ERROR"};
@@ -327,8 +327,8 @@ char **cluster_ssh_argv(const struct cluster *c, int node, char **cmd, int ncmd)
 	return v;
 }
 
-/* Free an argv from cluster_ssh_argv. */
-void cluster_argv_free(char **v)
+/* Free an argv from vcluster_ssh_argv. */
+void vcluster_argv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
 		free(v[i]);
@@ -336,7 +336,7 @@ void cluster_argv_free(char **v)
 }
 
 /* "2" or "n2". */
-int cluster_parse_node(const struct cluster *c, const char *s, int *node, struct err *e)
+int vcluster_parse_node(const struct vcluster *c, const char *s, int *node, struct err *e)
 {
 	long v;
 	const char *p = s[0] == 'n' ? s + 1 : s;

@@ -13,7 +13,7 @@
 #define XML_KERNEL_ARGS "console=ttyS0 quiet"
 
 /* Network XML. */
-char *xml_network(const struct cluster *c)
+char *xml_network(const struct vcluster *c)
 {
 	struct sbuf b = {0};
 	_cleanup_free_ char *net = state_net_name(c);
@@ -40,13 +40,13 @@ static void xml_fwcfg_file(struct sbuf *b, const char *key, const char *path)
 }
 
 /* The <sysinfo type='fwcfg'> block the guest's init reads. */
-static void xml_fwcfg(struct sbuf *b, const struct cluster *c, int node)
+static void xml_fwcfg(struct sbuf *b, const struct vcluster *c, int node)
 {
 	_cleanup_free_ char *ip = state_node_ip(c, node);
 	_cleanup_free_ char *nd = state_node_dir(c, node);
 	_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
-	_cleanup_free_ char *map = xasprintf("%s/cluster.map", c->dir);
-	_cleanup_free_ char *key = xasprintf("%s/cluster.key", c->dir);
+	_cleanup_free_ char *conf = xasprintf("%s/mosix/cluster.conf", c->dir);
+	_cleanup_free_ char *key = xasprintf("%s/mosix/cluster.key", c->dir);
 	_cleanup_free_ char *ak = xasprintf("%s/authorized_keys", c->dir);
 	_cleanup_free_ char *nk = xasprintf("%s/node_key", c->dir);
 	_cleanup_free_ char *kh = xasprintf("%s/known_hosts", c->dir);
@@ -54,8 +54,7 @@ static void xml_fwcfg(struct sbuf *b, const struct cluster *c, int node)
 	sbuf_printf(b, "    <entry name='opt/mosix/node'>%d</entry>\n", node);
 	sbuf_printf(b, "    <entry name='opt/mosix/hostname'>n%d</entry>\n", node);
 	sbuf_printf(b, "    <entry name='opt/mosix/ip'>%s/24</entry>\n", ip);
-	sbuf_printf(b, "    <entry name='opt/mosix/cluster'>%s</entry>\n", c->name);
-	xml_fwcfg_file(b, "cluster_map", map);
+	xml_fwcfg_file(b, "cluster_conf", conf);
 	xml_fwcfg_file(b, "cluster_key", key);
 	xml_fwcfg_file(b, "authorized_keys", ak);
 	xml_fwcfg_file(b, "ssh_host_key", hk);
@@ -65,7 +64,7 @@ static void xml_fwcfg(struct sbuf *b, const struct cluster *c, int node)
 }
 
 /* <os>: PVH direct boot of the uncompressed kernel with the tiny initramfs. */
-static void xml_os(struct sbuf *b, const struct cluster *c, const struct xml_opts *o)
+static void xml_os(struct sbuf *b, const struct vcluster *c, const struct xml_opts *o)
 {
 	sbuf_printf(b, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n    <kernel>");
 	_cleanup_free_ char *k = xasprintf("%s/vmlinux", c->dir);
@@ -82,7 +81,7 @@ static void xml_os(struct sbuf *b, const struct cluster *c, const struct xml_opt
 }
 
 /* <devices>: overlay disk, NIC on the cluster network, serial logged to a file. */
-static void xml_devices(struct sbuf *b, const struct cluster *c, int node)
+static void xml_devices(struct sbuf *b, const struct vcluster *c, int node)
 {
 	_cleanup_free_ char *nd = state_node_dir(c, node);
 	_cleanup_free_ char *net = state_net_name(c);
@@ -111,7 +110,7 @@ static void xml_devices(struct sbuf *b, const struct cluster *c, int node)
 }
 
 /* Domain XML for one node. */
-char *xml_domain(const struct cluster *c, int node, const struct xml_opts *o)
+char *xml_domain(const struct vcluster *c, int node, const struct xml_opts *o)
 {
 	struct sbuf b = {0};
 	_cleanup_free_ char *dom = state_dom_name(c, node);

@@ -10,8 +10,8 @@ struct xml_opts {
 };
 
 /* An isolated network (no <forward>, no DNS) with one DHCP host entry per node. */
-char *xml_network(const struct cluster *c);
+char *xml_network(const struct vcluster *c);
 /* Node domain: direct PVH kernel boot, qcow2 overlay, fw_cfg config, logged serial. */
-char *xml_domain(const struct cluster *c, int node, const struct xml_opts *o);
+char *xml_domain(const struct vcluster *c, int node, const struct xml_opts *o);
 
 #endif

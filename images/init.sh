@@ -9,7 +9,8 @@
 # chmod, /proc/sys instead of hostname.
 #
 # fw_cfg entries (all under opt/mosix/, see hostctl/hostctl.1):
-#   node  hostname  ip (ADDR/PREFIX)  cluster  cluster_map  cluster_key
+#   node  hostname  ip (ADDR/PREFIX)
+#   cluster_conf  cluster_key  (-> /etc/mosix, the format of appliance/cluster.h)
 #   authorized_keys  ssh_host_key (this node's ed25519 host key)
 #   ssh_node_key (key the nodes use to reach each other)  known_hosts
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -44,21 +45,19 @@ mount_fs() {
 setup_identity() {
 	get node NODE
 	get hostname NAME
-	get cluster CLUSTER
 	[ -n "$NAME" ] || NAME=mosix-node
 	echo "$NAME" >/proc/sys/kernel/hostname
 	echo "$NAME" >/etc/hostname
 	echo "${NODE:-0}" >/etc/mosix/node
-	echo "$CLUSTER" >/etc/mosix/cluster
-	copy cluster_map /etc/mosix/cluster.map
+	copy cluster_conf /etc/mosix/cluster.conf
 	(umask 077 && copy cluster_key /etc/mosix/cluster.key)
 	{
 		echo "127.0.0.1 localhost"
 		echo "::1 localhost ip6-localhost ip6-loopback"
-		while read -r n a h _; do
-			case "$n" in '#'* | '') continue ;; esac
-			echo "$a $h"
-		done </etc/mosix/cluster.map
+		# "node N ADDRESS" lines: node N is host nN
+		while read -r kw n a _; do
+			[ "$kw" = node ] && echo "$a n$n"
+		done </etc/mosix/cluster.conf
 	} >/etc/hosts
 }
 
@@ -90,7 +89,8 @@ setup_ssh() {
 
 start_guestd() {
 	[ -x /usr/local/sbin/guestd ] || return 0
-	/usr/local/sbin/guestd -d && say "guestd up"
+	# guestd reads /etc/mosix (cluster.conf, cluster.key, node) and daemonizes
+	/usr/local/sbin/guestd && say "guestd up"
 }
 
 # A root shell on the serial console for `hostctl console` (host root only).
