@@ -280,7 +280,9 @@ int vcluster_down(const char *name, struct err *e)
 	_cleanup_free_ char *dir = xasprintf("%s/%s", STATE_ROOT, name);
 	int have_state = access(dir, F_OK) == 0;
 	virConnectPtr v = NULL;
-	int r = virt_open(&v, 0, STATE_ROOT, e);
+	/* With state on disk, domains may still run under a libvirtd that died
+	 * or was stopped: start it so that they are found and destroyed. */
+	int r = virt_open(&v, have_state, STATE_ROOT, e);
 	if (r < 0 && !have_state)
 		return err_setx(e, -ENOENT, "cluster '%s' is not up", name);
 	int found = 0;
@@ -290,7 +292,8 @@ int vcluster_down(const char *name, struct err *e)
 		if (found < 0)
 			return found;
 	} else {
-		log_warn("%s; removing the state only", e->msg);
+		log_warn("%s; removing the state only (check for QEMU processes of %s)", e->msg,
+			 name);
 	}
 	if (!have_state && found == 0)
 		return err_setx(e, -ENOENT, "cluster '%s' is not up", name);
