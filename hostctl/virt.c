@@ -133,7 +133,10 @@ int virt_dom_remove(virConnectPtr c, const char *name, struct err *e)
 	if (!d)
 		return 0;
 	int r = 1;
-	if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
+	/* A domain may stop between the two calls (e.g. while libvirtd reconnects
+	 * after a restart): only a domain still running after a failed destroy is
+	 * an error. */
+	if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0 && virDomainIsActive(d) == 1)
 		r = virt_err(e, "destroy domain", name);
 	if (r > 0 && virDomainIsPersistent(d) == 1 && virDomainUndefine(d) < 0)
 		r = virt_err(e, "undefine domain", name);
