@@ -13,7 +13,8 @@
  * session = BLAKE2b-256(key = cluster key, "mosix-session-v1" || nonce_c || nonce_s || node_c || node_s).
  * A peer with the wrong key, a wrong version or a bad tag gets the connection
  * closed and a log line; no payload from it is ever handed up. Frames are at
- * most WIRE_MAX_PAYLOAD bytes.
+ * most WIRE_MAX_PAYLOAD bytes. Byte layout (little-endian, HELLO payload, nonce
+ * and direction encoding, sequence numbering): see the top of wire.c.
  */
 #ifndef APPLIANCE_WIRE_H
 #define APPLIANCE_WIRE_H
@@ -65,7 +66,11 @@ struct wire_conn {
 
 /* Run the handshake as the connecting side / the accepting side. On success c
  * is ready; on failure the reason is in e (wrong key: "authentication failed").
- * timeout_ms bounds the whole handshake. */
+ * timeout_ms bounds the whole handshake (<= 0: no bound). c owns fd from the call
+ * on: on failure the fd is already closed and c released (wire_close is harmless).
+ * fd must be a connected stream socket. Codes: -EKEYREJECTED (authentication
+ * failed), -EPROTONOSUPPORT (another wire version), -ETIMEDOUT, -EBADMSG or
+ * -EPROTO (not this protocol), -ECONNREFUSED (the peer refused), -ECONNRESET. */
 int wire_client(struct wire_conn *c, int fd, const uint8_t key[32], int self_node, int timeout_ms,
 		struct err *e);
 int wire_server(struct wire_conn *c, int fd, const uint8_t key[32], int self_node, int timeout_ms,
@@ -74,6 +79,10 @@ int wire_server(struct wire_conn *c, int fd, const uint8_t key[32], int self_nod
 int wire_send(struct wire_conn *c, uint16_t type, const void *p, size_t len, struct err *e);
 /* Receive one frame: *type, *p (valid until the next call), *len. 0 or
  * negative code (-ECONNRESET at a clean close, -EBADMSG for a bad tag). */
+/* -EBADMSG also covers a bad header, a replayed or reordered frame and a close
+ * inside a frame. On a non-blocking fd (or one with SO_RCVTIMEO) -EAGAIN means no
+ * frame has begun; a frame that has begun is waited for. After any other error
+ * the stream is unusable: close the connection. Nothing is delivered on error. */
 int wire_recv(struct wire_conn *c, uint16_t *type, const uint8_t **p, size_t *len,
 	      struct err *e);
 /* Connect to addr:port with a timeout. fd or negative code. */
