@@ -30,11 +30,38 @@ struct body {
 	struct fwd_buf req;
 };
 
+/* At a seccomp stop the trapped call is still in progress: skip it and step
+ * to its syscall-exit stop, then set the registers that execute it again
+ * (at home, where the image goes). Injection needs a task out of any call. */
+static int body_leave_syscall(struct body *b, struct err *e)
+{
+	arch_regs_t r, skip;
+	int rc = arch_get_regs(b->pid, &r), st;
+	skip = r;
+	arch_skip_syscall(&skip, -ENOSYS);
+	if (!rc)
+		rc = arch_set_regs(b->pid, &skip);
+	while (!rc) {
+		if (ptrace(PTRACE_SYSCALL, b->pid, 0, 0) || waitpid(b->pid, &st, __WALL) < 0)
+			rc = -errno;
+		else if (!WIFSTOPPED(st))
+			rc = -ESRCH;
+		else if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			break;
+	}
+	arch_reexec_syscall(&r);
+	if (!rc)
+		rc = arch_set_regs(b->pid, &r);
+	return rc ? err_set(e, rc, "body %d: leave its system call", b->pid) : 0;
+}
+
 /* Send the body home (it is stopped): image over the connection, then it ends here. */
 static int body_go_home(struct body *b, int reexec, const char *why, struct err *e)
 {
-	struct dump_opts o = { COMP_LZO, 0, DUMP_M_BODY | (reexec ? DUMP_M_REEXEC : 0) };
-	int rc = mig_send_status(b->c, WIRE_GOHOME, 0, why, e);
+	struct dump_opts o = { COMP_LZO, 0, DUMP_M_BODY };
+	int rc = reexec ? body_leave_syscall(b, e) : 0;
+	if (!rc)
+		rc = mig_send_status(b->c, WIRE_GOHOME, 0, why, e);
 	if (!rc)
 		rc = mig_send_image(b->c, b->pid, &o, NULL, e);
 	if (rc)

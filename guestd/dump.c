@@ -205,6 +205,15 @@ static int dump_injected(struct dump_ctx *c, struct inject *j, struct err *e)
 	}
 	if (!rc && !(rc = inject_call(j, &ret, SYS_personality, 0xffffffff, 0, 0, 0, 0, 0)))
 		c->proc.personality = (uint32_t)ret;
+	/* Limits from inside: prlimit() on another uid's process needs
+	 * CAP_SYS_RESOURCE, which a body's supervisor may not have. */
+	for (int r = 0; !rc && r < 16; r++) {
+		rc = inject_call(j, &ret, SYS_prlimit64, 0, r, 0, scratch, 0, 0);
+		if (!rc && ret == 0)
+			rc = inject_get(j, (uint64_t)scratch, c->task.rlim[r], 16);
+		else if (!rc)
+			rc = (int)ret;
+	}
 	return rc ? err_set(e, rc, "pid %d: query state by injection", c->pid) : 0;
 }
 
@@ -222,13 +231,6 @@ static int dump_external(struct dump_ctx *c, struct err *e)
 	size_t rlen = 0;
 	syscall(SYS_get_robust_list, pid, &c->task.robust_head, &rlen);
 	c->task.robust_len = rlen;
-	for (int r = 0; r < 16; r++) {
-		struct rlimit rl;
-		if (prlimit(pid, (__rlimit_resource_t)r, NULL, &rl))
-			return err_set(e, -errno, "pid %d: read rlimit %d", pid, r);
-		c->task.rlim[r][0] = rl.rlim_cur;
-		c->task.rlim[r][1] = rl.rlim_max;
-	}
 	c->xstate = xmalloc(ARCH_XSTATE_MAX);
 	c->xstate_len = arch_get_xstate(pid, c->xstate, ARCH_XSTATE_MAX);
 	if (c->xstate_len < 0)

@@ -46,6 +46,14 @@ static void dep_relay(struct deputy *d, int sig)
 		log_warn("pid %d: could not relay signal %d to node %d", d->pid, sig, d->node);
 }
 
+/* The deputy ended while we waited on it (killed): keep its status for the job. */
+static int dep_gone(struct deputy *d, int st)
+{
+	d->gone = 1;
+	d->gone_status = st;
+	return -ESRCH;
+}
+
 /* Bring the idle deputy into a ptrace-stop, relaying signals met on the way. */
 static int dep_stop(struct deputy *d)
 {
@@ -58,7 +66,7 @@ static int dep_stop(struct deputy *d)
 		if (waitpid(d->pid, &st, __WALL) < 0)
 			return -errno;
 		if (WIFEXITED(st) || WIFSIGNALED(st))
-			return -ESRCH;
+			return dep_gone(d, st);
 		if (st >> 16 == PTRACE_EVENT_STOP)
 			break;
 		if (st >> 16 == 0)
@@ -82,7 +90,7 @@ static int dep_call(struct deputy *d, long *ret, long nr, const long a[6])
 		if (ptrace(PTRACE_CONT, d->pid, 0, 0) || waitpid(d->pid, &st, __WALL) < 0)
 			return -errno;
 		if (WIFEXITED(st) || WIFSIGNALED(st))
-			return -ESRCH;
+			return dep_gone(d, st);
 		if (st >> 16)
 			continue;
 		sig = WSTOPSIG(st);

@@ -23,6 +23,8 @@ struct deputy {
 	struct fwd_buf rep;
 	int dying;   /* the body died of this signal: let it through to the deputy */
 	int idle;    /* running pause() (not in a ptrace-stop) */
+	int gone;    /* it ended while we waited on it: gone_status is its wait status */
+	int gone_status;
 };
 
 enum remote_event {

@@ -134,6 +134,31 @@ static int job_checkpoint(struct job *j, pid_t pid, unsigned flags, char *msg, s
 	return 0;
 }
 
+static void job_on_wait(struct job *j, pid_t pid, int st);
+
+/* Freeze a process of the job. An exit met while waiting for the freeze is
+ * the job's news: it is recorded, not lost. */
+static int job_freeze(struct job *j, pid_t pid, char *msg, size_t len)
+{
+	struct err e = { 0, "" };
+	int st = 0;
+	int rc = freeze_process(pid, &st, &e);
+	if (rc == -ESRCH && (WIFEXITED(st) || WIFSIGNALED(st))) {
+		job_on_wait(j, pid, st);
+		snprintf(msg, len, "pid %d has exited", pid);
+	} else if (rc) {
+		snprintf(msg, len, "%s", e.msg);
+	}
+	return rc;
+}
+
+/* A deputy whose process ended while we waited on it: record the end. */
+static void job_check_gone(struct job *j, struct sproc *p)
+{
+	if (p->dep && p->dep->gone)
+		job_on_wait(j, p->pid, p->dep->gone_status);
+}
+
 /* Freeze, checkpoint, and carry on / stop / exit as asked. */
 static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg, size_t len)
 {
@@ -150,10 +175,10 @@ static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg,
 			 pid);
 		return -EOPNOTSUPP;
 	}
-	if (freeze_process(pid, &st, &e)) {
-		snprintf(msg, len, "%s", e.msg);
-		return e.code;
-	}
+	(void)st;
+	(void)e;
+	if (job_freeze(j, pid, msg, len))
+		return -ESRCH;
 	int rc = job_checkpoint(j, pid, 0, msg, len);
 	if (rc == 0 && op == CTL_CHKEXIT) {
 		if (pid == j->main)
@@ -190,6 +215,8 @@ static int job_bring_home(struct job *j, struct sproc *p, char *msg, size_t len)
 	int node = p->dep->node;
 	int rc = remote_go_home(p->dep, &ev, &e);
 	job_on_remote_event(j, p, ev, &e);
+	if (ev != REMOTE_HOME)
+		job_check_gone(j, p);
 	if (rc || ev != REMOTE_HOME) {
 		snprintf(msg, len, "pid %d did not come home from node %d: %s", p->pid, node,
 			 rc ? e.msg : "it ended there");
@@ -203,11 +230,8 @@ static int job_bring_home(struct job *j, struct sproc *p, char *msg, size_t len)
 static int job_send(struct job *j, struct sproc *p, int node, char *msg, size_t len)
 {
 	struct err e = { 0, "" };
-	int st = 0;
-	if (freeze_process(p->pid, &st, &e)) {
-		snprintf(msg, len, "%s", e.msg);
-		return e.code;
-	}
+	if (job_freeze(j, p->pid, msg, len))
+		return -ESRCH;
 	char where[512] = "";
 	int rc = remote_migrate(p->pid, node, j->o->mig_flags, &p->dep, where, sizeof(where), &e);
 	if (rc) {
@@ -273,8 +297,10 @@ static int job_on_deputy(struct job *j, int fd)
 		struct err e = { 0, "" };
 		enum remote_event ev;
 		remote_on_input(p->dep, &ev, &e);
-		if (ev == REMOTE_LOST && p->dep->dying)
-			job_drop_deputy(j, p); /* it is ending anyway */
+		if (p->dep->gone)
+			job_check_gone(j, p);
+		else if (ev == REMOTE_EXITED || (ev == REMOTE_LOST && p->dep->dying))
+			job_drop_deputy(j, p); /* the deputy is ending the body's way */
 		else
 			job_on_remote_event(j, p, ev, &e);
 		return 1;
