@@ -15,7 +15,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,6 +119,77 @@ static int body_forward(struct body *b, long nr, const long args[6], long *ret, 
 	}
 }
 
+/* Step a body stopped in a call to its syscall-exit stop; its registers there. */
+static int body_finish_call(struct body *b, arch_regs_t *out)
+{
+	int st;
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, b->pid, 0, 0) || waitpid(b->pid, &st, __WALL) < 0)
+			return -errno;
+		if (!WIFSTOPPED(st))
+			return -ESRCH;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			return arch_get_regs(b->pid, out);
+	}
+}
+
+/* Fill [addr, addr+len) of the body with the home file's bytes from off:
+ * forwarded preads straight into the new mapping. */
+static int body_fill(struct body *b, long fd, uint64_t addr, uint64_t len, long off,
+		     struct err *e)
+{
+	for (uint64_t done = 0; done < len;) {
+		long a[6] = { fd, (long)(addr + done), (long)(len - done), off + (long)done, 0, 0 };
+		long got;
+		int rc = body_forward(b, SYS_pread64, a, &got, e);
+		if (rc || b->done)
+			return rc;
+		if (got <= 0)
+			break; /* end of file: the rest stays zero */
+		done += (uint64_t)got;
+	}
+	return 0;
+}
+
+/* mmap of a home file, privately: an anonymous mapping filled with the
+ * file's bytes over the connection, then given the asked protection with
+ * the program's own syscall instruction. The result is what MAP_PRIVATE
+ * gives (a private copy); shared writable maps still go home. */
+static int body_mmap_file(struct body *b, arch_regs_t *r, const long a[6], struct err *e)
+{
+	arch_regs_t m = *r, x;
+	long len = a[1], prot = a[2];
+	m.rdx = (unsigned long long)(prot | PROT_READ | PROT_WRITE);
+	m.r10 = (unsigned long long)((a[3] & ~(long)(MAP_SHARED | MAP_SHARED_VALIDATE)) |
+				     MAP_PRIVATE | MAP_ANONYMOUS);
+	m.r8 = (unsigned long long)-1;
+	m.r9 = 0;
+	int rc = arch_set_regs(b->pid, &m);
+	if (!rc)
+		rc = body_finish_call(b, &x); /* the filter lets the anonymous mmap run */
+	if (rc)
+		return err_set(e, rc, "body %d: mmap", b->pid);
+	long addr = arch_syscall_ret(&x);
+	if (addr < 0 && addr > -4096) {
+		arch_set_ret(r, addr);
+	} else {
+		if ((rc = body_fill(b, a[4], (uint64_t)addr, (uint64_t)len, a[5], e)) || b->done)
+			return rc;
+		long p[6] = { addr, len, prot, 0, 0, 0 };
+		arch_regs_t mp = *r;
+		arch_set_syscall(&mp, arch_ip(r) - 2, SYS_mprotect, p);
+		if ((rc = arch_set_regs(b->pid, &mp)) || (rc = body_finish_call(b, &x)) ||
+		    (rc = body_finish_call(b, &x)))
+			return err_set(e, rc, "body %d: mprotect", b->pid);
+		arch_set_ret(r, addr);
+	}
+	r->orig_rax = (unsigned long long)-1;
+	if ((rc = arch_set_regs(b->pid, r)))
+		return err_set(e, rc, "body %d: mmap result", b->pid);
+	ptrace(PTRACE_CONT, b->pid, 0, 0);
+	return 0;
+}
+
 /* A trapped system call: run at home, or go home to run it. */
 static int body_on_syscall(struct body *b, struct err *e)
 {
@@ -127,6 +200,9 @@ static int body_on_syscall(struct body *b, struct err *e)
 	long nr = arch_syscall_nr(&r), args[6], ret = -ENOSYS;
 	arch_syscall_args(&r, args);
 	enum fwd_action a = fwd_classify(nr, args);
+	if (nr == SYS_mmap && !(args[3] & MAP_ANONYMOUS) &&
+	    (!(args[3] & MAP_SHARED) || !(args[2] & PROT_WRITE)))
+		return body_mmap_file(b, &r, args, e);
 	if (a == FWD_HOME && !(b->hello.flags & MIG_F_NO_HOME)) {
 		char why[160], nb[32];
 		snprintf(why, sizeof(why), "it called %s, which runs only at home",

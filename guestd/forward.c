@@ -442,6 +442,18 @@ static int fwd_marshal_vec(pid_t body, long nr, const long args[6], struct fwd_b
 	return 0;
 }
 
+/* Cap count arguments so their buffers fit the deputy's scratch area: the
+ * call then does a short read or write, as the kernel may. */
+static void fwd_cap_counts(const struct fwd_desc *d, long a[6])
+{
+	for (int i = 0; i < 6; i++) {
+		const struct fwd_arg *x = &d->a[i];
+		long mul = x->mul ? x->mul : 1, max = (long)(FWD_SCRATCH_LEN / 2) / mul;
+		if (x->kind != K_VAL && x->len_arg >= 0 && !x->lenptr && a[x->len_arg] > max)
+			a[x->len_arg] = max;
+	}
+}
+
 /* Build a request. */
 int fwd_marshal(pid_t body, long nr, const long args[6], struct fwd_buf *req, struct err *e)
 {
@@ -451,12 +463,15 @@ int fwd_marshal(pid_t body, long nr, const long args[6], struct fwd_buf *req, st
 		return rc ? err_set(e, rc, "read the iovec of syscall %ld", nr) : 0;
 	}
 	struct fwd_desc d = fwd_effective(nr, args);
-	struct fwd_req_hdr h = { (int32_t)nr, 0, { args[0], args[1], args[2], args[3], args[4], args[5] } };
+	long a[6];
+	memcpy(a, args, sizeof(a));
+	fwd_cap_counts(&d, a);
+	struct fwd_req_hdr h = { (int32_t)nr, 0, { a[0], a[1], a[2], a[3], a[4], a[5] } };
 	fwd_put(req, &h, sizeof(h));
 	for (int i = 0; i < 6; i++) {
-		if (d.a[i].kind == K_VAL || !args[i])
+		if (d.a[i].kind == K_VAL || !a[i])
 			continue;
-		int rc = fwd_marshal_arg(body, i, &d.a[i], args, req);
+		int rc = fwd_marshal_arg(body, i, &d.a[i], a, req);
 		if (rc)
 			return err_set(e, rc, "read argument %d of syscall %ld", i + 1, nr);
 		((struct fwd_req_hdr *)req->p)->nbuf++;
@@ -521,6 +536,22 @@ static int fwd_collect(int memfd, const long args[6], long ret,
 	return 0;
 }
 
+/* Never let a count argument exceed the buffer placed for it, whatever the
+ * request says. */
+static void fwd_clamp(long nr, long args[6], const struct fwd_req_buf **bufs, int nbuf)
+{
+	const struct fwd_desc *d = fwd_find(nr);
+	for (int i = 0; d && i < nbuf; i++) {
+		const struct fwd_arg *x = &d->a[bufs[i]->arg];
+		if (x->len_arg < 0 || x->lenptr || x->kind == K_STR)
+			continue;
+		long mul = x->mul ? x->mul : 1;
+		long room = (long)(bufs[i]->inlen > bufs[i]->outcap ? bufs[i]->inlen : bufs[i]->outcap);
+		if (args[x->len_arg] > room / mul || args[x->len_arg] < 0)
+			args[x->len_arg] = room / mul;
+	}
+}
+
 /* Execute a request in the deputy. */
 int fwd_execute(int memfd, uint64_t scratch, fwd_exec_fn exec, void *ctx, const uint8_t *req,
 		size_t len, struct fwd_buf *rep, struct err *e)
@@ -541,6 +572,7 @@ int fwd_execute(int memfd, uint64_t scratch, fwd_exec_fn exec, void *ctx, const 
 	int rc = fwd_place(memfd, scratch, req, len, args, bufs, h.nbuf);
 	if (rc)
 		return err_setx(e, rc, "malformed request for syscall %d", h.nr);
+	fwd_clamp(h.nr, args, bufs, h.nbuf);
 	long ret;
 	if ((rc = exec(ctx, &ret, h.nr, args)))
 		return err_set(e, rc, "deputy: syscall %d", h.nr);
