@@ -22,7 +22,10 @@ for b in $BENCHES; do
 	[ -x "$BIN/$b" ] || die "$BIN/$b is missing: run make first"
 done
 mkdir -p "$OUT"
-rm -f "$OUT"/*.dat "$OUT"/*.png "$OUT/engine.md"
+for f in engine.md throughput.dat downtime.dat compress.dat throughput.png downtime.png \
+	compress.png; do
+	rm -f "${OUT:?}/$f" # only ours: other benchmarks write here too
+done
 
 # header: what ran where, and how busy the machine was (others' load skews timings).
 header() {
