@@ -214,10 +214,12 @@ for k in br n1 n2 n3; do
 			inos="${inos:-} $ns:$ino"
 	done
 done
-# A stray process in a node (also one in namespaces of its own) must go too.
+# Stray processes in a node (also one in namespaces of its own, also in a node
+# whose holder died) must go too.
 (cl exec 2 sleep 1$$1 >/dev/null 2>&1 &)
 (cl exec 3 unshare --net --mount sleep 1$$2 >/dev/null 2>&1 &)
 sleep 0.3
+read -r p <"$S/n3/holder" && kill -KILL "$p"
 t0=$(date +%s%N)
 cl down >"$T/out" 2>&1
 rc=$?
@@ -225,10 +227,9 @@ echo "  down took $((($(date +%s%N) - t0) / 1000000)) ms"
 UP=0
 left=""
 for p in $pids; do gone "$p" || left="$left pid:$p"; done
+stat -L -c '%n %i' /proc/[0-9]*/ns/{net,mnt,uts} 2>/dev/null >"$T/ns.after"
 for i in $inos; do
-	for f in /proc/[0-9]*/ns/"${i%%:*}"; do
-		[ "$(stat -L -c %i "$f" 2>/dev/null)" = "${i#*:}" ] && left="$left $i(${f%/ns/*})"
-	done
+	grep -q "/${i%%:*} ${i#*:}\$" "$T/ns.after" && left="$left $i"
 done
 grep -q "$S" /proc/self/mountinfo && left="$left mount"
 [ -e "$S" ] && left="$left $S"
