@@ -78,7 +78,7 @@ static int body_go_home(struct body *b, int reexec, const char *why, struct err 
 /* Handle frames from home while waiting for something else; a SYSRET stops
  * the wait (its payload is returned). */
 static int body_on_frame(struct body *b, uint16_t type, const uint8_t *p, size_t len,
-			 struct err *e)
+			 int in_call, struct err *e)
 {
 	if (type == WIRE_SIGNAL && len >= sizeof(struct mig_signal)) {
 		struct mig_signal s;
@@ -87,6 +87,8 @@ static int body_on_frame(struct body *b, uint16_t type, const uint8_t *p, size_t
 			kill(b->pid, s.sig);
 		return 0;
 	}
+	if (type == WIRE_GOHOME && in_call) /* stopped at the trapped call: run it at home */
+		return body_go_home(b, 1, "asked to come home", e);
 	if (type == WIRE_GOHOME) {
 		int st;
 		if (freeze_process(b->pid, &st, e))
@@ -114,7 +116,7 @@ static int body_forward(struct body *b, long nr, const long args[6], long *ret, 
 			return rc;
 		if (type == WIRE_SYSRET)
 			return fwd_apply(b->pid, nr, args, p, len, ret, e);
-		if ((rc = body_on_frame(b, type, p, len, e)) || b->done)
+		if ((rc = body_on_frame(b, type, p, len, 1, e)) || b->done)
 			return rc;
 	}
 }
@@ -266,7 +268,7 @@ static int body_loop(struct body *b, struct err *e)
 			size_t len;
 			int rc = wire_recv(b->c, &type, &p, &len, e);
 			if (!rc)
-				rc = body_on_frame(b, type, p, len, e);
+				rc = body_on_frame(b, type, p, len, 0, e);
 			if (rc)
 				return rc;
 		}

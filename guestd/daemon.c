@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define HANDSHAKE_MS 5000
+#define LIVENESS_MS 12000 /* a silent or cut link fails a migrated process's connection */
 #define NOBODY 65534
 
 struct gd {
@@ -59,6 +60,7 @@ static void gd_serve_peer(struct gd *g, int fd)
 	uint16_t type;
 	const uint8_t *p;
 	size_t len;
+	wire_set_liveness(fd, LIVENESS_MS);
 	if (wire_server(&c, fd, g->cl.key, g->cl.self, HANDSHAKE_MS, &e) ||
 	    wire_recv(&c, &type, &p, &len, &e)) {
 		log_warn("refused a connection: %s", e.msg);
@@ -110,6 +112,8 @@ static void gd_lapi_connect(struct gd *g, int cfd, int node)
 		return;
 	}
 	int fd = wire_connect(n->addr, g->cl.port, HANDSHAKE_MS, &e);
+	if (fd >= 0)
+		wire_set_liveness(fd, LIVENESS_MS);
 	if (fd < 0 || wire_client(&c, fd, g->cl.key, g->cl.self, HANDSHAKE_MS, &e)) {
 		char msg[ERR_MSG_MAX + 32];
 		snprintf(msg, sizeof(msg), "node %d: %s", node, e.msg);

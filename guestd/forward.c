@@ -487,36 +487,86 @@ static int fwd_allowed(long nr, const long args[6])
 }
 
 /* Lay the request's buffers out in the deputy's scratch area. */
-static int fwd_place(int memfd, uint64_t scratch, const uint8_t *req, size_t len,
-		     long args[6], const struct fwd_req_buf **bufs, int nbuf)
+static int fwd_place(int memfd, uint64_t scratch, struct fwd_call *c)
 {
-	size_t at = sizeof(struct fwd_req_hdr), off = 0;
-	for (int i = 0; i < nbuf; i++) {
+	size_t at = sizeof(struct fwd_req_hdr), off = 0, len = c->req.len;
+	const uint8_t *req = c->req.p;
+	for (int i = 0; i < c->nbuf; i++) {
 		if (at + sizeof(struct fwd_req_buf) > len)
 			return -EBADMSG;
 		const struct fwd_req_buf *b = (const void *)(req + at);
 		size_t room = b->inlen > b->outcap ? b->inlen : b->outcap;
+		c->buf_at[i] = at;
 		at += sizeof(*b);
-		if (b->arg < 0 || b->arg > 5 || b->inlen > len - at ||
-		    off + room > FWD_SCRATCH_LEN)
+		if (b->arg < 0 || b->arg > 5 || b->inlen > len - at || off + room > FWD_SCRATCH_LEN)
 			return -EBADMSG;
 		if (b->inlen && pwrite(memfd, req + at, b->inlen, (off_t)(scratch + off)) !=
-				       (ssize_t)b->inlen)
+					(ssize_t)b->inlen)
 			return -EIO;
-		args[b->arg] = (long)(scratch + off);
-		bufs[i] = b;
+		c->args[b->arg] = (long)(scratch + off);
 		at += b->inlen;
 		off += (room + 15) & ~(size_t)15;
 	}
 	return 0;
 }
 
-/* Copy output buffers back out of the deputy into the reply. */
-static int fwd_collect(int memfd, const long args[6], long ret,
-		       const struct fwd_req_buf **bufs, int nbuf, struct fwd_buf *rep)
+/* A buffer descriptor of the call. */
+static const struct fwd_req_buf *fwd_bufdesc(const struct fwd_call *c, int i)
 {
-	for (int i = 0; i < nbuf && ret >= 0; i++) {
-		const struct fwd_req_buf *b = bufs[i];
+	return (const void *)(c->req.p + c->buf_at[i]);
+}
+
+/* Never let a count argument exceed the buffer placed for it, whatever the
+ * request says. */
+static void fwd_clamp(struct fwd_call *c)
+{
+	const struct fwd_desc *d = fwd_find(c->nr);
+	for (int i = 0; d && i < c->nbuf; i++) {
+		const struct fwd_req_buf *b = fwd_bufdesc(c, i);
+		const struct fwd_arg *x = &d->a[b->arg];
+		if (x->len_arg < 0 || x->lenptr || x->kind == K_STR)
+			continue;
+		long mul = x->mul ? x->mul : 1;
+		long room = (long)(b->inlen > b->outcap ? b->inlen : b->outcap);
+		if (c->args[x->len_arg] > room / mul || c->args[x->len_arg] < 0)
+			c->args[x->len_arg] = room / mul;
+	}
+}
+
+/* Step 1: check and place a request. */
+int fwd_begin(int memfd, uint64_t scratch, const uint8_t *req, size_t len, struct fwd_call *c,
+	      struct err *e)
+{
+	struct fwd_req_hdr h;
+	c->req.len = 0;
+	c->refused = 0;
+	if (len < sizeof(h))
+		return err_setx(e, -EBADMSG, "short forwarded-call request");
+	fwd_put(&c->req, req, len);
+	memcpy(&h, req, sizeof(h));
+	c->nr = h.nr;
+	c->nbuf = h.nbuf;
+	memcpy(c->args, h.args, sizeof(c->args));
+	if (h.nbuf < 0 || h.nbuf > 6 || !fwd_allowed(h.nr, c->args)) {
+		c->refused = 1;
+		c->nbuf = 0;
+		return 0;
+	}
+	int rc = fwd_place(memfd, scratch, c);
+	if (rc)
+		return err_setx(e, rc, "malformed request for syscall %d", h.nr);
+	fwd_clamp(c);
+	return 0;
+}
+
+/* Step 2: copy the output buffers back out of the deputy into the reply. */
+int fwd_end(int memfd, struct fwd_call *c, long ret, struct fwd_buf *rep, struct err *e)
+{
+	struct fwd_rep_hdr rh = { c->refused ? -ENOSYS : ret, 0, 0 };
+	rep->len = 0;
+	fwd_put(rep, &rh, sizeof(rh));
+	for (int i = 0; i < c->nbuf && ret >= 0; i++) {
+		const struct fwd_req_buf *b = fwd_bufdesc(c, i);
 		if (!b->outcap)
 			continue;
 		uint64_t n = b->retmul ? (uint64_t)ret * b->retmul : b->outcap;
@@ -527,59 +577,12 @@ static int fwd_collect(int memfd, const long args[6], long ret,
 			rep->cap = rep->len + rb.len + 256;
 			rep->p = xrealloc(rep->p, rep->cap);
 		}
-		if (rb.len && pread(memfd, rep->p + at, rb.len, (off_t)args[b->arg]) !=
+		if (rb.len && pread(memfd, rep->p + at, rb.len, (off_t)c->args[b->arg]) !=
 				      (ssize_t)rb.len)
-			return -EIO;
+			return err_set(e, -EIO, "deputy: read results of syscall %ld", c->nr);
 		rep->len += rb.len;
 		((struct fwd_rep_hdr *)rep->p)->nbuf++;
 	}
-	return 0;
-}
-
-/* Never let a count argument exceed the buffer placed for it, whatever the
- * request says. */
-static void fwd_clamp(long nr, long args[6], const struct fwd_req_buf **bufs, int nbuf)
-{
-	const struct fwd_desc *d = fwd_find(nr);
-	for (int i = 0; d && i < nbuf; i++) {
-		const struct fwd_arg *x = &d->a[bufs[i]->arg];
-		if (x->len_arg < 0 || x->lenptr || x->kind == K_STR)
-			continue;
-		long mul = x->mul ? x->mul : 1;
-		long room = (long)(bufs[i]->inlen > bufs[i]->outcap ? bufs[i]->inlen : bufs[i]->outcap);
-		if (args[x->len_arg] > room / mul || args[x->len_arg] < 0)
-			args[x->len_arg] = room / mul;
-	}
-}
-
-/* Execute a request in the deputy. */
-int fwd_execute(int memfd, uint64_t scratch, fwd_exec_fn exec, void *ctx, const uint8_t *req,
-		size_t len, struct fwd_buf *rep, struct err *e)
-{
-	struct fwd_req_hdr h;
-	const struct fwd_req_buf *bufs[6];
-	rep->len = 0;
-	if (len < sizeof(h))
-		return err_setx(e, -EBADMSG, "short forwarded-call request");
-	memcpy(&h, req, sizeof(h));
-	long args[6];
-	memcpy(args, h.args, sizeof(args));
-	struct fwd_rep_hdr rh = { -ENOSYS, 0, 0 };
-	if (h.nbuf < 0 || h.nbuf > 6 || !fwd_allowed(h.nr, args)) {
-		fwd_put(rep, &rh, sizeof(rh)); /* refused: the body gets ENOSYS */
-		return 0;
-	}
-	int rc = fwd_place(memfd, scratch, req, len, args, bufs, h.nbuf);
-	if (rc)
-		return err_setx(e, rc, "malformed request for syscall %d", h.nr);
-	fwd_clamp(h.nr, args, bufs, h.nbuf);
-	long ret;
-	if ((rc = exec(ctx, &ret, h.nr, args)))
-		return err_set(e, rc, "deputy: syscall %d", h.nr);
-	rh.ret = ret;
-	fwd_put(rep, &rh, sizeof(rh));
-	if ((rc = fwd_collect(memfd, args, ret, bufs, h.nbuf, rep)))
-		return err_set(e, rc, "deputy: read results of syscall %d", h.nr);
 	return 0;
 }
 

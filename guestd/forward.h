@@ -36,13 +36,22 @@ size_t fwd_filter(void *out, size_t cap);
 
 /* Body side: build the request for a trapped call, reading the body's memory. */
 int fwd_marshal(pid_t body, long nr, const long args[6], struct fwd_buf *req, struct err *e);
-/* Runs one syscall in the deputy: 0 with *ret, or negative when the deputy failed. */
-typedef int (*fwd_exec_fn)(void *ctx, long *ret, long nr, const long args[6]);
-/* Home side: run a request inside the deputy (memory through memfd, its
- * scratch area at scratch, the call through exec) and build the reply.
- * Fails only when the deputy itself fails. */
-int fwd_execute(int memfd, uint64_t scratch, fwd_exec_fn exec, void *ctx, const uint8_t *req,
-		size_t len, struct fwd_buf *rep, struct err *e);
+/* A forwarded call being run in the deputy (it may block for long: the home
+ * side starts it and finishes it when the deputy stops again). */
+struct fwd_call {
+	struct fwd_buf req; /* the request, kept until the reply is built */
+	long nr, args[6];   /* what to run, pointers already moved to scratch */
+	size_t buf_at[6];   /* offsets of the buffer descriptors in req */
+	int nbuf, refused;
+};
+
+/* Home side, step 1: check a request and lay its buffers out in the
+ * deputy's scratch area (memory through memfd). A call the table does not
+ * allow is refused (call->refused; the reply is ENOSYS). */
+int fwd_begin(int memfd, uint64_t scratch, const uint8_t *req, size_t len, struct fwd_call *call,
+	      struct err *e);
+/* Home side, step 2: the call returned ret; build the reply. */
+int fwd_end(int memfd, struct fwd_call *call, long ret, struct fwd_buf *rep, struct err *e);
 /* Body side: copy a reply's output buffers into the body; *ret gets the result. */
 int fwd_apply(pid_t body, long nr, const long args[6], const uint8_t *rep, size_t len, long *ret,
 	      struct err *e);

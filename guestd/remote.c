@@ -54,10 +54,12 @@ static int dep_gone(struct deputy *d, int st)
 	return -ESRCH;
 }
 
-/* Bring the idle deputy into a ptrace-stop, relaying signals met on the way. */
+/* Bring the deputy into a ptrace-stop, relaying signals met on the way. A
+ * forwarded call still running in it is abandoned (its body is gone or
+ * going). */
 static int dep_stop(struct deputy *d)
 {
-	if (!d->idle)
+	if (!d->idle && !d->in_call)
 		return 0;
 	if (ptrace(PTRACE_INTERRUPT, d->pid, 0, 0))
 		return -errno;
@@ -67,13 +69,13 @@ static int dep_stop(struct deputy *d)
 			return -errno;
 		if (WIFEXITED(st) || WIFSIGNALED(st))
 			return dep_gone(d, st);
-		if (st >> 16 == PTRACE_EVENT_STOP)
+		if (st >> 16 == PTRACE_EVENT_STOP || (st >> 16 == 0 && WSTOPSIG(st) == SIGTRAP))
 			break;
 		if (st >> 16 == 0)
 			dep_relay(d, WSTOPSIG(st));
 		ptrace(PTRACE_CONT, d->pid, 0, 0);
 	}
-	d->idle = 0;
+	d->idle = d->in_call = 0;
 	return 0;
 }
 
@@ -132,16 +134,49 @@ static int dep_strip(struct deputy *d, struct err *e)
 	int rc = dep_unregister_rseq(d);
 	if (rc)
 		return err_set(e, rc, "deputy %d: unregister rseq", d->pid);
+	struct proc_stat ps = { 0 };
 	rc = procfs_maps(d->pid, &v, &n);
+	if (!rc)
+		rc = procfs_stat(d->pid, &ps);
 	for (size_t i = 0; !rc && i < n; i++) {
 		long ret;
+		uint64_t end = v[i].end;
 		if (v[i].start == d->j.page || v[i].start == d->scratch || v[i].kind >= VMA_VDSO)
 			continue;
-		rc = inject_call(&d->j, &ret, SYS_munmap, (long)v[i].start,
-				 (long)(v[i].end - v[i].start), 0, 0, 0, 0);
+		/* The stack keeps the pages of argv and environ: /proc/PID/cmdline
+		 * and environ read them from the deputy. */
+		if (v[i].kind == VMA_STACK && ps.arg_start > v[i].start && ps.arg_start < end)
+			end = ps.arg_start & ~4095ull;
+		if (end > v[i].start)
+			rc = inject_call(&d->j, &ret, SYS_munmap, (long)v[i].start,
+					 (long)(end - v[i].start), 0, 0, 0, 0);
 	}
 	procfs_free_maps(v, n);
 	return rc ? err_set(e, rc, "deputy %d: release its memory", d->pid) : 0;
+}
+
+/* Drop the signals pending on the process: they travelled in its image and
+ * the body has them now. Ignoring a signal discards its pending instances;
+ * a traced task still reports ignored signals, so relaying goes on. SIGCHLD
+ * gets its default instead: ignoring it would auto-reap the children that
+ * the body's wait() must find. */
+static int dep_flush_signals(struct deputy *d, struct err *e)
+{
+	struct {
+		uint64_t handler, flags, restorer, mask;
+	} act = { 1 /* SIG_IGN */, 0, 0, 0 }, dfl = { 0, 0, 0, 0 };
+	uint64_t a = inject_put(&d->j, INJECT_SCRATCH, &act, sizeof(act));
+	uint64_t b = inject_put(&d->j, INJECT_SCRATCH + 64, &dfl, sizeof(dfl));
+	for (int s = 1; s <= 64; s++) {
+		long ret;
+		if (s == SIGKILL || s == SIGSTOP)
+			continue;
+		int rc = inject_call(&d->j, &ret, SYS_rt_sigaction, s, (long)(s == SIGCHLD ? b : a), 0,
+				     8, 0, 0);
+		if (rc)
+			return err_set(e, rc, "deputy %d: flush signal %d", d->pid, s);
+	}
+	return 0;
 }
 
 /* Turn the migrated process into its deputy. */
@@ -157,7 +192,7 @@ static int dep_make(struct deputy *d, struct err *e)
 	if (rc)
 		return rc;
 	d->scratch = (uint64_t)ret;
-	if ((rc = dep_strip(d, e)))
+	if ((rc = dep_flush_signals(d, e)) || (rc = dep_strip(d, e)))
 		return rc;
 	dep_idle(d);
 	return 0;
@@ -222,23 +257,79 @@ int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, cha
 	return 0;
 }
 
-/* fwd_exec_fn for the deputy. */
-static int dep_exec(void *ctx, long *ret, long nr, const long args[6])
-{
-	return dep_call(ctx, ret, nr, args);
-}
-
-/* Serve one forwarded call. */
+/* Start one forwarded call in the deputy and go back to the event loop: a
+ * call that blocks at home (a read of an empty pipe) must not block the
+ * other processes of the job. remote_on_stop finishes it. */
 static int dep_on_syscall(struct deputy *d, const uint8_t *p, size_t len, struct err *e)
 {
+	if (d->going_home)
+		return 0; /* sent before it saw GOHOME: it runs the call at home instead */
 	int rc = dep_stop(d);
 	if (rc)
 		return err_set(e, rc, "deputy %d", d->pid);
-	rc = fwd_execute(d->j.memfd, d->scratch, dep_exec, d, p, len, &d->rep, e);
-	if (!rc)
-		rc = wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, e);
+	if ((rc = fwd_begin(d->j.memfd, d->scratch, p, len, &d->call, e)))
+		return rc;
+	if (d->call.refused) {
+		if (!(rc = fwd_end(d->j.memfd, &d->call, -ENOSYS, &d->rep, e)))
+			rc = wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, e);
+		dep_idle(d);
+		return rc;
+	}
+	arch_regs_t r = d->j.saved;
+	arch_set_syscall(&r, d->j.page, d->call.nr, d->call.args);
+	if ((rc = arch_set_regs(d->pid, &r)))
+		return err_set(e, rc, "deputy %d: start syscall %ld", d->pid, d->call.nr);
+	d->in_call = 1;
+	ptrace(PTRACE_CONT, d->pid, 0, 0);
+	return 0;
+}
+
+/* The forwarded call returned (the deputy reached the trampoline's int3). */
+static void dep_finish_call(struct deputy *d)
+{
+	arch_regs_t r;
+	struct err e = { 0, "" };
+	long ret = -EIO;
+	d->in_call = 0;
+	if (arch_get_regs(d->pid, &r) == 0)
+		ret = arch_syscall_ret(&r);
+	if (fwd_end(d->j.memfd, &d->call, ret, &d->rep, &e) ||
+	    wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, &e))
+		log_warn("pid %d: reply to node %d: %s", d->pid, d->node, e.msg);
 	dep_idle(d);
-	return rc;
+}
+
+/* A signal arrived while the deputy runs a forwarded call: relay it, and
+ * interrupt the call with EINTR so a blocked read never keeps the body
+ * from its signal. */
+static void dep_signal_in_call(struct deputy *d, int sig)
+{
+	arch_regs_t r;
+	dep_relay(d, sig);
+	if (arch_get_regs(d->pid, &r) == 0 && arch_syscall_nr(&r) >= 0) {
+		arch_set_ret(&r, -EINTR);
+		r.orig_rax = (unsigned long long)-1;
+		arch_set_regs(d->pid, &r);
+	}
+	ptrace(PTRACE_CONT, d->pid, 0, 0);
+}
+
+/* Any stop of the deputy seen by the job's reaper. */
+void remote_on_stop(struct deputy *d, int st)
+{
+	int ev = st >> 16, sig = WSTOPSIG(st);
+	if (ev) {
+		ptrace(PTRACE_CONT, d->pid, 0, 0);
+	} else if (d->in_call && sig == SIGTRAP) {
+		dep_finish_call(d);
+	} else if (d->in_call) {
+		dep_signal_in_call(d, sig);
+	} else if (d->dying) {
+		ptrace(PTRACE_CONT, d->pid, 0, sig); /* its final signal */
+	} else {
+		dep_relay(d, sig);
+		ptrace(PTRACE_CONT, d->pid, 0, 0);
+	}
 }
 
 /* The body ended: end the deputy the same way (same status, same signal). */
@@ -325,20 +416,46 @@ int remote_on_input(struct deputy *d, enum remote_event *ev, struct err *e)
 	return rc;
 }
 
-/* A signal stopped the idle deputy: relay it and idle on. */
-void remote_on_signal(struct deputy *d, int sig)
+/* Take the deputy out of a forwarded call before a move: a call that has
+ * returned is answered; one still blocked (a read of an empty pipe) is
+ * abandoned, and the body runs it again at home, so nothing runs twice. */
+static void dep_settle(struct deputy *d)
 {
-	if (d->dying) {
-		ptrace(PTRACE_CONT, d->pid, 0, sig);
+	if (!d->in_call || ptrace(PTRACE_INTERRUPT, d->pid, 0, 0))
 		return;
+	for (;;) {
+		int st;
+		if (waitpid(d->pid, &st, __WALL) < 0) {
+			d->in_call = 0;
+			return;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			dep_gone(d, st);
+			return;
+		}
+		if (st >> 16 == PTRACE_EVENT_STOP) {
+			d->in_call = d->idle = 0; /* abandoned: left in its stop */
+			return;
+		}
+		if (st >> 16 == 0 && WSTOPSIG(st) == SIGTRAP) {
+			dep_finish_call(d); /* it had returned: answer it, then idle */
+			return;
+		}
+		if (st >> 16 == 0)
+			dep_relay(d, WSTOPSIG(st));
+		ptrace(PTRACE_CONT, d->pid, 0, 0);
 	}
-	dep_relay(d, sig);
-	ptrace(PTRACE_CONT, d->pid, 0, 0);
 }
 
 /* Ask for the body and wait until it is home (or gone). */
 int remote_go_home(struct deputy *d, enum remote_event *ev, struct err *e)
 {
+	dep_settle(d);
+	if (d->gone) {
+		*ev = REMOTE_LOST;
+		return err_setx(e, -ESRCH, "pid %d ended", d->pid);
+	}
+	d->going_home = 1;
 	int rc = wire_send(&d->c, WIRE_GOHOME, NULL, 0, e);
 	*ev = rc ? REMOTE_LOST : REMOTE_NONE;
 	while (!rc && *ev == REMOTE_NONE)
@@ -362,5 +479,6 @@ void remote_free(struct deputy *d)
 		close(d->j.memfd);
 	wire_close(&d->c);
 	fwd_buf_free(&d->rep);
+	fwd_buf_free(&d->call.req);
 	free(d);
 }

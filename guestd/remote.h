@@ -23,6 +23,9 @@ struct deputy {
 	struct fwd_buf rep;
 	int dying;   /* the body died of this signal: let it through to the deputy */
 	int idle;    /* running pause() (not in a ptrace-stop) */
+	int in_call; /* running a forwarded call (not in a ptrace-stop) */
+	int going_home; /* GOHOME sent: calls still arriving are run at home */
+	struct fwd_call call;
 	int gone;    /* it ended while we waited on it: gone_status is its wait status */
 	int gone_status;
 };
@@ -40,9 +43,9 @@ int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, cha
 		   size_t len, struct err *e);
 /* Serve what arrived on the deputy's connection. */
 int remote_on_input(struct deputy *d, enum remote_event *ev, struct err *e);
-/* A signal reached the deputy (it is in its signal-delivery-stop): relay
- * it and let the deputy idle again. */
-void remote_on_signal(struct deputy *d, int sig);
+/* The job's reaper saw the deputy stop (wait status st): finish a forwarded
+ * call, relay a signal, or let its final signal through. */
+void remote_on_stop(struct deputy *d, int st);
 /* Bring the body home now (waits for it). */
 int remote_go_home(struct deputy *d, enum remote_event *ev, struct err *e);
 /* The deputy died (killed): end the body too. */

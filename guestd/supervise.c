@@ -350,11 +350,7 @@ static int job_self_ckpt(struct job *j, pid_t pid, const siginfo_t *si)
 static void job_on_signal_stop(struct job *j, pid_t pid, int sig)
 {
 	siginfo_t si;
-	struct sproc *p = job_find(j, pid);
-	if (p && p->dep && sig != (SIGTRAP | 0x80)) {
-		remote_on_signal(p->dep, sig); /* it belongs to the body */
-		return;
-	}
+
 	if (sig == (SIGTRAP | 0x80)) { /* a syscall stop we did not ask for */
 		ptrace(PTRACE_CONT, pid, 0, 0);
 		return;
@@ -412,7 +408,12 @@ static void job_on_wait(struct job *j, pid_t pid, int st)
 	}
 	if (!WIFSTOPPED(st))
 		return;
-	job_add(j, pid);
+	struct sproc *p = job_add(j, pid);
+	if (p->dep) { /* a deputy: its stops belong to the migrated process */
+		remote_on_stop(p->dep, st);
+		job_check_gone(j, p);
+		return;
+	}
 	if (st >> 16)
 		job_on_event(j, pid, st);
 	else

@@ -28,7 +28,7 @@ static const struct action actions[] = {
     {"checkpoint", CTL_CHECKPOINT},
     {"chkstop", CTL_CHKSTOP},
     {"chkexit", CTL_CHKEXIT},
-    {"home", 0},
+    {"home", CTL_HOME},
 };
 
 /* Run one checkpoint request. */

@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# t-migrate.sh: real migrations between the nodes of a netns test cluster.
+# Home is n1; every check is the program's own output or exit status.
+source "$(dirname "$0")/../lib.sh"
+CL=$TOP/tests/cluster/cluster
+TOOLS=$TOP/$B/tools
+export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-migrate
+W=$(mktemp -d /var/tmp/mosix-migrate.XXXXXX) # seen by every node (not a private dir)
+cleanup() { "$CL" down >/dev/null 2>&1; rm -rf "$W"; }
+trap cleanup EXIT
+if ! "$CL" up 4 --force >"$W/up.log" 2>&1; then
+	t_fail migrate/cluster-up "$(tail -n 5 "$W/up.log")"
+	exit 0
+fi
+on() { "$CL" exec "$@"; }
+
+# ready_pid FILE: the pid from a READY line (waits for it).
+ready_pid() {
+	wait_for "$1" '^READY ' 30 || return 1
+	sed -n 's/^READY .* pid=\([0-9]*\).*/\1/p' "$1" | head -n 1
+}
+
+# progs_case NAME ROUTE...: start NAME at home, move it along ROUTE (node
+# numbers or 'home'), let it check itself, expect PASS with its home pid.
+progs_case() {
+	local name=$1 label=$2 out=$W/$1.$2.out go=$W/go.$1.$2 pid m
+	shift 2
+	on 1 env MOSTEST_GO="$go" TMPDIR=/tmp mosrun "$PROGS/$name" >"$out" 2>&1 &
+	local mr=$!
+	if ! pid=$(ready_pid "$out"); then
+		t_fail "migrate/$name/$label" "never ready: $(tail -n 3 "$out")"
+		wait_exit $mr 5
+		return
+	fi
+	for hop in "$@"; do
+		if ! m=$(on 1 mosmigrate "$pid" "$hop" 2>&1); then
+			t_fail "migrate/$name/$label" "mosmigrate $hop: $m"
+			touch "$go"
+			wait_exit $mr 30
+			return
+		fi
+	done
+	touch "$go"
+	wait_exit $mr 60
+	if [ "$RC" -eq 0 ] && grep -q "^PASS $name pid=$pid\$" "$out"; then
+		t_pass "migrate/$name/$label"
+	else
+		t_fail "migrate/$name/$label" "exit $RC: $(tail -n 3 "$out" | tr '\n' ' ')"
+	fi
+}
+
+for p in "$PROGS"/*; do
+	n=$(basename "$p")
+	[ "$n" = selfckpt ] && continue
+	progs_case "$n" remote 2
+	progs_case "$n" r2r-home 2 3 home
+done
+
+# Exit statuses and deaths by signal come home.
+on 1 mosrun -2 sh -c 'exit 7' 2>/dev/null
+rc=$?
+[ $rc -eq 7 ] && t_pass migrate/exit-status || t_fail migrate/exit-status "got $rc, want 7"
+on 1 mosrun -3 /usr/bin/python3 -c 'import os, signal; os.kill(os.getpid(), signal.SIGTERM)' 2>/dev/null
+rc=$?
+[ $rc -eq 143 ] && t_pass migrate/death-by-signal || t_fail migrate/death-by-signal "got $rc, want 143"
+
+# A signal sent to the home pid reaches the body (a handler there reports it).
+on 1 mosrun -2 /usr/bin/python3 -c '
+import os, signal, sys, time
+signal.signal(signal.SIGUSR1, lambda s, f: (print("got", s, flush=True), sys.exit(5)))
+print("READY sig pid=%d" % os.getpid(), flush=True)
+time.sleep(60)' >"$W/sig.out" 2>&1 &
+mr=$!
+pid=$(ready_pid "$W/sig.out")
+sleep 1
+kill -USR1 "$pid" 2>/dev/null
+wait_exit $mr 30
+if [ "$RC" -eq 5 ] && grep -q "^got 10" "$W/sig.out"; then
+	t_pass migrate/signal-relayed
+else
+	t_fail migrate/signal-relayed "exit $RC: $(tail -n 3 "$W/sig.out")"
+fi
+
+# A parent with 4 children, each migrated to another node, talking through
+# pipes that live at home; every wait status must be right.
+cat >"$W/family.py" <<'PY'
+import os, sys
+kids = []
+for i in range(4):
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(w1); os.close(r2)
+        total = 0
+        with os.fdopen(r1) as f:
+            for line in f:
+                total += int(line)
+        os.write(w2, b"%d\n" % total)
+        os._exit(10 + i)
+    os.close(r1); os.close(w2)
+    kids.append((pid, w1, r2))
+print("CHILDREN", " ".join(str(k[0]) for k in kids), flush=True)
+sys.stdin.readline()            # the harness migrates the children meanwhile
+ok = True
+for i, (pid, w, r) in enumerate(kids):
+    os.write(w, b"".join(b"%d\n" % x for x in range(1000 * (i + 1))))
+    os.close(w)
+    got = int(os.read(r, 100))
+    want = sum(range(1000 * (i + 1)))
+    _, st = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(st)
+    print("child", i, "sum", got, "want", want, "exit", code, flush=True)
+    ok &= got == want and code == 10 + i
+print("PASS family" if ok else "FAIL family", flush=True)
+PY
+mkfifo "$W/family.in"
+on 1 mosrun /usr/bin/python3 "$W/family.py" <"$W/family.in" >"$W/family.out" 2>&1 &
+mr=$!
+exec 7>"$W/family.in"
+wait_for "$W/family.out" '^CHILDREN ' 30
+node=2
+msgs=""
+for k in $(sed -n 's/^CHILDREN //p' "$W/family.out"); do
+	msgs="$msgs $(on 1 mosmigrate "$k" $node 2>&1 | cut -c1-60);"
+	node=$((node % 3 + 2))
+done
+echo go >&7
+exec 7>&-
+wait_exit $mr 60
+if [ "$RC" -eq 0 ] && grep -q "^PASS family" "$W/family.out"; then
+	t_pass migrate/children-pipes-wait
+else
+	t_fail migrate/children-pipes-wait "exit $RC; $msgs $(tail -n 5 "$W/family.out" | tr '\n' ' ')"
+fi
+
+# Real programs migrated mid-run give byte-identical output to a local run.
+python3 -c '
+import random
+r = random.Random(3)
+w = ["%x" % r.getrandbits(24) for _ in range(4000)]
+with open("'"$W"'/in.txt", "w") as f:
+    for i in range(400000):
+        f.write(" ".join(r.choice(w) for _ in range(6)) + "\n")'
+cat >"$W/calc.py" <<'PY'
+import hashlib, sys
+h = hashlib.sha256(); acc = 0
+with open(sys.argv[1], "w") as out:
+    for i in range(4_000_000):
+        acc = (acc * 31 + i) % 1_000_003
+        if i % 100_000 == 0:
+            h.update(str(acc).encode()); out.write("%d %d\n" % (i, acc))
+print(h.hexdigest())
+PY
+# real_case NAME OUTFILE CMD...: reference run at home without mosrun, then
+# under mosrun migrated to node 2 after 0.4 s; OUTFILE (or stdout) compared.
+real_case() {
+	local name=$1 outf=$2
+	shift 2
+	rm -f "$W/$name".*
+	(cd "$W" && "$@" >"$W/$name.ref.stdout" 2>&1)
+	[ -n "$outf" ] && mv "$W/$outf" "$W/$name.ref.file"
+	on 1 sh -c "cd '$W' && exec mosrun \"\$@\"" sh "$@" >"$W/$name.run.stdout" 2>&1 &
+	local mr=$! pid="" m=""
+	sleep 0.4
+	pid=$(pgrep -P "$(pgrep -P $mr | head -n 1)" 2>/dev/null | head -n 1)
+	[ -z "$pid" ] && pid=$(pgrep -f -n "$1")
+	m=$(on 1 mosmigrate "$pid" 2 2>&1)
+	wait_exit $mr 300
+	if [ "$RC" -ne 0 ]; then
+		t_fail "migrate/real-$name" "exit $RC ($m): $(tail -n 3 "$W/$name.run.stdout")"
+	elif ! cmp -s "$W/$name.ref.stdout" "$W/$name.run.stdout"; then
+		t_fail "migrate/real-$name" "stdout differs ($m)"
+	elif [ -n "$outf" ] && ! cmp -s "$W/$name.ref.file" "$W/$outf"; then
+		t_fail "migrate/real-$name" "$outf differs ($m)"
+	else
+		t_pass "migrate/real-$name"
+	fi
+}
+real_case python3 calc.out /usr/bin/python3 "$W/calc.py" calc.out
+real_case gzip "" /usr/bin/gzip -6 -c "$W/in.txt"
+real_case sort "" /usr/bin/sort "$W/in.txt"
+real_case sqlite3 db.sqlite /usr/bin/sqlite3 db.sqlite \
+	"create table t(a,b); with recursive c(x) as (select 1 union all select x+1 from c where x<300000) insert into t select x, x*x from c; select count(*), sum(b) from t;"
+
+# Sandbox: at the hosting node the body sees only its home's world.
+on 2 sh -c 'echo secret >/home/mosix/only-on-n2; printf "#!/bin/sh\necho host\n" >/home/mosix/hostbin; chmod +x /home/mosix/hostbin'
+on 2 python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", 47001)); s.listen(); time.sleep(30)' &
+lp=$!
+on 1 mosrun -2 "$TOOLS/sandbox_probe" "$W/go.sb" /home/mosix/only-on-n2 /home/mosix/hostbin 47001 >"$W/sb.out" 2>&1 &
+mr=$!
+wait_for "$W/sb.out" '^READY' 20
+sleep 0.5
+body=$(grep -o 'runs on node 2 as pid [0-9]*' "$MOSIX_CLUSTER_STATE/n2/guestd.log" | tail -n 1 | awk '{print $NF}')
+uid=$(awk '/^Uid:/ {print $2}' "/proc/$body/status" 2>/dev/null)
+root=$(ls -A "/proc/$body/root/" 2>/dev/null | wc -l)
+touch "$W/go.sb"
+wait_exit $mr 30
+kill $lp 2>/dev/null
+if [ "$RC" -eq 0 ] && [ "$(grep -c '^PASS' "$W/sb.out")" -eq 3 ] && [ "$uid" = 65534 ] && [ "$root" = 0 ]; then
+	t_pass migrate/sandbox
+else
+	t_fail migrate/sandbox "exit $RC, body $body uid '$uid', root entries '$root': $(grep -E 'PASS|FAIL' "$W/sb.out" | tr '\n' ' ')"
+fi
+
+# Faults. Target guestd down: the migration fails cleanly, the process carries on at home.
+"$CL" kill-guestd 3 >/dev/null
+on 1 env MOSTEST_GO="$W/go.f1" mosrun "$PROGS/heap_sparse" >"$W/f1.out" 2>&1 &
+mr=$!
+pid=$(ready_pid "$W/f1.out")
+m=$(on 1 mosmigrate "$pid" 3 2>&1)
+mrc=$?
+touch "$W/go.f1"
+wait_exit $mr 30
+if [ $mrc -ne 0 ] && grep -q "stays at home" <<<"$m" && [ "$RC" -eq 0 ] && grep -q "^PASS" "$W/f1.out"; then
+	t_pass migrate/target-down-stays-home
+else
+	t_fail migrate/target-down-stays-home "mosmigrate exit $mrc ($m); run exit $RC"
+fi
+"$CL" start-guestd 3 >/dev/null
+
+# Wrong key and garbage: refused and logged; guestd keeps serving.
+key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+out=$(on 1 "$TOOLS/wireprobe" 10.77.0.2 4141 key "$key" 2>&1)
+rc1=$?
+on 1 "$TOOLS/wireprobe" 10.77.0.2 4141 garbage >/dev/null 2>&1
+sleep 0.3
+good=$(on 1 mosrun -2 sh -c 'exit 4' 2>&1; echo $?)
+if [ $rc1 -eq 1 ] && grep -q "authentication failed" <<<"$out" &&
+	grep -q "refused" "$MOSIX_CLUSTER_STATE/n2/guestd.log" && [ "$good" = 4 ]; then
+	t_pass migrate/wrong-key-and-garbage-refused
+else
+	t_fail migrate/wrong-key-and-garbage-refused "probe exit $rc1 ($out); later migration gave '$good'"
+fi
+
+# The link cut while the process runs there: it is reported lost (exit 76)
+# within bounded time, never hangs; the body does not linger on the node.
+on 1 mosrun -2 /usr/bin/python3 -c 'import time
+while True: time.sleep(0.2)' >"$W/cut.out" 2>&1 &
+mr=$!
+sleep 1.5
+"$CL" cut 2 >/dev/null
+wait_exit $mr 60
+"$CL" heal 2 >/dev/null
+sleep 1
+left=$(grep -o 'runs on node 2 as pid [0-9]*' "$MOSIX_CLUSTER_STATE/n2/guestd.log" | tail -n 1 | awk '{print $NF}')
+if [ "$RC" -eq 76 ] && grep -q "lost" "$W/cut.out" && ! kill -0 "$left" 2>/dev/null; then
+	t_pass migrate/link-cut-reported-lost
+else
+	t_fail migrate/link-cut-reported-lost "exit $RC, body $left alive: $(kill -0 "$left" 2>/dev/null && echo yes); $(tail -n 2 "$W/cut.out")"
+fi
