@@ -79,7 +79,28 @@ void ctl_reply(int cfd, int status, const char *fmt, ...)
 	close(cfd);
 }
 
-/* Ask the supervising mosrun. */
+/* Ask a mosrun directly. */
+int ctl_call_mosrun(pid_t mosrun, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e)
+{
+	struct sockaddr_un a;
+	socklen_t len = ctl_addr(mosrun, &a);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_set(e, -errno, "socket");
+	if (connect(fd, (struct sockaddr *)&a, len))
+		return err_setx(e, -ESRCH, "pid %d is not a mosrun", (int)mosrun);
+	struct ctl_req req = { CTL_MAGIC, CTL_VERSION, op, mosrun, node, 0 };
+	if (send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
+		return err_set(e, -errno, "send request to mosrun %d", (int)mosrun);
+	ssize_t n = recv(fd, rep, sizeof(*rep), 0);
+	if (n != (ssize_t)sizeof(*rep) || rep->magic != CTL_MAGIC || rep->version != CTL_VERSION)
+		return err_setx(e, -EPROTO, "no valid reply from mosrun %d (a different version?)",
+				(int)mosrun);
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	return 0;
+}
+
+/* Ask the mosrun supervising pid. */
 int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e)
 {
 	struct proc_status st;
@@ -87,6 +108,7 @@ int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct er
 		return err_setx(e, -ESRCH, "no process %d", (int)pid);
 	if (st.tracer <= 0)
 		return err_setx(e, -ESRCH, "process %d does not run under mosrun", (int)pid);
+	struct ctl_req req = { CTL_MAGIC, CTL_VERSION, op, pid, node, 0 };
 	struct sockaddr_un a;
 	socklen_t len = ctl_addr(st.tracer, &a);
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -95,7 +117,6 @@ int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct er
 	if (connect(fd, (struct sockaddr *)&a, len))
 		return err_setx(e, -ESRCH, "process %d is traced by pid %d, which is not a mosrun",
 				(int)pid, (int)st.tracer);
-	struct ctl_req req = { CTL_MAGIC, CTL_VERSION, op, pid, node, 0 };
 	if (send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
 		return err_set(e, -errno, "send request to mosrun %d", (int)st.tracer);
 	ssize_t n = recv(fd, rep, sizeof(*rep), 0);

@@ -12,9 +12,17 @@
 #include <sys/types.h>
 
 #define CTL_MAGIC 0x4d4f5343u /* "MOSC" */
-#define CTL_VERSION 2
+#define CTL_VERSION 3
 
-enum ctl_op { CTL_CHECKPOINT = 1, CTL_CHKSTOP, CTL_CHKEXIT, CTL_MIGRATE, CTL_HOME, CTL__MAX };
+enum ctl_op {
+	CTL_CHECKPOINT = 1,
+	CTL_CHKSTOP,
+	CTL_CHKEXIT,
+	CTL_MIGRATE,
+	CTL_HOME,
+	CTL_LIST, /* the job's processes, one line each: pid node migrations flags */
+	CTL__MAX
+};
 
 struct ctl_req {
 	uint32_t magic, version, op;
@@ -24,7 +32,7 @@ struct ctl_req {
 struct ctl_rep {
 	uint32_t magic, version;
 	int32_t status; /* 0 or negative errno */
-	char msg[1024];
+	char msg[8192];
 };
 
 /* Listen for requests as mosrun pid self. Listening fd or negative code. */
@@ -34,6 +42,9 @@ int ctl_accept(int lfd, int *cfd, struct ctl_req *req, struct err *e);
 /* Send a reply and close the connection. */
 void ctl_reply(int cfd, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Send op for pid to the mosrun supervising pid and wait for its reply. */
+/* (For CTL_LIST, pid may be any process of the job, or the mosrun itself
+ * with ctl_call_mosrun.) */
+int ctl_call_mosrun(pid_t mosrun, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e);
 int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e);
 
 #endif

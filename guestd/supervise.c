@@ -37,6 +37,7 @@
 struct sproc {
 	pid_t pid;
 	int threaded;       /* started a thread: not checkpointable, not migratable */
+	int is_thread;      /* a thread of another entry, not a process */
 	struct deputy *dep; /* set while the body runs on another node */
 	unsigned migrations;
 };
@@ -308,6 +309,22 @@ static int job_on_deputy(struct job *j, int fd)
 	return 0;
 }
 
+/* The job's processes for mosps: "pid node migrations why-not-migratable". */
+static int job_list(struct job *j, char *msg, size_t len)
+{
+	size_t at = 0;
+	msg[0] = '\0';
+	for (size_t i = 0; i < j->nprocs && at + 128 < len; i++) {
+		const struct sproc *p = &j->procs[i];
+		if (p->is_thread)
+			continue;
+		int n = snprintf(msg + at, len - at, "%d %d %u %s\n", p->pid, p->dep ? p->dep->node : 0,
+				 p->migrations, p->threaded ? "threads" : "-");
+		at += n > 0 ? (size_t)n : 0;
+	}
+	return 0;
+}
+
 /* Serve one control connection. */
 static void job_on_ctl(struct job *j)
 {
@@ -318,8 +335,9 @@ static void job_on_ctl(struct job *j)
 		log_warn("%s", e.msg);
 		return;
 	}
-	char msg[1024];
-	int rc = req.op == CTL_MIGRATE ? job_migrate(j, req.pid, req.node, msg, sizeof(msg))
+	char msg[8192];
+	int rc = req.op == CTL_LIST    ? job_list(j, msg, sizeof(msg))
+		 : req.op == CTL_MIGRATE ? job_migrate(j, req.pid, req.node, msg, sizeof(msg))
 		 : req.op == CTL_HOME  ? job_home(j, req.pid, msg, sizeof(msg))
 				       : job_ckpt_request(j, req.pid, (enum ctl_op)req.op, msg, sizeof(msg));
 	ctl_reply(cfd, rc, "%s", msg);
@@ -375,7 +393,7 @@ static void job_on_event(struct job *j, pid_t pid, int st)
 			struct sproc *p = job_find(j, pid);
 			if (p)
 				p->threaded = 1;
-			child->threaded = 1;
+			child->threaded = child->is_thread = 1;
 		}
 		ptrace(PTRACE_CONT, pid, 0, 0);
 	} else if (ev == PTRACE_EVENT_EXEC && pid == j->main && j->start_pending) {

@@ -136,6 +136,29 @@ else
 	t_fail migrate/children-pipes-wait "exit $RC; $msgs $(tail -n 5 "$W/family.out" | tr '\n' ' ')"
 fi
 
+# mosps shows where each process runs; a threaded one is not migratable and
+# says why, and mosmigrate refuses it with the reason.
+on 1 mosrun -3 /usr/bin/python3 -c 'import time; time.sleep(5)' >/dev/null 2>&1 &
+m1=$!
+on 1 mosrun /usr/bin/python3 -c 'import threading, time
+threading.Thread(target=time.sleep, args=(5,)).start(); time.sleep(5)' >/dev/null 2>&1 &
+m2=$!
+sleep 2
+js=$(on 1 mosps --json)
+tp=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(str(p["pid"]) for p in d["processes"] if not p["migratable"]))' <<<"$js")
+ref=$(on 1 mosmigrate "${tp%% *}" 2 2>&1)
+if python3 -c 'import json,sys
+d = json.load(sys.stdin); ps = d["processes"]
+far = [p for p in ps if p["node"] == 3 and p["migrations"] == 1 and p["home"] == 1]
+thr = [p for p in ps if not p["migratable"] and "threads" in p["why"] and p["node"] == 0]
+sys.exit(0 if len(ps) == 2 and far and thr else 1)' <<<"$js" && grep -q "threads" <<<"$ref"; then
+	t_pass migrate/mosps-and-threads
+else
+	t_fail migrate/mosps-and-threads "mosps: $js; mosmigrate: $ref"
+fi
+wait_exit $m1 20
+wait_exit $m2 20
+
 # Real programs migrated mid-run give byte-identical output to a local run.
 python3 -c '
 import random
