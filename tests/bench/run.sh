@@ -63,3 +63,9 @@ done
 } | tee -a "$OUT/engine.md"
 plot
 echo "bench: tables in $OUT/engine.md"
+
+# The other benchmarks: what mosrun costs at home, the wire protocol against
+# raw TCP, and migration between nodes of a netns cluster (issue 3).
+OUT=$OUT bash "$TOP/tests/bench/overhead.sh" "${1:-build}"
+"$BIN/wire_bench" "$OUT" | tee "$OUT/wire.md"
+OUT=$OUT bash "$TOP/tests/bench/migrate.sh" "${1:-build}"

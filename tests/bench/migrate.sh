@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# migrate.sh BUILD_DIR: issue 3's benchmark on a netns test cluster (n1 home,
+# n2 remote), every ratio measured side by side in one run:
+#  1. forwarded call latency (getppid, 4 KiB pread, 64 KiB write) at home and
+#     migrated, next to the link's 64-byte request/response time;
+#  2. MOSIX's Table 1: CPU-bound and 32/64 KiB block I/O, home vs migrated;
+#  3. migration throughput against raw TCP on the same link, also with the
+#     link shaped to 1 Gb/s (tbf).
+set -eu
+B=${1:-build}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP"
+OUT=${OUT:-tests/bench/out}
+mkdir -p "$OUT"
+export PATH=$TOP/$B/bin:$PATH MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-bench
+CL=tests/cluster/cluster
+W=$(mktemp -d /var/tmp/mosix-bench.XXXXXX)
+trap '$CL down >/dev/null 2>&1; rm -rf "$W"' EXIT
+$CL up 2 --force >/dev/null
+WORK=$TOP/$B/bench/migrate_work
+head -c 1048576 /dev/urandom >"$W/data"
+
+# run_work LABEL NODE(0=home) ARGS...: run migrate_work (migrated first when NODE>0).
+run_work() {
+	local node=$2 go=$W/go.$1 out=$W/out.$1
+	shift 2
+	rm -f "$go"
+	if [ "$node" -gt 0 ]; then
+		$CL exec 1 mosrun "-$node" "$WORK" "$go" "$@" >"$out" 2>&1 &
+	else
+		$CL exec 1 mosrun "$WORK" "$go" "$@" >"$out" 2>&1 &
+	fi
+	local mr=$!
+	sleep 1
+	touch "$go"
+	wait $mr
+	cat "$out"
+}
+
+# 64-byte request/response over the link (python, 2000 round trips).
+rr=$($CL exec 2 python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.2", 47100)); s.listen(); c, _ = s.accept()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+while True:
+    d = c.recv(64)
+    if not d: break
+    c.sendall(d)' & sleep 0.5; $CL exec 1 python3 -c '
+import socket, time
+c = socket.create_connection(("10.77.0.2", 47100)); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+m = b"x" * 64; n = 2000; t = time.monotonic()
+for _ in range(n):
+    c.sendall(m); got = 0
+    while got < 64: got += len(c.recv(64 - got))
+print("%.2f" % ((time.monotonic() - t) / n * 1e6))')
+
+home=$(run_work lat-home 0 lat "$W/data")
+away=$(run_work lat-away 2 lat "$W/data")
+field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }
+{
+	echo "## Forwarded system calls (microseconds per call; link 64-byte request/response: $rr us)"
+	echo
+	echo "| call | at home | migrated | migrated / link RTT |"
+	echo "|---|--:|--:|--:|"
+	for f in getppid_us read4k_us write64k_us; do
+		h=$(field $f "$home")
+		a=$(field $f "$away")
+		printf '| %s | %s | %s | %.2f |\n' "${f%_us}" "$h" "$a" "$(bc -l <<<"$a / $rr")"
+	done
+	echo
+} | tee "$OUT/migrate.md"
+
+{
+	echo "## MOSIX Table 1 in our terms (seconds; slowdown of the migrated run)"
+	echo
+	echo "| workload | at home | migrated | slowdown |"
+	echo "|---|--:|--:|--:|"
+	for w in "cpu 300" "io $W/f.io 64 32768" "io $W/f.io 64 65536"; do
+		# shellcheck disable=SC2086
+		h=$(run_work t1h 0 $w | sed -n 's/seconds //p')
+		# shellcheck disable=SC2086
+		a=$(run_work t1a 2 $w | sed -n 's/seconds //p')
+		printf '| %s | %s | %s | %.2f%% |\n' "$(cut -d' ' -f1,4 <<<"$w")" "$h" "$a" "$(bc -l <<<"($a - $h) / $h * 100")"
+	done
+	echo
+} | tee -a "$OUT/migrate.md"
+
+# Migration throughput: a 256 MiB process moved n1 -> n2, against raw TCP.
+raw_tcp() {
+	$CL exec 2 python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.2", 47101)); s.listen(); c, _ = s.accept()
+while c.recv(1 << 20): pass' &
+	sleep 0.5
+	$CL exec 1 python3 -c '
+import socket, time
+c = socket.create_connection(("10.77.0.2", 47101)); b = b"\0" * (1 << 20); t = time.monotonic()
+for _ in range(256): c.sendall(b)
+c.shutdown(socket.SHUT_WR); c.recv(1)
+print("%.0f" % (256 * 1048576 / (time.monotonic() - t) / 1e6))'
+	wait
+}
+mig_rate() {
+	$CL exec 1 mosrun /usr/bin/python3 -c 'import os, time
+a = bytearray(os.urandom(1 << 20)) * 256
+print("READY mig pid=%d" % os.getpid(), flush=True); time.sleep(120)' >"$W/mig.out" 2>&1 &
+	local mr=$!
+	for _ in $(seq 300); do grep -q READY "$W/mig.out" && break; sleep 0.1; done
+	local pid
+	pid=$(sed -n 's/^READY mig pid=\([0-9]*\).*/\1/p' "$W/mig.out")
+	local m
+	m=$($CL exec 1 mosmigrate "$pid" 2)
+	kill "$pid" 2>/dev/null || true
+	wait $mr 2>/dev/null || true
+	sed -n 's/.*(\([0-9.]*\) MiB in \([0-9]*\) ms).*/\1 \2/p' <<<"$m" | awk '{printf "%.0f", $1 * 1048576 / ($2 / 1000) / 1e6}'
+}
+{
+	echo "## Migration throughput (MB/s; 256 MiB process; LZO on the wire)"
+	echo
+	echo "| link | raw TCP | migration | fraction |"
+	echo "|---|--:|--:|--:|"
+	r=$(raw_tcp)
+	m=$(mig_rate)
+	printf '| bridge (unshaped) | %s | %s | %.2f |\n' "$r" "$m" "$(bc -l <<<"$m / $r")"
+	veth=$($CL exec br ip -o link show | awk -F': ' '/@/ && /n2|veth/ {print $2}' | cut -d@ -f1 | grep -m1 -E 'n2|2$' || true)
+	if [ -n "$veth" ] && $CL exec br tc qdisc add dev "$veth" root tbf rate 1gbit burst 256kb latency 50ms 2>/dev/null; then
+		r=$(raw_tcp)
+		m=$(mig_rate)
+		printf '| shaped to 1 Gb/s (tbf) | %s | %s | %.2f |\n' "$r" "$m" "$(bc -l <<<"$m / $r")"
+	else
+		echo "| shaped to 1 Gb/s | (could not shape the bridge port) | | |"
+	fi
+	echo
+} | tee -a "$OUT/migrate.md"
+echo "(tables in $OUT/migrate.md)"

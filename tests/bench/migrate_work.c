@@ -1,0 +1,85 @@
+/* migrate_work: workloads for the migration benchmark. Each waits for the
+ * file GO (so the harness can migrate it first), runs, and prints its time.
+ *   migrate_work GO lat FILE     ns per forwarded call: getppid, 4 KiB pread, 64 KiB write
+ *   migrate_work GO cpu N        N million iterations of arithmetic
+ *   migrate_work GO io FILE MB BS  write MB of BS-byte blocks to FILE, then read them back */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Monotonic seconds. */
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Latency of three forwarded calls. */
+static void lat(const char *file)
+{
+	static char buf[65536];
+	int fd = open(file, O_RDONLY), out = open("/dev/null", O_WRONLY);
+	int n = 2000;
+	double t0 = now();
+	for (int i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	double t1 = now();
+	for (int i = 0; i < n; i++)
+		if (pread(fd, buf, 4096, 0) < 0)
+			return;
+	double t2 = now();
+	for (int i = 0; i < n; i++)
+		if (write(out, buf, sizeof(buf)) < 0)
+			return;
+	double t3 = now();
+	printf("getppid_us %.2f read4k_us %.2f write64k_us %.2f\n", (t1 - t0) / n * 1e6,
+	       (t2 - t1) / n * 1e6, (t3 - t2) / n * 1e6);
+}
+
+/* CPU-bound work. */
+static void cpu(long n)
+{
+	volatile unsigned long h = 1469598103934665603ul;
+	double t0 = now();
+	for (long i = 0; i < n * 1000000; i++)
+		h = (h ^ (unsigned long)i) * 1099511628211ul;
+	printf("seconds %.4f\n", now() - t0);
+}
+
+/* Block I/O through the deputy. */
+static void io(const char *file, long mb, long bs)
+{
+	char *buf = malloc((size_t)bs);
+	memset(buf, 'x', (size_t)bs);
+	double t0 = now();
+	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	for (long done = 0; done < mb << 20; done += bs)
+		if (write(fd, buf, (size_t)bs) != bs)
+			return;
+	lseek(fd, 0, SEEK_SET);
+	while (read(fd, buf, (size_t)bs) > 0)
+		;
+	close(fd);
+	unlink(file);
+	printf("seconds %.4f\n", now() - t0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 4)
+		return 2;
+	while (access(argv[1], F_OK))
+		usleep(10000);
+	if (!strcmp(argv[2], "lat"))
+		lat(argv[3]);
+	else if (!strcmp(argv[2], "cpu"))
+		cpu(atol(argv[3]));
+	else if (argc == 6)
+		io(argv[3], atol(argv[4]), atol(argv[5]));
+	return 0;
+}
