@@ -754,3 +754,15 @@ void wire_close(struct wire_conn *c)
 	sodium_memzero(c->session, sizeof(c->session));
 	c->peer_node = -1;
 }
+
+/* Keepalive probes and a user timeout: a cut link fails a connection. */
+void wire_set_liveness(int fd, int timeout_ms)
+{
+	int one = 1, idle = timeout_ms / 3000 > 0 ? timeout_ms / 3000 : 1, cnt = 3;
+	unsigned ut = (unsigned)timeout_ms;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+}

@@ -60,7 +60,7 @@ static int body_leave_syscall(struct body *b, struct err *e)
 /* Send the body home (it is stopped): image over the connection, then it ends here. */
 static int body_go_home(struct body *b, int reexec, const char *why, struct err *e)
 {
-	struct dump_opts o = { COMP_LZO, 0, DUMP_M_BODY };
+	struct dump_opts o = {COMP_LZO, 0, DUMP_M_BODY};
 	int rc = reexec ? body_leave_syscall(b, e) : 0;
 	if (!rc)
 		rc = mig_send_status(b->c, WIRE_GOHOME, 0, why, e);
@@ -77,8 +77,8 @@ static int body_go_home(struct body *b, int reexec, const char *why, struct err 
 
 /* Handle frames from home while waiting for something else; a SYSRET stops
  * the wait (its payload is returned). */
-static int body_on_frame(struct body *b, uint16_t type, const uint8_t *p, size_t len,
-			 int in_call, struct err *e)
+static int body_on_frame(struct body *b, uint16_t type, const uint8_t *p, size_t len, int in_call,
+			 struct err *e)
 {
 	if (type == WIRE_SIGNAL && len >= sizeof(struct mig_signal)) {
 		struct mig_signal s;
@@ -137,11 +137,10 @@ static int body_finish_call(struct body *b, arch_regs_t *out)
 
 /* Fill [addr, addr+len) of the body with the home file's bytes from off:
  * forwarded preads straight into the new mapping. */
-static int body_fill(struct body *b, long fd, uint64_t addr, uint64_t len, long off,
-		     struct err *e)
+static int body_fill(struct body *b, long fd, uint64_t addr, uint64_t len, long off, struct err *e)
 {
 	for (uint64_t done = 0; done < len;) {
-		long a[6] = { fd, (long)(addr + done), (long)(len - done), off + (long)done, 0, 0 };
+		long a[6] = {fd, (long)(addr + done), (long)(len - done), off + (long)done, 0, 0};
 		long got;
 		int rc = body_forward(b, SYS_pread64, a, &got, e);
 		if (rc || b->done)
@@ -177,7 +176,7 @@ static int body_mmap_file(struct body *b, arch_regs_t *r, const long a[6], struc
 	} else {
 		if ((rc = body_fill(b, a[4], (uint64_t)addr, (uint64_t)len, a[5], e)) || b->done)
 			return rc;
-		long p[6] = { addr, len, prot, 0, 0, 0 };
+		long p[6] = {addr, len, prot, 0, 0, 0};
 		arch_regs_t mp = *r;
 		arch_set_syscall(&mp, arch_ip(r) - 2, SYS_mprotect, p);
 		if ((rc = arch_set_regs(b->pid, &mp)) || (rc = body_finish_call(b, &x)) ||
@@ -228,7 +227,7 @@ static int body_on_syscall(struct body *b, struct err *e)
 static int body_on_wait(struct body *b, int st, struct err *e)
 {
 	if (WIFEXITED(st) || WIFSIGNALED(st)) {
-		struct mig_exit x = { st, 0 };
+		struct mig_exit x = {st, 0};
 		b->done = 1;
 		return wire_send(b->c, WIRE_EXIT, &x, sizeof(x), e);
 	}
@@ -250,7 +249,7 @@ static int body_on_wait(struct body *b, int st, struct err *e)
 static int body_loop(struct body *b, struct err *e)
 {
 	while (!b->done) {
-		struct pollfd pf[2] = { { b->sigfd, POLLIN, 0 }, { b->c->fd, POLLIN, 0 } };
+		struct pollfd pf[2] = {{b->sigfd, POLLIN, 0}, {b->c->fd, POLLIN, 0}};
 		if (poll(pf, 2, -1) < 0 && errno != EINTR)
 			return err_set(e, -errno, "poll");
 		if (pf[0].revents) {
@@ -281,11 +280,14 @@ static int body_start(struct body *b, struct err *e)
 {
 	static struct sock_filter filter[FWD_MAX_FILTER];
 	size_t n = fwd_filter(filter, FWD_MAX_FILTER);
-	struct restore_sandbox sb = { b->bc->empty_root, b->bc->uid, b->bc->gid, filter,
-				      (unsigned short)n };
-	struct restore_opts o = { NULL, 0,
-				  PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD,
-				  RESTORE_SANDBOX, 0, &sb };
+	struct restore_sandbox sb = {b->bc->empty_root, b->bc->uid, b->bc->gid, filter,
+				     (unsigned short)n};
+	struct restore_opts o = {NULL,
+				 0,
+				 PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD,
+				 RESTORE_SANDBOX,
+				 0,
+				 &sb};
 	struct restore_info info;
 	int rc = mig_recv_image(b->c, &o, &b->pid, &info, e);
 	char msg[200];

@@ -14,7 +14,7 @@
 struct body_conf {
 	int self_node;
 	const char *empty_root; /* an empty directory for the body's root */
-	uid_t uid;              /* unprivileged identity of bodies */
+	uid_t uid;		/* unprivileged identity of bodies */
 	gid_t gid;
 };
 

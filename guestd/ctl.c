@@ -89,7 +89,7 @@ int ctl_call_mosrun(pid_t mosrun, enum ctl_op op, int node, struct ctl_rep *rep,
 		return err_set(e, -errno, "socket");
 	if (connect(fd, (struct sockaddr *)&a, len))
 		return err_setx(e, -ESRCH, "pid %d is not a mosrun", (int)mosrun);
-	struct ctl_req req = { CTL_MAGIC, CTL_VERSION, op, mosrun, node, 0 };
+	struct ctl_req req = {CTL_MAGIC, CTL_VERSION, op, mosrun, node, 0};
 	if (send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
 		return err_set(e, -errno, "send request to mosrun %d", (int)mosrun);
 	ssize_t n = recv(fd, rep, sizeof(*rep), 0);
@@ -108,7 +108,7 @@ int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct er
 		return err_setx(e, -ESRCH, "no process %d", (int)pid);
 	if (st.tracer <= 0)
 		return err_setx(e, -ESRCH, "process %d does not run under mosrun", (int)pid);
-	struct ctl_req req = { CTL_MAGIC, CTL_VERSION, op, pid, node, 0 };
+	struct ctl_req req = {CTL_MAGIC, CTL_VERSION, op, pid, node, 0};
 	struct sockaddr_un a;
 	socklen_t len = ctl_addr(st.tracer, &a);
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);

@@ -38,7 +38,7 @@ struct gd {
 static int gd_listen_tcp(struct gd *g, struct err *e)
 {
 	const struct cluster_node *me = cluster_find(&g->cl, g->cl.self);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(g->cl.port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(g->cl.port)};
 	if (!me || inet_pton(AF_INET, me->addr, &a.sin_addr) != 1)
 		return err_setx(e, -EINVAL, "this node (%d) has no address in the map", g->cl.self);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
@@ -56,7 +56,7 @@ static int gd_listen_tcp(struct gd *g, struct err *e)
 static void gd_serve_peer(struct gd *g, int fd)
 {
 	struct wire_conn c;
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	uint16_t type;
 	const uint8_t *p;
 	size_t len;
@@ -70,7 +70,7 @@ static void gd_serve_peer(struct gd *g, int fd)
 		log_warn("node %d sent frame %u first: refused", c.peer_node, type);
 		_exit(1);
 	}
-	struct body_conf bc = { g->cl.self, g->empty, NOBODY, NOBODY };
+	struct body_conf bc = {g->cl.self, g->empty, NOBODY, NOBODY};
 	if (body_serve(&c, p, len, &bc, &e))
 		log_warn("migrated process from node %d: %s", c.peer_node, e.msg);
 	wire_close(&c);
@@ -103,7 +103,7 @@ static void gd_on_tcp(struct gd *g)
 /* Connect to a node for a local command and hand the connection over. */
 static void gd_lapi_connect(struct gd *g, int cfd, int node)
 {
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	const struct cluster_node *n = cluster_find(&g->cl, node);
 	struct wire_conn c;
 	if (!n || node == g->cl.self) {
@@ -117,8 +117,8 @@ static void gd_lapi_connect(struct gd *g, int cfd, int node)
 	if (fd < 0 || wire_client(&c, fd, g->cl.key, g->cl.self, HANDSHAKE_MS, &e)) {
 		char msg[ERR_MSG_MAX + 32];
 		snprintf(msg, sizeof(msg), "node %d: %s", node, e.msg);
-		lapi_reply(cfd, e.code ? e.code : -EHOSTUNREACH, msg, g->cl.self,
-			   (int)g->cl.nnodes, NULL);
+		lapi_reply(cfd, e.code ? e.code : -EHOSTUNREACH, msg, g->cl.self, (int)g->cl.nnodes,
+			   NULL);
 		if (fd >= 0 && !e.code)
 			close(fd);
 		return;
@@ -133,7 +133,7 @@ static void gd_on_lapi(struct gd *g)
 	int cfd;
 	while ((cfd = accept4(g->lapi, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 		struct lapi_req q;
-		struct timeval tv = { 2, 0 };
+		struct timeval tv = {2, 0};
 		setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		ssize_t n = recv(cfd, &q, sizeof(q), 0);
 		if (n != (ssize_t)sizeof(q))
@@ -164,8 +164,7 @@ static int gd_rundir(struct gd *g, struct err *e)
 	snprintf(g->empty, sizeof(g->empty), "%s/empty", g->o->rundir);
 	mkdir(g->empty, 0555);
 	struct stat sb;
-	if (stat(g->empty, &sb) || !S_ISDIR(sb.st_mode) || sb.st_uid != 0 ||
-	    (sb.st_mode & 0222))
+	if (stat(g->empty, &sb) || !S_ISDIR(sb.st_mode) || sb.st_uid != 0 || (sb.st_mode & 0222))
 		return err_setx(e, -EPERM, "%s must be an empty root-owned read-only directory",
 				g->empty);
 	setenv("MOSIX_RUN", g->o->rundir, 1);
@@ -189,9 +188,9 @@ static int gd_setup(struct gd *g, struct err *e)
 	signal(SIGPIPE, SIG_IGN);
 	g->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
-	int fds[] = { g->tcp, g->lapi, g->sigfd };
+	int fds[] = {g->tcp, g->lapi, g->sigfd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-		struct epoll_event ev = { EPOLLIN, { .fd = fds[i] } };
+		struct epoll_event ev = {EPOLLIN, {.fd = fds[i]}};
 		if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, fds[i], &ev))
 			return err_set(e, -errno, "epoll");
 	}
@@ -221,7 +220,7 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 				gd_on_signal(&g);
 		}
 	}
-	int fds[] = { g.tcp, g.lapi, g.sigfd, g.epfd };
+	int fds[] = {g.tcp, g.lapi, g.sigfd, g.epfd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

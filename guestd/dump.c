@@ -163,8 +163,7 @@ int dump_check(pid_t pid, struct err *e)
 
 /* Run a syscall that reports into the scratch area and copy its answer out;
  * a failing syscall is an error (out is left alone). */
-static int dump_query(struct inject *j, long *ret, long nr, long a1, long a2, void *out,
-		      size_t len)
+static int dump_query(struct inject *j, long *ret, long nr, long a1, long a2, void *out, size_t len)
 {
 	int rc = inject_call(j, ret, nr, a1, a2, 0, 0, 0, 0);
 	if (!rc && *ret < 0 && *ret > -4096)
@@ -554,7 +553,7 @@ int dump_process_io(pid_t pid, const struct img_io *out, const struct dump_opts 
 		    struct dump_stats *st, struct err *e)
 {
 	struct dump_ctx c;
-	struct dump_stats dummy = { 0 };
+	struct dump_stats dummy = {0};
 	char p[64];
 	memset(&c, 0, sizeof(c));
 	c.pid = pid;
@@ -585,6 +584,6 @@ int dump_process_io(pid_t pid, const struct img_io *out, const struct dump_opts 
 /* Dump a stopped process to an fd. */
 int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats *st, struct err *e)
 {
-	struct img_io io = { fd, NULL, NULL };
+	struct img_io io = {fd, NULL, NULL};
 	return dump_process_io(pid, &io, o, st, e);
 }

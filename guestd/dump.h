@@ -8,15 +8,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define DUMP_M_BODY 1u     /* a migrated body: our seccomp filter is allowed, it has no fds */
-#define DUMP_M_REEXEC 2u   /* stopped at a trapped syscall: the restored task re-executes it */
-#define DUMP_M_ALLPAGES 4u /* include every page of file mappings (the file may be absent there) */
-#define DUMP_M_NOFDS 8u    /* migrating: fds and children stay at home with the deputy */
+/* Dump modes. BODY: a migrated body (our seccomp filter allowed, no fds).
+ * REEXEC: stopped at a trapped syscall, which the restored task runs again.
+ * ALLPAGES: every page of file mappings (the file may be absent there).
+ * NOFDS: migrating; fds and children stay at home with the deputy. */
+#define DUMP_M_BODY 1u
+#define DUMP_M_REEXEC 2u
+#define DUMP_M_ALLPAGES 4u
+#define DUMP_M_NOFDS 8u
 
 struct dump_opts {
-	int comp;       /* enum comp, for page data */
+	int comp;	/* enum comp, for page data */
 	unsigned flags; /* IMG_F_* recorded in the image */
-	unsigned mode;  /* DUMP_M_* */
+	unsigned mode;	/* DUMP_M_* */
 };
 
 struct dump_stats {

@@ -34,6 +34,7 @@ struct fwd_desc {
 	struct fwd_arg a[6];
 };
 
+// clang-format off
 #define V { K_VAL, -1, 0, 0, 0, 0 }
 #define S { K_STR, -1, 0, 0, 0, 0 }
 #define IN(i) { K_IN, i, 1, 0, 0, 0 }
@@ -195,6 +196,8 @@ static const struct {
 	{ 0x5429, K_OUT, 4 },  /* TIOCGSID */
 };
 
+// clang-format on
+
 /* Find a forwarded call's descriptor. */
 static const struct fwd_desc *fwd_find(long nr)
 {
@@ -227,8 +230,7 @@ static int fwd_fcntl_ok(long cmd)
 {
 	return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC || cmd == F_GETFD || cmd == F_SETFD ||
 	       cmd == F_GETFL || cmd == F_SETFL || cmd == F_GETLK || cmd == F_SETLK ||
-	       cmd == F_SETLKW || cmd == F_OFD_GETLK || cmd == F_OFD_SETLK ||
-	       cmd == F_OFD_SETLKW;
+	       cmd == F_SETLKW || cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
 }
 
 /* Classify one call. */
@@ -255,10 +257,10 @@ const char *fwd_name(long nr, char *buf, size_t len)
 	static const struct {
 		long nr;
 		const char *name;
-	} names[] = { { SYS_clone, "clone" },	{ SYS_fork, "fork" },	{ SYS_vfork, "vfork" },
-		      { SYS_execve, "execve" }, { SYS_execveat, "execveat" },
-		      { SYS_ptrace, "ptrace" }, { SYS_mmap, "mmap of a file" },
-		      { SYS_clone3, "clone3" }, { SYS_shmat, "shmat" } };
+	} names[] = {
+	    {SYS_clone, "clone"},	  {SYS_fork, "fork"},	      {SYS_vfork, "vfork"},
+	    {SYS_execve, "execve"},	  {SYS_execveat, "execveat"}, {SYS_ptrace, "ptrace"},
+	    {SYS_mmap, "mmap of a file"}, {SYS_clone3, "clone3"},     {SYS_shmat, "shmat"}};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (names[i].nr == nr)
 			return names[i].name;
@@ -274,18 +276,18 @@ size_t fwd_filter(void *out, size_t cap)
 	if (cap < nl + 12)
 		return 0;
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					       offsetof(struct seccomp_data, arch));
+					      offsetof(struct seccomp_data, arch));
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					       offsetof(struct seccomp_data, nr));
+					      offsetof(struct seccomp_data, nr));
 	for (size_t i = 0; i < nl; i++) /* to ALLOW: (nl + 5) - (i + 1) ahead */
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-						      (unsigned)fwd_local[i], (uint8_t)(nl - i + 4), 0);
+		f[n++] = (struct sock_filter)BPF_JUMP(
+		    BPF_JMP | BPF_JEQ | BPF_K, (unsigned)fwd_local[i], (uint8_t)(nl - i + 4), 0);
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 1, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					       offsetof(struct seccomp_data, args[3]));
+					      offsetof(struct seccomp_data, args[3]));
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MAP_ANONYMOUS, 1, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
@@ -339,7 +341,7 @@ static int fwd_peek(pid_t pid, uint64_t addr, size_t n, struct fwd_buf *b)
 		b->cap = b->len + n + 256;
 		b->p = xrealloc(b->p, b->cap);
 	}
-	struct iovec lo = { b->p + at, n }, ro = { (void *)addr, n };
+	struct iovec lo = {b->p + at, n}, ro = {(void *)addr, n};
 	if (n && process_vm_readv(pid, &lo, 1, &ro, 1, 0) != (ssize_t)n)
 		return -EFAULT;
 	b->len += n;
@@ -353,7 +355,7 @@ static long fwd_strlen(pid_t pid, uint64_t addr)
 	size_t total = 0;
 	while (total < 4096) {
 		size_t n = 4096 - ((addr + total) & 4095);
-		struct iovec lo = { page, n }, ro = { (void *)(addr + total), n };
+		struct iovec lo = {page, n}, ro = {(void *)(addr + total), n};
 		if (process_vm_readv(pid, &lo, 1, &ro, 1, 0) != (ssize_t)n)
 			return -EFAULT;
 		char *z = memchr(page, 0, n);
@@ -372,7 +374,7 @@ static long fwd_len(pid_t pid, const struct fwd_arg *d, const long args[6])
 	if (!d->lenptr)
 		return args[d->len_arg] * (d->mul ? d->mul : 1);
 	int32_t v = 0;
-	struct iovec lo = { &v, 4 }, ro = { (void *)args[d->len_arg], 4 };
+	struct iovec lo = {&v, 4}, ro = {(void *)args[d->len_arg], 4};
 	if (!args[d->len_arg] || process_vm_readv(pid, &lo, 1, &ro, 1, 0) != 4)
 		return -EFAULT;
 	return v;
@@ -387,7 +389,7 @@ static int fwd_marshal_arg(pid_t body, int i, const struct fwd_arg *d, const lon
 		return (int)len;
 	if ((unsigned long)len > FWD_SCRATCH_LEN / 2)
 		len = FWD_SCRATCH_LEN / 2; /* callers see a short read or write */
-	struct fwd_req_buf rb = { i, 0, 0, d->retmul };
+	struct fwd_req_buf rb = {i, 0, 0, d->retmul};
 	rb.inlen = d->kind == K_STR || d->kind == K_IN || d->kind == K_INOUT ? (uint32_t)len : 0;
 	rb.outcap = d->kind == K_OUT || d->kind == K_INOUT ? (uint32_t)len : 0;
 	fwd_put(req, &rb, sizeof(rb));
@@ -398,12 +400,12 @@ static int fwd_marshal_arg(pid_t body, int i, const struct fwd_arg *d, const lon
 static struct fwd_desc fwd_effective(long nr, const long args[6])
 {
 	const struct fwd_desc *d = fwd_find(nr);
-	struct fwd_desc eff = d ? *d : (struct fwd_desc){ (int)nr, { V, V, V, V, V, V } };
+	struct fwd_desc eff = d ? *d : (struct fwd_desc){(int)nr, {V, V, V, V, V, V}};
 	if (nr == SYS_ioctl) {
 		int k = fwd_ioctl_index((unsigned long)args[1]);
 		if (k >= 0 && fwd_ioctls[k].kind != K_VAL)
-			eff.a[2] = (struct fwd_arg){ fwd_ioctls[k].kind, -1, 1, 0, 0,
-						     fwd_ioctls[k].size };
+			eff.a[2] =
+			    (struct fwd_arg){fwd_ioctls[k].kind, -1, 1, 0, 0, fwd_ioctls[k].size};
 	}
 	if (nr == SYS_fcntl && (args[1] == F_GETLK || args[1] == F_SETLK || args[1] == F_SETLKW ||
 				args[1] >= F_OFD_GETLK))
@@ -418,7 +420,8 @@ static int fwd_marshal_vec(pid_t body, long nr, const long args[6], struct fwd_b
 	if (n < 0 || n > 1024)
 		return -EINVAL;
 	struct iovec iov[1024];
-	struct iovec lo = { iov, (size_t)n * sizeof(struct iovec) }, ro = { (void *)args[1], lo.iov_len };
+	struct iovec lo = {iov, (size_t)n * sizeof(struct iovec)},
+		     ro = {(void *)args[1], lo.iov_len};
 	if (n && process_vm_readv(body, &lo, 1, &ro, 1, 0) != (ssize_t)lo.iov_len)
 		return -EFAULT;
 	size_t total = 0;
@@ -427,10 +430,11 @@ static int fwd_marshal_vec(pid_t body, long nr, const long args[6], struct fwd_b
 	if (total > FWD_SCRATCH_LEN / 2)
 		total = FWD_SCRATCH_LEN / 2;
 	int out = nr == SYS_readv || nr == SYS_preadv;
-	struct fwd_req_hdr h = { out ? (nr == SYS_readv ? SYS_read : SYS_pread64)
-				     : (nr == SYS_writev ? SYS_write : SYS_pwrite64),
-				 1, { args[0], 1, (long)total, args[3], 0, 0 } };
-	struct fwd_req_buf rb = { 1, out ? 0 : (uint32_t)total, out ? (uint32_t)total : 0, 1 };
+	struct fwd_req_hdr h = {out ? (nr == SYS_readv ? SYS_read : SYS_pread64)
+				    : (nr == SYS_writev ? SYS_write : SYS_pwrite64),
+				1,
+				{args[0], 1, (long)total, args[3], 0, 0}};
+	struct fwd_req_buf rb = {1, out ? 0 : (uint32_t)total, out ? (uint32_t)total : 0, 1};
 	fwd_put(req, &h, sizeof(h));
 	fwd_put(req, &rb, sizeof(rb));
 	for (long i = 0, left = (long)total; !out && i < n && left > 0; i++) {
@@ -466,7 +470,7 @@ int fwd_marshal(pid_t body, long nr, const long args[6], struct fwd_buf *req, st
 	long a[6];
 	memcpy(a, args, sizeof(a));
 	fwd_cap_counts(&d, a);
-	struct fwd_req_hdr h = { (int32_t)nr, 0, { a[0], a[1], a[2], a[3], a[4], a[5] } };
+	struct fwd_req_hdr h = {(int32_t)nr, 0, {a[0], a[1], a[2], a[3], a[4], a[5]}};
 	fwd_put(req, &h, sizeof(h));
 	for (int i = 0; i < 6; i++) {
 		if (d.a[i].kind == K_VAL || !a[i])
@@ -500,8 +504,8 @@ static int fwd_place(int memfd, uint64_t scratch, struct fwd_call *c)
 		at += sizeof(*b);
 		if (b->arg < 0 || b->arg > 5 || b->inlen > len - at || off + room > FWD_SCRATCH_LEN)
 			return -EBADMSG;
-		if (b->inlen && pwrite(memfd, req + at, b->inlen, (off_t)(scratch + off)) !=
-					(ssize_t)b->inlen)
+		if (b->inlen &&
+		    pwrite(memfd, req + at, b->inlen, (off_t)(scratch + off)) != (ssize_t)b->inlen)
 			return -EIO;
 		c->args[b->arg] = (long)(scratch + off);
 		at += b->inlen;
@@ -562,7 +566,7 @@ int fwd_begin(int memfd, uint64_t scratch, const uint8_t *req, size_t len, struc
 /* Step 2: copy the output buffers back out of the deputy into the reply. */
 int fwd_end(int memfd, struct fwd_call *c, long ret, struct fwd_buf *rep, struct err *e)
 {
-	struct fwd_rep_hdr rh = { c->refused ? -ENOSYS : ret, 0, 0 };
+	struct fwd_rep_hdr rh = {c->refused ? -ENOSYS : ret, 0, 0};
 	rep->len = 0;
 	fwd_put(rep, &rh, sizeof(rh));
 	for (int i = 0; i < c->nbuf && ret >= 0; i++) {
@@ -570,15 +574,15 @@ int fwd_end(int memfd, struct fwd_call *c, long ret, struct fwd_buf *rep, struct
 		if (!b->outcap)
 			continue;
 		uint64_t n = b->retmul ? (uint64_t)ret * b->retmul : b->outcap;
-		struct fwd_rep_buf rb = { b->arg, (uint32_t)(n < b->outcap ? n : b->outcap) };
+		struct fwd_rep_buf rb = {b->arg, (uint32_t)(n < b->outcap ? n : b->outcap)};
 		fwd_put(rep, &rb, sizeof(rb));
 		size_t at = rep->len;
 		if (rep->len + rb.len > rep->cap) {
 			rep->cap = rep->len + rb.len + 256;
 			rep->p = xrealloc(rep->p, rep->cap);
 		}
-		if (rb.len && pread(memfd, rep->p + at, rb.len, (off_t)c->args[b->arg]) !=
-				      (ssize_t)rb.len)
+		if (rb.len &&
+		    pread(memfd, rep->p + at, rb.len, (off_t)c->args[b->arg]) != (ssize_t)rb.len)
 			return err_set(e, -EIO, "deputy: read results of syscall %ld", c->nr);
 		rep->len += rb.len;
 		((struct fwd_rep_hdr *)rep->p)->nbuf++;
@@ -591,13 +595,14 @@ static int fwd_scatter(pid_t body, const long args[6], const uint8_t *p, size_t 
 {
 	struct iovec iov[1024], lo;
 	long cnt = args[2] > 1024 ? 1024 : args[2];
-	struct iovec li = { iov, (size_t)cnt * sizeof(struct iovec) }, ri = { (void *)args[1], li.iov_len };
+	struct iovec li = {iov, (size_t)cnt * sizeof(struct iovec)},
+		     ri = {(void *)args[1], li.iov_len};
 	if (cnt > 0 && process_vm_readv(body, &li, 1, &ri, 1, 0) != (ssize_t)li.iov_len)
 		return -EFAULT;
 	for (long i = 0; i < cnt && n; i++) {
 		size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
-		lo = (struct iovec){ (void *)p, k };
-		struct iovec ro = { iov[i].iov_base, k };
+		lo = (struct iovec){(void *)p, k};
+		struct iovec ro = {iov[i].iov_base, k};
 		if (k && process_vm_writev(body, &lo, 1, &ro, 1, 0) != (ssize_t)k)
 			return -EFAULT;
 		p += k;
@@ -629,7 +634,8 @@ int fwd_apply(pid_t body, long nr, const long args[6], const uint8_t *rep, size_
 		if (vec) {
 			rc = fwd_scatter(body, args, rep + at, b.len);
 		} else if (b.len) {
-			struct iovec lo = { (void *)(rep + at), b.len }, ro = { (void *)args[b.arg], b.len };
+			struct iovec lo = {(void *)(rep + at), b.len},
+				     ro = {(void *)args[b.arg], b.len};
 			if (process_vm_writev(body, &lo, 1, &ro, 1, 0) != (ssize_t)b.len)
 				rc = -EFAULT;
 		}

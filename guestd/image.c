@@ -60,7 +60,7 @@ static int img_reserve(struct img_writer *w, size_t n, struct err *e)
 /* Write the stream header onto an fd. */
 int img_writer_open(struct img_writer *w, int fd, int comp, struct err *e)
 {
-	struct img_io io = { fd, NULL, NULL };
+	struct img_io io = {fd, NULL, NULL};
 	return img_writer_open_io(w, &io, comp, e);
 }
 
@@ -183,7 +183,7 @@ static int img_fill(struct img_reader *r, void *p, size_t n, const char *what, s
 /* Read and validate the header from an fd. */
 int img_reader_open(struct img_reader *r, int fd, struct err *e)
 {
-	struct img_io io = { fd, NULL, NULL };
+	struct img_io io = {fd, NULL, NULL};
 	return img_reader_open_io(r, &io, e);
 }
 

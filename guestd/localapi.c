@@ -62,8 +62,8 @@ int lapi_reply(int cfd, int status, const char *msg, int self_node, int nnodes,
 	r.self_node = self_node;
 	r.nnodes = nnodes;
 	snprintf(r.msg, sizeof(r.msg), "%s", msg ? msg : "");
-	struct iovec iov = { &r, sizeof(r) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {&r, sizeof(r)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -93,7 +93,7 @@ static int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, stru
 	_cleanup_close_ int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s < 0 || connect(s, (struct sockaddr *)&a, len))
 		return err_set(e, -errno, "guestd is not running on this node (%s)", a.sun_path);
-	struct timeval tv = { 30, 0 };
+	struct timeval tv = {30, 0};
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (send(s, q, sizeof(*q), 0) != (ssize_t)sizeof(*q))
 		return err_set(e, -errno, "send to guestd");
@@ -101,9 +101,11 @@ static int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, stru
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { r, sizeof(*r) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
+	struct iovec iov = {r, sizeof(*r)};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
 	ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
 	if (n != (ssize_t)sizeof(*r) || r->magic != LAPI_MAGIC || r->version != LAPI_VERSION)
 		return err_setx(e, -EPROTO, "no valid answer from guestd");
@@ -123,7 +125,7 @@ static int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, stru
 /* Ask for a connection to node. */
 int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err *e)
 {
-	struct lapi_req q = { LAPI_MAGIC, LAPI_VERSION, LAPI_CONNECT, node };
+	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, LAPI_CONNECT, node};
 	struct lapi_rep r;
 	int fd, rc = lapi_call(&q, &r, &fd, e);
 	if (rc)
@@ -145,7 +147,7 @@ int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err 
 /* Ask for this node's number. */
 int lapi_info(int *self_node, int *nnodes, struct err *e)
 {
-	struct lapi_req q = { LAPI_MAGIC, LAPI_VERSION, LAPI_INFO, 0 };
+	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, LAPI_INFO, 0};
 	struct lapi_rep r;
 	int fd, rc = lapi_call(&q, &r, &fd, e);
 	if (!rc) {

@@ -60,10 +60,10 @@ static int mig_source(void *ctx, void *buf, size_t n)
 }
 
 /* Send an image. */
-int mig_send_image(struct wire_conn *c, pid_t pid, const struct dump_opts *o,
-		   struct dump_stats *st, struct err *e)
+int mig_send_image(struct wire_conn *c, pid_t pid, const struct dump_opts *o, struct dump_stats *st,
+		   struct err *e)
 {
-	struct img_io io = { -1, mig_sink, c };
+	struct img_io io = {-1, mig_sink, c};
 	int rc = dump_process_io(pid, &io, o, st, e);
 	if (rc) { /* tell the other side the stream is over and why */
 		mig_send_status(c, WIRE_ERROR, rc, e ? e->msg : "dump failed", NULL);
@@ -76,12 +76,13 @@ int mig_send_image(struct wire_conn *c, pid_t pid, const struct dump_opts *o,
 int mig_recv_image(struct wire_conn *c, const struct restore_opts *o, pid_t *pid,
 		   struct restore_info *info, struct err *e)
 {
-	struct mig_src s = { c, NULL, 0, 0, e };
-	struct img_io io = { -1, mig_source, &s };
+	struct mig_src s = {c, NULL, 0, 0, e};
+	struct img_io io = {-1, mig_source, &s};
 	int rc = restore_process_io(&io, o, pid, info, e);
 	while (!rc && !s.ended) { /* skip to the end of the stream */
 		uint8_t tmp[4096];
-		int r = mig_source(&s, tmp, s.left < sizeof(tmp) ? (s.left ? s.left : 1) : sizeof(tmp));
+		int r =
+		    mig_source(&s, tmp, s.left < sizeof(tmp) ? (s.left ? s.left : 1) : sizeof(tmp));
 		if (r == -EIO && s.ended)
 			break;
 		if (r)
@@ -91,8 +92,7 @@ int mig_recv_image(struct wire_conn *c, const struct restore_opts *o, pid_t *pid
 }
 
 /* Send a status. */
-int mig_send_status(struct wire_conn *c, uint16_t type, int status, const char *msg,
-		    struct err *e)
+int mig_send_status(struct wire_conn *c, uint16_t type, int status, const char *msg, struct err *e)
 {
 	struct mig_status st;
 	memset(&st, 0, sizeof(st));

@@ -42,13 +42,12 @@ struct mig_exit {
 };
 
 /* Send a stopped process's image as WIRE_IMAGE frames and WIRE_IMAGE_END. */
-int mig_send_image(struct wire_conn *c, pid_t pid, const struct dump_opts *o,
-		   struct dump_stats *st, struct err *e);
+int mig_send_image(struct wire_conn *c, pid_t pid, const struct dump_opts *o, struct dump_stats *st,
+		   struct err *e);
 /* Restore an image arriving as WIRE_IMAGE frames, through WIRE_IMAGE_END. */
 int mig_recv_image(struct wire_conn *c, const struct restore_opts *o, pid_t *pid,
 		   struct restore_info *info, struct err *e);
 /* Send a status frame of the given type. */
-int mig_send_status(struct wire_conn *c, uint16_t type, int status, const char *msg,
-		    struct err *e);
+int mig_send_status(struct wire_conn *c, uint16_t type, int status, const char *msg, struct err *e);
 
 #endif

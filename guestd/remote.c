@@ -29,7 +29,7 @@
 static void dep_idle(struct deputy *d)
 {
 	arch_regs_t r = d->j.saved;
-	long none[6] = { 0 };
+	long none[6] = {0};
 	arch_set_syscall(&r, d->j.page, SYS_pause, none);
 	uint64_t empty = 0;
 	ptrace(PTRACE_SETSIGMASK, d->pid, sizeof(empty), &empty);
@@ -41,7 +41,7 @@ static void dep_idle(struct deputy *d)
 /* Relay a signal to the body. */
 static void dep_relay(struct deputy *d, int sig)
 {
-	struct mig_signal s = { sig, 0 };
+	struct mig_signal s = {sig, 0};
 	if (wire_send(&d->c, WIRE_SIGNAL, &s, sizeof(s), NULL))
 		log_warn("pid %d: could not relay signal %d to node %d", d->pid, sig, d->node);
 }
@@ -118,7 +118,8 @@ static int dep_unregister_rseq(struct deputy *d)
 {
 	struct __ptrace_rseq_configuration rs;
 	memset(&rs, 0, sizeof(rs));
-	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, d->pid, sizeof(rs), &rs) < 0 || !rs.rseq_abi_pointer)
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, d->pid, sizeof(rs), &rs) < 0 ||
+	    !rs.rseq_abi_pointer)
 		return 0;
 	long ret;
 	int rc = inject_call(&d->j, &ret, SYS_rseq, (long)rs.rseq_abi_pointer, rs.rseq_abi_size,
@@ -134,7 +135,7 @@ static int dep_strip(struct deputy *d, struct err *e)
 	int rc = dep_unregister_rseq(d);
 	if (rc)
 		return err_set(e, rc, "deputy %d: unregister rseq", d->pid);
-	struct proc_stat ps = { 0 };
+	struct proc_stat ps = {0};
 	rc = procfs_maps(d->pid, &v, &n);
 	if (!rc)
 		rc = procfs_stat(d->pid, &ps);
@@ -164,15 +165,15 @@ static int dep_flush_signals(struct deputy *d, struct err *e)
 {
 	struct {
 		uint64_t handler, flags, restorer, mask;
-	} act = { 1 /* SIG_IGN */, 0, 0, 0 }, dfl = { 0, 0, 0, 0 };
+	} act = {1 /* SIG_IGN */, 0, 0, 0}, dfl = {0, 0, 0, 0};
 	uint64_t a = inject_put(&d->j, INJECT_SCRATCH, &act, sizeof(act));
 	uint64_t b = inject_put(&d->j, INJECT_SCRATCH + 64, &dfl, sizeof(dfl));
 	for (int s = 1; s <= 64; s++) {
 		long ret;
 		if (s == SIGKILL || s == SIGSTOP)
 			continue;
-		int rc = inject_call(&d->j, &ret, SYS_rt_sigaction, s, (long)(s == SIGCHLD ? b : a), 0,
-				     8, 0, 0);
+		int rc = inject_call(&d->j, &ret, SYS_rt_sigaction, s, (long)(s == SIGCHLD ? b : a),
+				     0, 8, 0, 0);
 		if (rc)
 			return err_set(e, rc, "deputy %d: flush signal %d", d->pid, s);
 	}
@@ -201,7 +202,7 @@ static int dep_make(struct deputy *d, struct err *e)
 /* Wait for the remote node's verdict on the arriving process. */
 static int dep_wait_started(struct deputy *d, char *msg, size_t len, struct err *e)
 {
-	struct timeval tv = { START_TIMEOUT_S, 0 }, none = { 0, 0 };
+	struct timeval tv = {START_TIMEOUT_S, 0}, none = {0, 0};
 	uint16_t type;
 	const uint8_t *p;
 	size_t n;
@@ -222,8 +223,8 @@ static int dep_wait_started(struct deputy *d, char *msg, size_t len, struct err 
 }
 
 /* Migrate a stopped process. */
-int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, char *msg,
-		   size_t len, struct err *e)
+int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, char *msg, size_t len,
+		   struct err *e)
 {
 	struct deputy *d = xcalloc(1, sizeof(*d));
 	int self = 0;
@@ -234,8 +235,8 @@ int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, cha
 		free(d);
 		return rc;
 	}
-	struct mig_hello h = { self, pid, getuid(), flags };
-	struct dump_opts o = { COMP_LZO, 0, DUMP_M_ALLPAGES | DUMP_M_NOFDS };
+	struct mig_hello h = {self, pid, getuid(), flags};
+	struct dump_opts o = {COMP_LZO, 0, DUMP_M_ALLPAGES | DUMP_M_NOFDS};
 	struct dump_stats st;
 	double t0 = util_now();
 	rc = wire_send(&d->c, WIRE_MIGRATE, &h, sizeof(h), e);
@@ -288,7 +289,7 @@ static int dep_on_syscall(struct deputy *d, const uint8_t *p, size_t len, struct
 static void dep_finish_call(struct deputy *d)
 {
 	arch_regs_t r;
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	long ret = -EIO;
 	d->in_call = 0;
 	if (arch_get_regs(d->pid, &r) == 0)
@@ -341,22 +342,24 @@ static int dep_on_exit(struct deputy *d, const uint8_t *p, size_t len, struct er
 	memcpy(&x, p, sizeof(x));
 	if (dep_stop(d))
 		return 0; /* already gone */
-	long none[6] = { 0 }, dfl[6] = { 0 }, ret;
+	long none[6] = {0}, dfl[6] = {0}, ret;
 	arch_regs_t r = d->j.saved;
 	if (WIFSIGNALED(x.wstatus) && WTERMSIG(x.wstatus) != SIGKILL) {
 		int sig = WTERMSIG(x.wstatus);
-		struct rlimit nocore = { 0, 0 };
+		struct rlimit nocore = {0, 0};
 		uint64_t a = inject_put(&d->j, INJECT_SCRATCH, &nocore, sizeof(nocore));
-		long pl[6] = { 0, RLIMIT_CORE, (long)a, 0, 0, 0 };
+		long pl[6] = {0, RLIMIT_CORE, (long)a, 0, 0, 0};
 		dfl[0] = sig;
 		dep_call(d, &ret, SYS_prlimit64, pl);
 		dep_call(d, &ret, SYS_rt_sigaction, dfl); /* new action NULL: see below */
-		struct { uint64_t handler, flags, restorer, mask; } act = { 0, 0, 0, 0 };
+		struct {
+			uint64_t handler, flags, restorer, mask;
+		} act = {0, 0, 0, 0};
 		a = inject_put(&d->j, INJECT_SCRATCH, &act, sizeof(act));
-		long sa[6] = { sig, (long)a, 0, 8, 0, 0 };
+		long sa[6] = {sig, (long)a, 0, 8, 0, 0};
 		dep_call(d, &ret, SYS_rt_sigaction, sa);
 		d->dying = sig;
-		long k[6] = { d->pid, d->pid, sig, 0, 0, 0 };
+		long k[6] = {d->pid, d->pid, sig, 0, 0, 0};
 		arch_set_syscall(&r, d->j.page, SYS_tgkill, k);
 	} else if (WIFSIGNALED(x.wstatus)) {
 		kill(d->pid, SIGKILL);
@@ -373,7 +376,7 @@ static int dep_on_exit(struct deputy *d, const uint8_t *p, size_t len, struct er
 /* The body is coming home: rebuild it inside the deputy (same pid). */
 static int dep_on_home(struct deputy *d, const uint8_t *p, size_t len, struct err *e)
 {
-	struct mig_status st = { 0, "" };
+	struct mig_status st = {0, ""};
 	if (len == sizeof(st))
 		memcpy(&st, p, sizeof(st));
 	st.msg[sizeof(st.msg) - 1] = '\0';
@@ -382,7 +385,7 @@ static int dep_on_home(struct deputy *d, const uint8_t *p, size_t len, struct er
 		return err_set(e, rc, "deputy %d", d->pid);
 	close(d->j.memfd); /* the restore takes over the deputy's address space */
 	d->j.memfd = -1;
-	struct restore_opts o = { NULL, 0, 0, RESTORE_INTO, d->pid, NULL };
+	struct restore_opts o = {NULL, 0, 0, RESTORE_INTO, d->pid, NULL};
 	struct restore_info info;
 	pid_t pid;
 	if ((rc = mig_recv_image(&d->c, &o, &pid, &info, e)))
@@ -466,7 +469,7 @@ int remote_go_home(struct deputy *d, enum remote_event *ev, struct err *e)
 /* The deputy was killed: the body goes too. */
 void remote_deputy_died(struct deputy *d)
 {
-	struct mig_signal s = { SIGKILL, 0 };
+	struct mig_signal s = {SIGKILL, 0};
 	wire_send(&d->c, WIRE_SIGNAL, &s, sizeof(s), NULL);
 }
 

@@ -21,12 +21,12 @@ struct deputy {
 	struct inject j;
 	uint64_t scratch;
 	struct fwd_buf rep;
-	int dying;   /* the body died of this signal: let it through to the deputy */
-	int idle;    /* running pause() (not in a ptrace-stop) */
-	int in_call; /* running a forwarded call (not in a ptrace-stop) */
+	int dying;	/* the body died of this signal: let it through to the deputy */
+	int idle;	/* running pause() (not in a ptrace-stop) */
+	int in_call;	/* running a forwarded call (not in a ptrace-stop) */
 	int going_home; /* GOHOME sent: calls still arriving are run at home */
 	struct fwd_call call;
-	int gone;    /* it ended while we waited on it: gone_status is its wait status */
+	int gone; /* it ended while we waited on it: gone_status is its wait status */
 	int gone_status;
 };
 
@@ -39,8 +39,8 @@ enum remote_event {
 
 /* Migrate pid (in a ptrace-stop) to node. On success *out is its deputy and
  * msg says where it runs; on failure pid is untouched (still stopped). */
-int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, char *msg,
-		   size_t len, struct err *e);
+int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, char *msg, size_t len,
+		   struct err *e);
 /* Serve what arrived on the deputy's connection. */
 int remote_on_input(struct deputy *d, enum remote_event *ev, struct err *e);
 /* The job's reaper saw the deputy stop (wait status st): finish a forwarded

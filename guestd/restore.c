@@ -795,14 +795,14 @@ static int restore_confine(struct rctx *c, struct err *e)
 	struct {
 		unsigned short len;
 		uint64_t filter;
-	} fprog = { sb->filter_len, prog };
+	} fprog = {sb->filter_len, prog};
 	uint64_t fp = inject_put(&c->j, 2048, &fprog, sizeof(fprog));
 	if (!prog || !fp)
 		return err_setx(e, -E2BIG, "restore: seccomp filter too large");
 	return RSYS(c, e, "seccomp", SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, (long)fp, 0,
 		    0, 0) < 0
-		       ? err_prefix(e, "install the system-call filter: ")
-		       : 0;
+		   ? err_prefix(e, "install the system-call filter: ")
+		   : 0;
 }
 
 /* After the last page: everything but memory, then drop the injection page. */
@@ -918,6 +918,6 @@ int restore_process_io(const struct img_io *in, const struct restore_opts *o, pi
 int restore_process(int fd, const struct restore_opts *o, pid_t *pid, struct restore_info *info,
 		    struct err *e)
 {
-	struct img_io io = { fd, NULL, NULL };
+	struct img_io io = {fd, NULL, NULL};
 	return restore_process_io(&io, o, pid, info, e);
 }

@@ -14,14 +14,15 @@ struct fd_redirect {
 	const char *path;
 };
 
-#define RESTORE_INTO 1u    /* into an existing process (o->into): a body coming home into
+#define RESTORE_INTO                                                                               \
+	1u		   /* into an existing process (o->into): a body coming home into          \
 			    * its deputy, which keeps its own fds, cwd, umask and limits */
 #define RESTORE_SANDBOX 2u /* a migrated body: no fds, confined by o->sandbox */
 
 /* The confinement of a body on a node that is not its home. */
 struct restore_sandbox {
-	const char *root;   /* an empty directory to chroot into */
-	uid_t uid;          /* unprivileged identity */
+	const char *root; /* an empty directory to chroot into */
+	uid_t uid;	  /* unprivileged identity */
 	gid_t gid;
 	const void *filter; /* seccomp BPF program (struct sock_filter[]) */
 	unsigned short filter_len;
@@ -31,8 +32,8 @@ struct restore_opts {
 	const struct fd_redirect *redir;
 	size_t nredir;
 	unsigned long ptrace_opts; /* PTRACE_O_* the new tracee is seized with */
-	unsigned mode;             /* RESTORE_* */
-	pid_t into;                /* with RESTORE_INTO: seized and in a ptrace-stop */
+	unsigned mode;		   /* RESTORE_* */
+	pid_t into;		   /* with RESTORE_INTO: seized and in a ptrace-stop */
 	const struct restore_sandbox *sandbox;
 };
 

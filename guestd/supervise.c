@@ -36,8 +36,8 @@
 /* One process of the job. */
 struct sproc {
 	pid_t pid;
-	int threaded;       /* started a thread: not checkpointable, not migratable */
-	int is_thread;      /* a thread of another entry, not a process */
+	int threaded;	    /* started a thread: not checkpointable, not migratable */
+	int is_thread;	    /* a thread of another entry, not a process */
 	struct deputy *dep; /* set while the body runs on another node */
 	unsigned migrations;
 };
@@ -118,7 +118,7 @@ static int job_is_thread(pid_t pid)
 static int job_checkpoint(struct job *j, pid_t pid, unsigned flags, char *msg, size_t len)
 {
 	struct err e = {0, ""};
-	struct dump_opts o = { j->o->comp, flags, 0 };
+	struct dump_opts o = {j->o->comp, flags, 0};
 	struct dump_stats st;
 	char *path = NULL;
 	double t0 = util_now();
@@ -141,7 +141,7 @@ static void job_on_wait(struct job *j, pid_t pid, int st);
  * the job's news: it is recorded, not lost. */
 static int job_freeze(struct job *j, pid_t pid, char *msg, size_t len)
 {
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	int st = 0;
 	int rc = freeze_process(pid, &st, &e);
 	if (rc == -ESRCH && (WIFEXITED(st) || WIFSIGNALED(st))) {
@@ -211,7 +211,7 @@ static void job_on_remote_event(struct job *j, struct sproc *p, enum remote_even
 /* Bring a migrated process home and wait for it. */
 static int job_bring_home(struct job *j, struct sproc *p, char *msg, size_t len)
 {
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	enum remote_event ev;
 	int node = p->dep->node;
 	int rc = remote_go_home(p->dep, &ev, &e);
@@ -230,7 +230,7 @@ static int job_bring_home(struct job *j, struct sproc *p, char *msg, size_t len)
 /* Freeze a process at home and send it to node. */
 static int job_send(struct job *j, struct sproc *p, int node, char *msg, size_t len)
 {
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	if (job_freeze(j, p->pid, msg, len))
 		return -ESRCH;
 	char where[512] = "";
@@ -242,7 +242,7 @@ static int job_send(struct job *j, struct sproc *p, int node, char *msg, size_t 
 		return rc;
 	}
 	p->migrations++;
-	struct epoll_event ev = { EPOLLIN, { .fd = p->dep->c.fd } };
+	struct epoll_event ev = {EPOLLIN, {.fd = p->dep->c.fd}};
 	epoll_ctl(j->epfd, EPOLL_CTL_ADD, p->dep->c.fd, &ev);
 	snprintf(msg, len, "migrated: %s", where);
 	log_info("%s", msg);
@@ -295,7 +295,7 @@ static int job_on_deputy(struct job *j, int fd)
 		struct sproc *p = &j->procs[i];
 		if (!p->dep || p->dep->c.fd != fd)
 			continue;
-		struct err e = { 0, "" };
+		struct err e = {0, ""};
 		enum remote_event ev;
 		remote_on_input(p->dep, &ev, &e);
 		if (p->dep->gone)
@@ -318,8 +318,9 @@ static int job_list(struct job *j, char *msg, size_t len)
 		const struct sproc *p = &j->procs[i];
 		if (p->is_thread)
 			continue;
-		int n = snprintf(msg + at, len - at, "%d %d %u %s\n", p->pid, p->dep ? p->dep->node : 0,
-				 p->migrations, p->threaded ? "threads" : "-");
+		int n =
+		    snprintf(msg + at, len - at, "%d %d %u %s\n", p->pid, p->dep ? p->dep->node : 0,
+			     p->migrations, p->threaded ? "threads" : "-");
 		at += n > 0 ? (size_t)n : 0;
 	}
 	return 0;
@@ -336,10 +337,11 @@ static void job_on_ctl(struct job *j)
 		return;
 	}
 	char msg[8192];
-	int rc = req.op == CTL_LIST    ? job_list(j, msg, sizeof(msg))
+	int rc = req.op == CTL_LIST	 ? job_list(j, msg, sizeof(msg))
 		 : req.op == CTL_MIGRATE ? job_migrate(j, req.pid, req.node, msg, sizeof(msg))
-		 : req.op == CTL_HOME  ? job_home(j, req.pid, msg, sizeof(msg))
-				       : job_ckpt_request(j, req.pid, (enum ctl_op)req.op, msg, sizeof(msg));
+		 : req.op == CTL_HOME
+		     ? job_home(j, req.pid, msg, sizeof(msg))
+		     : job_ckpt_request(j, req.pid, (enum ctl_op)req.op, msg, sizeof(msg));
 	ctl_reply(cfd, rc, "%s", msg);
 }
 
@@ -559,7 +561,7 @@ static int job_recover(struct job *j, struct err *e)
 	_cleanup_close_ int fd = open(j->o->recover, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, -errno, "%s", j->o->recover);
-	struct restore_opts ro = { j->o->redir, j->o->nredir, TRACE_OPTS, 0, 0, NULL };
+	struct restore_opts ro = {j->o->redir, j->o->nredir, TRACE_OPTS, 0, 0, NULL};
 	struct restore_info info;
 	pid_t pid;
 	int rc = restore_process(fd, &ro, &pid, &info, e);

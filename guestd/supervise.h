@@ -19,14 +19,14 @@ struct job_opts {
 	double auto_minutes;   /* -A: checkpoint every so many minutes (0: never) */
 	int comp;	       /* page compression for checkpoints */
 	int verbose;
-	int start_node;     /* -r NODE: migrate there as soon as it runs (0: stay) */
+	int start_node;	    /* -r NODE: migrate there as soon as it runs (0: stay) */
 	unsigned mig_flags; /* MIG_F_* (-e) */
 };
 
 enum job_end {
 	JOB_EXITED,	  /* *status is the main process's wait status */
 	JOB_CHECKPOINTED, /* ended by chkexit: recover it from its checkpoint */
-	JOB_LOST,         /* its node or the link to it failed while it ran there */
+	JOB_LOST,	  /* its node or the link to it failed while it ran there */
 };
 
 /* Run a job until its processes are gone. 0 with *end and *status set, or a

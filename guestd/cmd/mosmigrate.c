@@ -60,7 +60,8 @@ int main(int argc, char **argv)
 			return do_request((pid_t)pid, actions[i].op, 0);
 	long node;
 	if (util_parse_long(argv[2], 1, 1024, &node)) {
-		fprintf(stderr, "mosmigrate: '%s' is neither an action nor a node number\n", argv[2]);
+		fprintf(stderr, "mosmigrate: '%s' is neither an action nor a node number\n",
+			argv[2]);
 		return 2;
 	}
 	return do_request((pid_t)pid, CTL_MIGRATE, (int)node);

@@ -12,10 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] = "usage: mosps [--json] [--all]\n"
-			    "List processes supervised by mosrun (yours; --all: everyone's, root only):\n"
-			    "PID, where it runs (here or node N), its home node, migrations, whether it\n"
-			    "can migrate (and why not), and its command.\n";
+static const char usage[] =
+    "usage: mosps [--json] [--all]\n"
+    "List processes supervised by mosrun (yours; --all: everyone's, root only):\n"
+    "PID, where it runs (here or node N), its home node, migrations, whether it\n"
+    "can migrate (and why not), and its command.\n";
 
 /* The distinct mosruns that trace someone's processes. */
 static size_t find_mosruns(pid_t *out, size_t cap, int all)
@@ -26,11 +27,13 @@ static size_t find_mosruns(pid_t *out, size_t cap, int all)
 	while (d && (de = readdir(d))) {
 		long pid;
 		struct proc_status st;
-		if (util_parse_long(de->d_name, 1, INT_MAX, &pid) || procfs_status((pid_t)pid, &st) ||
-		    st.tracer <= 0 || (!all && st.uid[0] != getuid()))
+		if (util_parse_long(de->d_name, 1, INT_MAX, &pid) ||
+		    procfs_status((pid_t)pid, &st) || st.tracer <= 0 ||
+		    (!all && st.uid[0] != getuid()))
 			continue;
 		char *comm = NULL;
-		int is_mosrun = procfs_read(st.tracer, "comm", &comm) > 0 && !strcmp(comm, "mosrun\n");
+		int is_mosrun =
+		    procfs_read(st.tracer, "comm", &comm) > 0 && !strcmp(comm, "mosrun\n");
 		free(comm);
 		int seen = 0;
 		for (size_t i = 0; i < n; i++)
@@ -95,7 +98,7 @@ int main(int argc, char **argv)
 			return strcmp(argv[i], "--help") ? 2 : 0;
 		}
 	}
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	if (lapi_info(&self, &nnodes, &e))
 		self = 0; /* no guestd: every process is at home */
 	pid_t runs[1024];

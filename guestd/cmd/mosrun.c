@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #define EXIT_CHECKPOINTED 75 /* ended by chkexit: recover it with -R */
-#define EXIT_LOST 76         /* its node or the link failed while it ran there */
+#define EXIT_LOST 76	     /* its node or the link failed while it ran there */
 #define EXIT_USAGE 2
 
 static const char usage[] =

@@ -30,8 +30,8 @@ __attribute__((format(printf, 1, 2))) static inline void progs_say(const char *f
 }
 
 /* Report failure and exit 1. */
-__attribute__((format(printf, 2, 3), noreturn)) static inline void
-progs_fail(const char *name, const char *fmt, ...)
+__attribute__((format(printf, 2, 3), noreturn)) static inline void progs_fail(const char *name,
+									      const char *fmt, ...)
 {
 	va_list ap;
 	printf("FAIL %s: ", name);
@@ -60,7 +60,7 @@ static inline void progs_wait(const char *name)
 	for (int i = 0; access(go, F_OK) != 0; i++) {
 		if (i > 120 * 200)
 			progs_fail(name, "timed out waiting for %s", go);
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		struct timespec ts = {0, 5 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
 }

@@ -31,7 +31,7 @@ struct cluster_node {
 
 struct cluster {
 	char name[64];
-	int self;      /* this node's number */
+	int self; /* this node's number */
 	uint16_t port;
 	size_t nnodes;
 	struct cluster_node *nodes; /* sorted by num */
@@ -40,7 +40,8 @@ struct cluster {
 
 /* Load DIR/cluster.conf and DIR/cluster.key. 0 or a negative code. */
 int cluster_load(const char *dir, struct cluster *c, struct err *e);
-/* Write a map and a fresh random key into DIR (for hostctl and the test cluster). */
+/* Write c's map and c's key into DIR (for hostctl and the test cluster); fill
+ * c->key with cluster_new_key first, and give every node the same key. */
 int cluster_write(const char *dir, const struct cluster *c, struct err *e);
 /* Fill key with random bytes. */
 int cluster_new_key(uint8_t key[CLUSTER_KEY_LEN], struct err *e);

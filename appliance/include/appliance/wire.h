@@ -10,11 +10,11 @@
  *   client -> HELLO  { version, node, nonce_c[24] }              (untagged)
  *   server -> HELLO  { version, node, nonce_s[24] } + tag        (tagged with the session key)
  *   client -> READY  {} + tag
- * session = BLAKE2b-256(key = cluster key, "mosix-session-v1" || nonce_c || nonce_s || node_c || node_s).
- * A peer with the wrong key, a wrong version or a bad tag gets the connection
- * closed and a log line; no payload from it is ever handed up. Frames are at
- * most WIRE_MAX_PAYLOAD bytes. Byte layout (little-endian, HELLO payload, nonce
- * and direction encoding, sequence numbering): see the top of wire.c.
+ * session = BLAKE2b-256(key = cluster key, "mosix-session-v1" || nonce_c || nonce_s || node_c ||
+ * node_s). A peer with the wrong key, a wrong version or a bad tag gets the connection closed and a
+ * log line; no payload from it is ever handed up. Frames are at most WIRE_MAX_PAYLOAD bytes. Byte
+ * layout (little-endian, HELLO payload, nonce and direction encoding, sequence numbering): see the
+ * top of wire.c.
  */
 #ifndef APPLIANCE_WIRE_H
 #define APPLIANCE_WIRE_H
@@ -32,17 +32,17 @@
 enum wire_type {
 	WIRE_HELLO = 1,
 	WIRE_READY,
-	WIRE_MIGRATE,   /* a process arrives: struct wire_migrate, then WIRE_IMAGE frames */
-	WIRE_IMAGE,     /* image stream bytes */
+	WIRE_MIGRATE,	/* a process arrives: struct wire_migrate, then WIRE_IMAGE frames */
+	WIRE_IMAGE,	/* image stream bytes */
 	WIRE_IMAGE_END, /* end of the image stream */
-	WIRE_STARTED,   /* the body runs: { int32 status, char msg[] } */
-	WIRE_SYSCALL,   /* forwarded system call (body -> home) */
-	WIRE_SYSRET,    /* its result (home -> body) */
-	WIRE_SIGNAL,    /* deliver a signal to the body */
-	WIRE_EXIT,      /* the body ended: wait status */
-	WIRE_GOHOME,    /* bring the body home: its image follows as WIRE_IMAGE frames */
-	WIRE_GOSSIP,    /* node information */
-	WIRE_ERROR,     /* { int32 code, char msg[] } */
+	WIRE_STARTED,	/* the body runs: { int32 status, char msg[] } */
+	WIRE_SYSCALL,	/* forwarded system call (body -> home) */
+	WIRE_SYSRET,	/* its result (home -> body) */
+	WIRE_SIGNAL,	/* deliver a signal to the body */
+	WIRE_EXIT,	/* the body ended: wait status */
+	WIRE_GOHOME,	/* bring the body home: its image follows as WIRE_IMAGE frames */
+	WIRE_GOSSIP,	/* node information */
+	WIRE_ERROR,	/* { int32 code, char msg[] } */
 	WIRE__MAX
 };
 
@@ -83,10 +83,12 @@ int wire_send(struct wire_conn *c, uint16_t type, const void *p, size_t len, str
  * inside a frame. On a non-blocking fd (or one with SO_RCVTIMEO) -EAGAIN means no
  * frame has begun; a frame that has begun is waited for. After any other error
  * the stream is unusable: close the connection. Nothing is delivered on error. */
-int wire_recv(struct wire_conn *c, uint16_t *type, const uint8_t **p, size_t *len,
-	      struct err *e);
+int wire_recv(struct wire_conn *c, uint16_t *type, const uint8_t **p, size_t *len, struct err *e);
 /* Connect to addr:port with a timeout. fd or negative code. */
 int wire_connect(const char *addr, uint16_t port, int timeout_ms, struct err *e);
+/* Make a dead peer or a cut link an error within about timeout_ms, even on
+ * an idle connection (TCP keepalive and TCP_USER_TIMEOUT). */
+void wire_set_liveness(int fd, int timeout_ms);
 /* Release buffers and close the fd. */
 void wire_close(struct wire_conn *c);
 
