@@ -490,25 +490,28 @@ static int fwd_allowed(long nr, const long args[6])
 	return fwd_find(nr) && fwd_classify(nr, args) == FWD_FORWARD;
 }
 
-/* Lay the request's buffers out in the deputy's scratch area. */
+/* Lay the request's buffers out in the deputy's scratch area. Descriptors
+ * sit after variable-length data: they are copied out, never dereferenced
+ * in place (alignment). */
 static int fwd_place(int memfd, uint64_t scratch, struct fwd_call *c)
 {
 	size_t at = sizeof(struct fwd_req_hdr), off = 0, len = c->req.len;
 	const uint8_t *req = c->req.p;
 	for (int i = 0; i < c->nbuf; i++) {
-		if (at + sizeof(struct fwd_req_buf) > len)
+		struct fwd_req_buf b;
+		if (at + sizeof(b) > len)
 			return -EBADMSG;
-		const struct fwd_req_buf *b = (const void *)(req + at);
-		size_t room = b->inlen > b->outcap ? b->inlen : b->outcap;
-		c->buf_at[i] = at;
-		at += sizeof(*b);
-		if (b->arg < 0 || b->arg > 5 || b->inlen > len - at || off + room > FWD_SCRATCH_LEN)
+		memcpy(&b, req + at, sizeof(b));
+		size_t room = b.inlen > b.outcap ? b.inlen : b.outcap;
+		memcpy(&c->bufs[i], &b, sizeof(b));
+		at += sizeof(b);
+		if (b.arg < 0 || b.arg > 5 || b.inlen > len - at || off + room > FWD_SCRATCH_LEN)
 			return -EBADMSG;
-		if (b->inlen &&
-		    pwrite(memfd, req + at, b->inlen, (off_t)(scratch + off)) != (ssize_t)b->inlen)
+		if (b.inlen &&
+		    pwrite(memfd, req + at, b.inlen, (off_t)(scratch + off)) != (ssize_t)b.inlen)
 			return -EIO;
-		c->args[b->arg] = (long)(scratch + off);
-		at += b->inlen;
+		c->args[b.arg] = (long)(scratch + off);
+		at += b.inlen;
 		off += (room + 15) & ~(size_t)15;
 	}
 	return 0;
@@ -517,7 +520,7 @@ static int fwd_place(int memfd, uint64_t scratch, struct fwd_call *c)
 /* A buffer descriptor of the call. */
 static const struct fwd_req_buf *fwd_bufdesc(const struct fwd_call *c, int i)
 {
-	return (const void *)(c->req.p + c->buf_at[i]);
+	return (const struct fwd_req_buf *)&c->bufs[i];
 }
 
 /* Never let a count argument exceed the buffer placed for it, whatever the

@@ -41,7 +41,10 @@ int fwd_marshal(pid_t body, long nr, const long args[6], struct fwd_buf *req, st
 struct fwd_call {
 	struct fwd_buf req; /* the request, kept until the reply is built */
 	long nr, args[6];   /* what to run, pointers already moved to scratch */
-	size_t buf_at[6];   /* offsets of the buffer descriptors in req */
+	struct {
+		int32_t arg;
+		uint32_t inlen, outcap, retmul;
+	} bufs[6]; /* copies of the request's buffer descriptors */
 	int nbuf, refused;
 };
 

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -779,6 +780,18 @@ static int restore_confine(struct rctx *c, struct err *e)
 		return err_setx(e, -EINVAL, "restore: sandbox mode without a sandbox");
 	uint64_t root = inject_put(&c->j, INJECT_SCRATCH, sb->root, strlen(sb->root) + 1);
 	uint64_t slash = inject_put(&c->j, 1024, "/", 2);
+	/* Limits of its own: a body never forks or opens files locally (the
+	 * filter sends those home), so none of either; no core files here. */
+	static const struct {
+		int res;
+		uint64_t v;
+	} lim[] = {{RLIMIT_NPROC, 0}, {RLIMIT_NOFILE, 16}, {RLIMIT_CORE, 0}};
+	for (size_t i = 0; i < ARRAY_SIZE(lim); i++) {
+		uint64_t l[2] = {lim[i].v, lim[i].v};
+		uint64_t a = inject_put(&c->j, 2048, l, sizeof(l)); /* 1024 holds "/" */
+		if (RSYS(c, e, "prlimit", SYS_prlimit64, 0, lim[i].res, (long)a, 0, 0, 0) < 0)
+			return err_prefix(e, "confine the body: ");
+	}
 	if (RSYS(c, e, "unshare", SYS_unshare,
 		 CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS, 0, 0, 0, 0, 0) < 0 ||
 	    RSYS(c, e, "chroot", SYS_chroot, (long)root, 0, 0, 0, 0, 0) < 0 ||

@@ -218,14 +218,15 @@ wait_for "$W/sb.out" '^READY' 20
 sleep 0.5
 body=$(pgrep -u 65534 -f sandbox_probe | head -n 1) # bodies run as nobody
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$body/status" 2>/dev/null)
+nproc=$(awk '/^Max processes/ {print $3}' "/proc/$body/limits" 2>/dev/null)
 root=$(ls -A "/proc/$body/root/" 2>/dev/null | wc -l)
 touch "$W/go.sb"
 wait_exit $mr 30
 kill $lp 2>/dev/null
-if [ "$RC" -eq 0 ] && [ "$(grep -c '^PASS' "$W/sb.out")" -eq 3 ] && [ "$uid" = 65534 ] && [ "$root" = 0 ]; then
+if [ "$RC" -eq 0 ] && [ "$(grep -c '^PASS' "$W/sb.out")" -eq 3 ] && [ "$uid" = 65534 ] && [ "$root" = 0 ] && [ "$nproc" = 0 ]; then
 	t_pass migrate/sandbox
 else
-	t_fail migrate/sandbox "exit $RC, body $body uid '$uid', root entries '$root': $(grep -E 'PASS|FAIL' "$W/sb.out" | tr '\n' ' ')"
+	t_fail migrate/sandbox "exit $RC, body $body uid '$uid', root entries '$root', nproc '$nproc': $(grep -E 'PASS|FAIL' "$W/sb.out" | tr '\n' ' ')"
 fi
 
 # Faults. Target guestd down: the migration fails cleanly, the process carries on at home.

@@ -82,6 +82,28 @@ phase "n1 -> n2 over the cluster net" on 1 'ssh n2 "hostname; cat /etc/mosix/nod
 got=$(tr '\n' ' ' <"$OUT")
 [ "$got" = "n2 2 " ] || fail "node 2 via node 1 said '$got', expected 'n2 2'"
 
+# Migration across VMs: a workload moved n1 -> n2 -> home -> n3 checks its
+# own state; gzip migrated to another VM gives the same bytes as at home.
+phase "migrate a workload across VMs" on 1 'cd /root && rm -f go hs.out &&
+	(MOSTEST_GO=/root/go mosrun /usr/local/lib/mosix/progs/heap_sparse >hs.out 2>&1 &) &&
+	for i in $(seq 100); do grep -q READY hs.out && break; sleep 0.2; done &&
+	pid=$(sed -n "s/^READY .* pid=\([0-9]*\).*/\1/p" hs.out) &&
+	mosmigrate $pid 2 && mosps && mosmigrate $pid home && mosmigrate $pid 3 && touch go &&
+	for i in $(seq 150); do grep -q "^PASS\|^FAIL" hs.out && break; sleep 0.2; done; cat hs.out'
+if grep -q "^PASS heap_sparse" "$OUT" && grep -q "node 2" "$OUT"; then
+	t_pass vm/migrate-across-vms
+else
+	t_fail vm/migrate-across-vms "$(tr '\n' ' ' <"$OUT" | cut -c1-400)"
+fi
+phase "gzip on another VM" on 1 'cd /root && head -c 3000000 /dev/urandom | od -x >f &&
+	a=$(gzip -c f | md5sum) && b=$(mosrun -2 gzip -c f | md5sum) && echo "$a|$b"'
+IFS='|' read -r a b <"$OUT"
+if [ -n "$a" ] && [ "$a" = "$b" ]; then
+	t_pass vm/gzip-across-vms
+else
+	t_fail vm/gzip-across-vms "home '$a', migrated '$b'"
+fi
+
 # a second up of the same name must refuse and leave the first one alone
 phase "second up (must refuse)" refuses "$HOSTCTL" up -n 1 --name "$NAME" --image "$IMAGE" ||
 	fail "a second 'hostctl up --name $NAME' did not fail"
