@@ -9,6 +9,7 @@
 
 #define ARCH_NAME "x86_64"
 #define ARCH_XSTATE_MAX 16384
+#define ARCH_FXSAVE_LEN 512 /* FPU state without XSAVE (an XSAVE area is at least 576) */
 
 /* General registers as ptrace sees them (fs_base included). */
 typedef struct user_regs_struct arch_regs_t;

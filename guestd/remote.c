@@ -242,6 +242,12 @@ int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, cha
 	rc = wire_send(&d->c, WIRE_MIGRATE, &h, sizeof(h), e);
 	if (!rc)
 		rc = mig_send_image(&d->c, pid, &o, &st, e);
+	if (rc == -ECONNRESET || rc == -EPIPE) {
+		/* The other side gave up on the stream: its own reason is better. */
+		struct err why = {0, ""};
+		if (dep_wait_started(d, msg, len, &why) && why.msg[0])
+			*e = why;
+	}
 	if (!rc)
 		rc = dep_wait_started(d, msg, len, e);
 	if (!rc && (rc = dep_make(d, e)))

@@ -461,7 +461,7 @@ static int restore_map_one(struct rctx *c, const struct img_vma *m, const char *
 	    restore_check_file(m, path, NULL)) {
 		/* Not here (or not the same file): every page is in the image. */
 		r = RSYS(c, e, "mmap", SYS_mmap, (long)m->start, len, prot,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
 	} else if (m->kind == VMA_FILE) {
 		int rc = restore_check_file(m, path, e);
 		if (rc)
@@ -474,7 +474,10 @@ static int restore_map_one(struct rctx *c, const struct img_vma *m, const char *
 			 (long)m->pgoff);
 		RSYS(c, NULL, "close", SYS_close, fd, 0, 0, 0, 0, 0);
 	} else {
-		int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
+		/* NORESERVE: a sparse heap (a 1 GiB map with 16 MiB touched) must
+		 * not be refused by overcommit on a small node; pages are only
+		 * allocated as they are filled or touched, as they were before. */
+		int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE |
 			    (m->flags & IMG_VMA_GROWSDOWN ? MAP_GROWSDOWN : 0);
 		r = RSYS(c, e, "mmap", SYS_mmap, (long)m->start, len, prot, flags, -1, 0);
 	}

@@ -96,12 +96,13 @@ else
 	t_fail vm/migrate-across-vms "$(tr '\n' ' ' <"$OUT" | cut -c1-400)"
 fi
 phase "gzip on another VM" on 1 'cd /root && head -c 3000000 /dev/urandom | od -x >f &&
-	a=$(gzip -c f | md5sum) && b=$(mosrun -2 gzip -c f | md5sum) && echo "$a|$b"'
-IFS='|' read -r a b <"$OUT"
-if [ -n "$a" ] && [ "$a" = "$b" ]; then
+	a=$(gzip -c f | md5sum) && b=$(mosrun -v -2 gzip -c f 2>err | md5sum) &&
+	echo "$a|$b|$(grep -c "runs on node 2" err)"'
+IFS='|' read -r a b ran <"$OUT"
+if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$ran" = 1 ]; then
 	t_pass vm/gzip-across-vms
 else
-	t_fail vm/gzip-across-vms "home '$a', migrated '$b'"
+	t_fail vm/gzip-across-vms "home '$a', migrated '$b', ran on node 2: '$ran'"
 fi
 
 # a second up of the same name must refuse and leave the first one alone

@@ -34,20 +34,27 @@ int arch_set_regs(pid_t pid, const arch_regs_t *r)
 	return ptrace(PTRACE_SETREGS, pid, 0, r) ? -errno : 0;
 }
 
-/* Read the XSAVE area. */
+/* Read the FPU state: the XSAVE area, or on a CPU without XSAVE (QEMU's
+ * TCG default model) the 512-byte FXSAVE area; the length tells them apart. */
 int arch_get_xstate(pid_t pid, void *buf, size_t cap)
 {
-	struct iovec iov = {buf, cap};
-	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_X86_XSTATE, &iov))
+	struct iovec iov = { buf, cap };
+	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_X86_XSTATE, &iov) == 0)
+		return (int)iov.iov_len;
+	if (errno != ENODEV)
+		return -errno;
+	iov.iov_len = cap < ARCH_FXSAVE_LEN ? cap : ARCH_FXSAVE_LEN;
+	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRFPREG, &iov))
 		return -errno;
 	return (int)iov.iov_len;
 }
 
-/* Write the XSAVE area. */
+/* Write the FPU state back in the form it was read. */
 int arch_set_xstate(pid_t pid, const void *buf, size_t len)
 {
-	struct iovec iov = {(void *)buf, len};
-	return ptrace(PTRACE_SETREGSET, pid, (void *)NT_X86_XSTATE, &iov) ? -errno : 0;
+	struct iovec iov = { (void *)buf, len };
+	long note = len == ARCH_FXSAVE_LEN ? NT_PRFPREG : NT_X86_XSTATE;
+	return ptrace(PTRACE_SETREGSET, pid, (void *)note, &iov) ? -errno : 0;
 }
 
 /* XSAVE area size for the features the OS enabled (CPUID leaf 0xd, ebx). */
