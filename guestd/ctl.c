@@ -79,8 +79,8 @@ void ctl_reply(int cfd, int status, const char *fmt, ...)
 	close(cfd);
 }
 
-/* Ask a mosrun directly. */
-int ctl_call_mosrun(pid_t mosrun, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e)
+/* One request/reply exchange with mosrun pid mosrun. */
+static int ctl_exchange(pid_t mosrun, const struct ctl_req *req, struct ctl_rep *rep, struct err *e)
 {
 	struct sockaddr_un a;
 	socklen_t len = ctl_addr(mosrun, &a);
@@ -89,8 +89,7 @@ int ctl_call_mosrun(pid_t mosrun, enum ctl_op op, int node, struct ctl_rep *rep,
 		return err_set(e, -errno, "socket");
 	if (connect(fd, (struct sockaddr *)&a, len))
 		return err_setx(e, -ESRCH, "pid %d is not a mosrun", (int)mosrun);
-	struct ctl_req req = {CTL_MAGIC, CTL_VERSION, op, mosrun, node, 0};
-	if (send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
+	if (send(fd, req, sizeof(*req), 0) != (ssize_t)sizeof(*req))
 		return err_set(e, -errno, "send request to mosrun %d", (int)mosrun);
 	ssize_t n = recv(fd, rep, sizeof(*rep), 0);
 	if (n != (ssize_t)sizeof(*rep) || rep->magic != CTL_MAGIC || rep->version != CTL_VERSION)
@@ -100,7 +99,14 @@ int ctl_call_mosrun(pid_t mosrun, enum ctl_op op, int node, struct ctl_rep *rep,
 	return 0;
 }
 
-/* Ask the mosrun supervising pid. */
+/* Ask a mosrun directly. */
+int ctl_call_mosrun(pid_t mosrun, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e)
+{
+	struct ctl_req req = {CTL_MAGIC, CTL_VERSION, op, mosrun, node, 0};
+	return ctl_exchange(mosrun, &req, rep, e);
+}
+
+/* Ask the mosrun supervising pid (found as its tracer). */
 int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e)
 {
 	struct proc_status st;
@@ -109,19 +115,9 @@ int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct er
 	if (st.tracer <= 0)
 		return err_setx(e, -ESRCH, "process %d does not run under mosrun", (int)pid);
 	struct ctl_req req = {CTL_MAGIC, CTL_VERSION, op, pid, node, 0};
-	struct sockaddr_un a;
-	socklen_t len = ctl_addr(st.tracer, &a);
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return err_set(e, -errno, "socket");
-	if (connect(fd, (struct sockaddr *)&a, len))
-		return err_setx(e, -ESRCH, "process %d is traced by pid %d, which is not a mosrun",
-				(int)pid, (int)st.tracer);
-	if (send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req))
-		return err_set(e, -errno, "send request to mosrun %d", (int)st.tracer);
-	ssize_t n = recv(fd, rep, sizeof(*rep), 0);
-	if (n != (ssize_t)sizeof(*rep) || rep->magic != CTL_MAGIC || rep->version != CTL_VERSION)
-		return err_setx(e, -EPROTO, "no valid reply from mosrun %d", (int)st.tracer);
-	rep->msg[sizeof(rep->msg) - 1] = '\0';
-	return 0;
+	int rc = ctl_exchange(st.tracer, &req, rep, e);
+	if (rc == -ESRCH)
+		err_setx(e, rc, "process %d is traced by pid %d, which is not a mosrun", (int)pid,
+			 (int)st.tracer);
+	return rc;
 }
