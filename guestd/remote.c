@@ -348,16 +348,14 @@ static int dep_on_exit(struct deputy *d, const uint8_t *p, size_t len, struct er
 	memcpy(&x, p, sizeof(x));
 	if (dep_stop(d))
 		return 0; /* already gone */
-	long none[6] = {0}, dfl[6] = {0}, ret;
+	long none[6] = {0}, ret;
 	arch_regs_t r = d->j.saved;
 	if (WIFSIGNALED(x.wstatus) && WTERMSIG(x.wstatus) != SIGKILL) {
 		int sig = WTERMSIG(x.wstatus);
 		struct rlimit nocore = {0, 0};
 		uint64_t a = inject_put(&d->j, INJECT_SCRATCH, &nocore, sizeof(nocore));
 		long pl[6] = {0, RLIMIT_CORE, (long)a, 0, 0, 0};
-		dfl[0] = sig;
-		dep_call(d, &ret, SYS_prlimit64, pl);
-		dep_call(d, &ret, SYS_rt_sigaction, dfl); /* new action NULL: see below */
+		dep_call(d, &ret, SYS_prlimit64, pl); /* no core file of the deputy */
 		struct {
 			uint64_t handler, flags, restorer, mask;
 		} act = {0, 0, 0, 0};

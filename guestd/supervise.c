@@ -164,8 +164,6 @@ static void job_check_gone(struct job *j, struct sproc *p)
 static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg, size_t len)
 {
 	struct sproc *p = job_find(j, pid);
-	struct err e = {0, ""};
-	int st = 0;
 	if (!p) {
 		snprintf(msg, len, "pid %d is not part of this mosrun's job", pid);
 		return -ESRCH;
@@ -176,8 +174,6 @@ static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg,
 			 pid);
 		return -EOPNOTSUPP;
 	}
-	(void)st;
-	(void)e;
 	if (job_freeze(j, pid, msg, len))
 		return -ESRCH;
 	int rc = job_checkpoint(j, pid, 0, msg, len);

@@ -38,7 +38,7 @@ int arch_set_regs(pid_t pid, const arch_regs_t *r)
  * TCG default model) the 512-byte FXSAVE area; the length tells them apart. */
 int arch_get_xstate(pid_t pid, void *buf, size_t cap)
 {
-	struct iovec iov = { buf, cap };
+	struct iovec iov = {buf, cap};
 	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_X86_XSTATE, &iov) == 0)
 		return (int)iov.iov_len;
 	if (errno != ENODEV)
@@ -52,7 +52,7 @@ int arch_get_xstate(pid_t pid, void *buf, size_t cap)
 /* Write the FPU state back in the form it was read. */
 int arch_set_xstate(pid_t pid, const void *buf, size_t len)
 {
-	struct iovec iov = { (void *)buf, len };
+	struct iovec iov = {(void *)buf, len};
 	long note = len == ARCH_FXSAVE_LEN ? NT_PRFPREG : NT_X86_XSTATE;
 	return ptrace(PTRACE_SETREGSET, pid, (void *)note, &iov) ? -errno : 0;
 }
