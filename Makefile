@@ -91,6 +91,12 @@ $(B)/unit/%: tests/unit/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@echo "  LD $@"
 	$(Q)$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) -lcmocka $(LDLIBS)
 
+# The sandbox probe is migrated like a workload: never sanitized.
+$(B)/tools/sandbox_probe: tests/tools/sandbox_probe.c
+	@echo "  LD $@"
+	@mkdir -p $(dir $@)
+	$(Q)gcc $(PROG_CFLAGS) -o $@ $<
+
 $(B)/tools/%: tests/tools/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"
