@@ -23,7 +23,7 @@ endif
 APPLIANCE_SRC = $(wildcard appliance/*.c)
 GUESTD_SRC    = $(wildcard guestd/*.c) $(wildcard guestd/arch/x86_64/*.c)
 GUESTD_ASM    = guestd/stub/stub_blob.S
-CMDS          = mosrun mosmigrate mosps guestd
+CMDS          = mosrun mosmigrate mosps mosctl guestd
 PROGS_SRC     = $(wildcard tests/progs/*.c)
 UNIT_SRC      = $(wildcard tests/unit/test_*.c)
 BENCH_SRC     = $(wildcard tests/bench/*.c)

@@ -3,6 +3,7 @@
 #include "daemon.h"
 #include "body.h"
 #include "localapi.h"
+#include "nodes.h"
 #include "appliance/cluster.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
@@ -19,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,8 +32,9 @@ struct gd {
 	struct cluster cl;
 	const struct daemon_opts *o;
 	char empty[256];
-	int tcp, lapi, sigfd, epfd;
+	int tcp, lapi, sigfd, epfd, timerfd;
 	int stop;
+	struct node_info *nodes; /* shared with the per-connection children */
 };
 
 /* Listen on this node's address and the cluster port. */
@@ -66,6 +69,12 @@ static void gd_serve_peer(struct gd *g, int fd)
 		log_warn("refused a connection: %s", e.msg);
 		_exit(1);
 	}
+	if (type == WIRE_GOSSIP && len % sizeof(struct node_info) == 0) {
+		nodes_merge(g->nodes, CLUSTER_MAX_NODES, (const struct node_info *)p,
+			    len / sizeof(struct node_info));
+		wire_close(&c);
+		_exit(0);
+	}
 	if (type != WIRE_MIGRATE) {
 		log_warn("node %d sent frame %u first: refused", c.peer_node, type);
 		_exit(1);
@@ -89,6 +98,7 @@ static void gd_on_tcp(struct gd *g)
 			close(g->lapi);
 			close(g->epfd);
 			close(g->sigfd);
+			close(g->timerfd);
 			sigset_t none;
 			sigemptyset(&none);
 			sigprocmask(SIG_SETMASK, &none, NULL);
@@ -127,6 +137,58 @@ static void gd_lapi_connect(struct gd *g, int cfd, int node)
 	wire_close(&c);
 }
 
+/* Child: tell one node what this node knows. */
+static void gd_gossip_to(struct gd *g, const struct cluster_node *n)
+{
+	static struct node_info snap[CLUSTER_MAX_NODES];
+	struct err e = {0, ""};
+	struct wire_conn c;
+	size_t k = nodes_snapshot(g->nodes, CLUSTER_MAX_NODES, snap, CLUSTER_MAX_NODES);
+	int fd = wire_connect(n->addr, g->cl.port, 1000, &e);
+	if (fd < 0 || wire_client(&c, fd, g->cl.key, g->cl.self, 1000, &e))
+		_exit(1); /* it is down: its entry simply ages */
+	wire_send(&c, WIRE_GOSSIP, snap, k * sizeof(snap[0]), &e);
+	wire_close(&c);
+	_exit(0);
+}
+
+/* Every second: refresh our own vector and push the table to a random node
+ * (in a child, so a dead node never stalls the daemon). */
+static void gd_on_timer(struct gd *g)
+{
+	uint64_t ticks;
+	if (read(g->timerfd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
+		return;
+	nodes_self(&g->nodes[g->cl.self], g->cl.self);
+	if (g->cl.nnodes < 2)
+		return;
+	const struct cluster_node *n;
+	do
+		n = &g->cl.nodes[(size_t)random() % g->cl.nnodes];
+	while (n->num == g->cl.self);
+	pid_t pid = fork();
+	if (pid == 0)
+		gd_gossip_to(g, n);
+}
+
+/* Known nodes as text lines for mosctl: node age ncpus load procs total free. */
+static void gd_lapi_nodes(struct gd *g, int cfd)
+{
+	static struct node_info snap[CLUSTER_MAX_NODES];
+	char msg[LAPI_MSG_MAX];
+	size_t k = nodes_snapshot(g->nodes, CLUSTER_MAX_NODES, snap, CLUSTER_MAX_NODES), at = 0;
+	msg[0] = '\0';
+	for (size_t i = 0; i < k && at + 96 < sizeof(msg); i++) {
+		int w = snprintf(msg + at, sizeof(msg) - at, "%d %llu %u %u %u %llu %llu\n",
+				 snap[i].node, (unsigned long long)snap[i].age_ms, snap[i].ncpus,
+				 snap[i].load_milli, snap[i].procs,
+				 (unsigned long long)snap[i].mem_total_kb,
+				 (unsigned long long)snap[i].mem_free_kb);
+		at += w > 0 ? (size_t)w : 0;
+	}
+	lapi_reply(cfd, 0, msg, g->cl.self, (int)g->cl.nnodes, NULL);
+}
+
 /* A local command. */
 static void gd_on_lapi(struct gd *g)
 {
@@ -140,6 +202,8 @@ static void gd_on_lapi(struct gd *g)
 			lapi_reply(cfd, -EPROTO, "malformed request", g->cl.self, 0, NULL);
 		else if (q.op == LAPI_CONNECT)
 			gd_lapi_connect(g, cfd, q.node);
+		else if (q.op == LAPI_NODES)
+			gd_lapi_nodes(g, cfd);
 		else
 			lapi_reply(cfd, 0, "info", g->cl.self, (int)g->cl.nnodes, NULL);
 		close(cfd);
@@ -188,7 +252,14 @@ static int gd_setup(struct gd *g, struct err *e)
 	signal(SIGPIPE, SIG_IGN);
 	g->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
-	int fds[] = {g->tcp, g->lapi, g->sigfd};
+	g->nodes = nodes_map(CLUSTER_MAX_NODES);
+	g->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	struct itimerspec it = {{1, 0}, {0, 1000000}};
+	if (!g->nodes || g->timerfd < 0 || timerfd_settime(g->timerfd, 0, &it, NULL))
+		return err_set(e, -errno, "node table / timer");
+	nodes_self(&g->nodes[g->cl.self], g->cl.self);
+	srandom((unsigned)getpid() ^ (unsigned)g->cl.self);
+	int fds[] = {g->tcp, g->lapi, g->sigfd, g->timerfd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		struct epoll_event ev = {EPOLLIN, {.fd = fds[i]}};
 		if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, fds[i], &ev))
@@ -203,7 +274,7 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 	struct gd g;
 	memset(&g, 0, sizeof(g));
 	g.o = o;
-	g.tcp = g.lapi = g.sigfd = g.epfd = -1;
+	g.tcp = g.lapi = g.sigfd = g.epfd = g.timerfd = -1;
 	int rc = gd_setup(&g, e);
 	if (!rc)
 		log_info("node %d of cluster '%s' (%zu nodes) listening on port %u", g.cl.self,
@@ -216,11 +287,13 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 				gd_on_tcp(&g);
 			else if (ev[i].data.fd == g.lapi)
 				gd_on_lapi(&g);
+			else if (ev[i].data.fd == g.timerfd)
+				gd_on_timer(&g);
 			else
 				gd_on_signal(&g);
 		}
 	}
-	int fds[] = {g.tcp, g.lapi, g.sigfd, g.epfd};
+	int fds[] = {g.tcp, g.lapi, g.sigfd, g.epfd, g.timerfd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

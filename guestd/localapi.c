@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define LAPI_MAGIC 0x4d4f534cu /* "MOSL" */
-#define LAPI_VERSION 1
+#define LAPI_VERSION 2
 
 /* Socket path. */
 const char *lapi_path(void)
@@ -153,6 +153,20 @@ int lapi_info(int *self_node, int *nnodes, struct err *e)
 	if (!rc) {
 		*self_node = r.self_node;
 		*nnodes = r.nnodes;
+	}
+	return rc;
+}
+
+/* Ask for the node table. */
+int lapi_nodes(char *buf, size_t len, int *self_node, int *nnodes, struct err *e)
+{
+	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, LAPI_NODES, 0};
+	static struct lapi_rep r;
+	int fd, rc = lapi_call(&q, &r, &fd, e);
+	if (!rc) {
+		*self_node = r.self_node;
+		*nnodes = r.nnodes;
+		snprintf(buf, len, "%s", r.msg);
 	}
 	return rc;
 }

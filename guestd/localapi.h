@@ -12,7 +12,9 @@
 #define LAPI_SOCK_DIR "/run/mosix"
 #define LAPI_SOCK_NAME "guestd.sock"
 
-enum lapi_op { LAPI_CONNECT = 1, LAPI_INFO };
+enum lapi_op { LAPI_CONNECT = 1, LAPI_INFO, LAPI_NODES };
+
+#define LAPI_MSG_MAX 8192
 
 struct lapi_req {
 	uint32_t magic, version, op;
@@ -24,13 +26,16 @@ struct lapi_rep {
 	int32_t status, self_node, peer_node, is_client, nnodes, pad;
 	uint64_t send_seq, recv_seq;
 	uint8_t session[32];
-	char msg[256];
+	char msg[LAPI_MSG_MAX];
 };
 
 /* Path of the socket (MOSIX_RUN overrides the directory). */
 const char *lapi_path(void);
 /* Client: an authenticated connection to node. 0 or negative code. */
 int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err *e);
+/* Client: what this node knows of every node (text lines: node age_ms ncpus
+ * load_milli procs mem_total_kb mem_free_kb) into buf. */
+int lapi_nodes(char *buf, size_t len, int *self_node, int *nnodes, struct err *e);
 /* Client: this node's number and the node count. */
 int lapi_info(int *self_node, int *nnodes, struct err *e);
 /* Server: listen on the socket (mode 0666). fd or negative code. */
