@@ -136,6 +136,57 @@ static int vcluster_ssh_all(const struct vcluster *c, struct err *e)
 	return r;
 }
 
+/* How many nodes node `node` sees up (mosctl status), -1 if it cannot say. */
+static int vcluster_seen_up(const struct vcluster *c, int node)
+{
+	char *cmd[] = {"mosctl", "status", "--json"};
+	char **argv = vcluster_ssh_argv(c, node, cmd, 3);
+	char *out = NULL;
+	struct err ignore = {0, ""};
+	int r = proc_run(argv, &out, &ignore), up = -1;
+	vcluster_argv_free(argv);
+	/* the total closes the object: ..., "up": N} (each node has an "up" too) */
+	const char *p = r == 0 && out ? strstr(out, "], \"up\": ") : NULL;
+	if (p)
+		up = atoi(p + 9);
+	free(out);
+	return up;
+}
+
+/* Wait until every node's guestd sees every other node (gossip), with a
+ * progress line; on timeout say which node sees how many. */
+static int vcluster_wait_gossip(const struct vcluster *c, double timeout_s, struct err *e)
+{
+	double t0 = util_now();
+	int seen[c->nodes], done = 0, last = -1;
+	while (!done && !vcluster_stop) {
+		int k = 0;
+		for (int i = 0; i < c->nodes; i++) {
+			seen[i] = vcluster_seen_up(c, i + 1);
+			k += seen[i] == c->nodes;
+		}
+		done = k == c->nodes;
+		if (k != last)
+			printf("[%5.1fs] nodes whose guestd sees all %d nodes: %d/%d\n", util_now() - t0,
+			       c->nodes, k, c->nodes);
+		fflush(stdout);
+		last = k;
+		if (!done && util_now() - t0 > timeout_s) {
+			char who[256] = "";
+			for (int i = 0, at = 0; i < c->nodes && at < 200; i++)
+				at += snprintf(who + at, sizeof(who) - (size_t)at, " n%d:%d", i + 1,
+					       seen[i]);
+			return err_setx(e, -ETIMEDOUT,
+					"the nodes' guestd did not all see each other within %.0f s "
+					"(nodes seen up:%s)",
+					timeout_s, who);
+		}
+		if (!done)
+			usleep(500000);
+	}
+	return vcluster_stop ? err_setx(e, -EINTR, "interrupted") : 0;
+}
+
 /* Wait for ssh banners; on timeout show the silent nodes' consoles. */
 static int vcluster_wait(const struct vcluster *c, double timeout_s, struct err *e)
 {
@@ -157,7 +208,9 @@ static int vcluster_wait(const struct vcluster *c, double timeout_s, struct err 
 		free(ips[i]);
 		free(names[i]);
 	}
-	return r < 0 ? r : vcluster_ssh_all(c, e);
+	if (r < 0 || (r = vcluster_ssh_all(c, e)) < 0)
+		return r;
+	return vcluster_wait_gossip(c, timeout_s < 60 ? timeout_s : 60, e);
 }
 
 /* Fill the cluster description from the options. */

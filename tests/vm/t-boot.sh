@@ -68,6 +68,8 @@ on() { "$HOSTCTL" ssh --name "$NAME" "$1" "$2" >"$OUT"; }
 # refuses CMD...: CMD must fail.
 refuses() { ! "$@"; }
 
+grep -q "sees all 3 nodes: 3/3" "$LOG" ||
+	fail "hostctl up did not report every guestd seeing every node"
 phase "ssh n1 uname -a" on 1 'uname -a'
 echo "   $(cat "$OUT")"
 grep -q '^Linux n1 ' "$OUT" || fail "uname on n1 said '$(cat "$OUT")'"
