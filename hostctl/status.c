@@ -1,5 +1,7 @@
 /* status.c: hostctl status. Load from guestd joins here once guestd reports it. */
 #include "status.h"
+#include "vcluster.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +22,8 @@ struct status_node {
 	int pid, ssh;
 	long rss_mb;
 	char *dom, *ip;
+	int gd_up;          /* as node 1's guestd sees it: 1 up, 0 down, -1 unknown */
+	long load_milli, mem_free_mb;
 };
 
 /* Resident memory of a process in MiB (0 if unknown). */
@@ -47,18 +51,51 @@ static void status_node(virConnectPtr v, const struct vcluster *c, int i, struct
 	n->rss_mb = status_rss_mb(n->pid);
 }
 
+/* Load vectors as node 1's guestd knows them (gossip): mosctl status --json. */
+static void status_guestd(const struct vcluster *c, struct status_node *n)
+{
+	for (int i = 0; i < c->nodes; i++)
+		n[i].gd_up = -1;
+	if (!c->nodes || !n[0].ssh)
+		return;
+	char *cmd[] = {"mosctl", "status", "--json"};
+	char **argv = vcluster_ssh_argv(c, 1, cmd, 3);
+	char *out = NULL;
+	struct err ignore = {0, ""};
+	int r = proc_run(argv, &out, &ignore);
+	vcluster_argv_free(argv);
+	for (const char *p = out; r == 0 && p && (p = strstr(p, "{\"node\": ")); p++) {
+		int k;
+		char up[8];
+		double load;
+		unsigned long long age, cpus, freekb;
+		if (sscanf(p, "{\"node\": %d, \"up\": %7[a-z], \"age_ms\": %llu, \"load\": %lf, "
+			      "\"cpus\": %llu, \"mem_free_kb\": %llu",
+			   &k, up, &age, &load, &cpus, &freekb) == 6 &&
+		    k >= 1 && k <= c->nodes) {
+			n[k - 1].gd_up = !strcmp(up, "true");
+			n[k - 1].load_milli = (long)(load * 1000);
+			n[k - 1].mem_free_mb = (long)(freekb / 1024);
+		}
+	}
+	free(out);
+}
+
 /* Human-readable output of one cluster. */
 static void status_text(const struct vcluster *c, struct status_node *n)
 {
 	printf("cluster %s: %d nodes, network %s.0/24, %s, %d MB x %d vcpu, state %s\n", c->name,
 	       c->nodes, c->subnet, strcmp(c->accel, "kvm") ? "TCG" : "KVM", c->mem_mb, c->cpus,
 	       c->dir);
-	printf("  %-5s %-24s %-9s %-15s %-4s %s\n", "NODE", "DOMAIN", "STATE", "ADDRESS", "SSH",
-	       "HOST-RSS");
-	for (int i = 0; i < c->nodes; i++)
-		printf("  n%-4d %-24s %-9s %-15s %-4s %ld MB\n", i + 1, n[i].dom, n[i].state,
-		       n[i].ip, n[i].ssh ? "yes" : "no", n[i].rss_mb);
-	printf("  load: not reported yet (guestd)\n");
+	printf("  %-5s %-24s %-9s %-15s %-4s %-9s %-7s %-6s %s\n", "NODE", "DOMAIN", "STATE",
+	       "ADDRESS", "SSH", "HOST-RSS", "GUESTD", "LOAD", "FREE-MB");
+	for (int i = 0; i < c->nodes; i++) {
+		const char *gd = n[i].gd_up < 0 ? "?" : n[i].gd_up ? "up" : "down";
+		printf("  n%-4d %-24s %-9s %-15s %-4s %-6ld MB %-7s %-6.2f %ld\n", i + 1, n[i].dom,
+		       n[i].state, n[i].ip, n[i].ssh ? "yes" : "no", n[i].rss_mb, gd,
+		       n[i].load_milli / 1000.0, n[i].mem_free_mb);
+	}
+	printf("  (GUESTD, LOAD, FREE-MB: as node 1's guestd knows them by gossip)\n");
 }
 
 /* JSON object of one cluster. */
@@ -81,6 +118,11 @@ static void status_json(struct jsonw *j, const struct vcluster *c, struct status
 		jsonw_str(j, "ip", n[i].ip);
 		jsonw_bool(j, "ssh", n[i].ssh);
 		jsonw_int(j, "host_rss_mb", n[i].rss_mb);
+		if (n[i].gd_up >= 0) {
+			jsonw_bool(j, "guestd_up", n[i].gd_up);
+			jsonw_int(j, "load_milli", n[i].load_milli);
+			jsonw_int(j, "mem_free_mb", n[i].mem_free_mb);
+		}
 		jsonw_obj_close(j);
 	}
 	jsonw_arr_close(j);
@@ -104,6 +146,7 @@ static int status_one(virConnectPtr v, const char *name, struct jsonw *j, struct
 	nodewait_ssh(w, c.nodes, STATUS_SSH_WAIT_S, 0, NULL, NULL);
 	for (int i = 0; i < c.nodes; i++)
 		n[i].ssh = n[i].pid > 0 && w[i].ready_s >= 0;
+	status_guestd(&c, n);
 	if (j)
 		status_json(j, &c, n);
 	else

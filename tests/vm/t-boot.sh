@@ -114,6 +114,8 @@ grep -q "is already up" "$LOG" || fail "second up: no 'already up' message"
 phase "hostctl status" "$HOSTCTL" status --name "$NAME" || fail "status"
 [ "$(grep -cE "^  n[0-9] .* running .* yes " "$LOG")" -eq 3 ] ||
 	fail "status does not show 3 running nodes answering ssh"
+[ "$(grep -cE "^  n[0-9] .* MB +up +[0-9.]+ +[0-9]+$" "$LOG")" -eq 3 ] ||
+	fail "status does not show 3 nodes up with their load from guestd"
 grep -E '^  n[0-9]' "$LOG" | tail -n 3 | sed 's/^/   /'
 phase "hostctl down" "$HOSTCTL" down --name "$NAME" || fail "hostctl down failed"
 UP=0
