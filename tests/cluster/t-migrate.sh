@@ -81,6 +81,37 @@ else
 	t_fail migrate/signal-relayed "exit $RC: $(tail -n 3 "$W/sig.out")"
 fi
 
+# The terminal: a migrated process reads its home terminal (a pty here), and
+# Ctrl-C typed there kills it (mosrun dies of SIGINT: 130).
+out=$(on 1 sh -c "printf 'hello\n' | script -qec \"mosrun -v -2 /bin/sh -c 'read x; echo got:\\\$x'\" /dev/null" 2>&1)
+if grep -q "runs on node 2" <<<"$out" && grep -q "got:hello" <<<"$out" && ! grep -q "is home" <<<"$out"; then
+	t_pass migrate/terminal-stdin
+else
+	t_fail migrate/terminal-stdin "$(tr '\r\n' '  ' <<<"$out")"
+fi
+out=$(on 1 sh -c "(sleep 3; printf '\003') | script -qec 'mosrun -v -2 /bin/sleep 30' /dev/null" 2>&1)
+rc=$?
+if [ $rc -eq 130 ] && grep -q "runs on node 2" <<<"$out"; then
+	t_pass migrate/ctrl-c
+else
+	t_fail migrate/ctrl-c "exit $rc: $(tr '\r\n' '  ' <<<"$out")"
+fi
+
+# SIGKILL to the home pid: the body goes too, mosrun dies of SIGKILL.
+on 1 mosrun -2 /bin/sleep 41 >/dev/null 2>&1 &
+mr=$!
+sleep 2
+hp=$(pgrep -u 0 -f "^/bin/sleep 41" | head -n 1)
+body=$(pgrep -u 65534 -f "sleep 41" | head -n 1)
+kill -9 "$hp" 2>/dev/null
+wait_exit $mr 20
+sleep 0.5
+if [ "$RC" -eq 137 ] && [ -n "$body" ] && ! kill -0 "$body" 2>/dev/null; then
+	t_pass migrate/sigkill-home-pid
+else
+	t_fail migrate/sigkill-home-pid "exit $RC, home '$hp', body '$body' alive: $(kill -0 "$body" 2>/dev/null && echo yes)"
+fi
+
 # A parent with 4 children, each migrated to another node, talking through
 # pipes that live at home; every wait status must be right.
 cat >"$W/family.py" <<'PY'
