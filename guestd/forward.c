@@ -312,15 +312,22 @@ struct fwd_rep_buf {
 	uint32_t len;
 };
 
-/* Append bytes to a buffer. */
-static void fwd_put(struct fwd_buf *b, const void *p, size_t n)
+/* Make room for n more bytes; returns where they go (len is not moved). */
+static uint8_t *fwd_reserve(struct fwd_buf *b, size_t n)
 {
 	if (b->len + n > b->cap) {
 		b->cap = (b->len + n) * 2 + 256;
 		b->p = xrealloc(b->p, b->cap);
 	}
+	return b->p + b->len;
+}
+
+/* Append bytes to a buffer. */
+static void fwd_put(struct fwd_buf *b, const void *p, size_t n)
+{
+	uint8_t *at = fwd_reserve(b, n);
 	if (n)
-		memcpy(b->p + b->len, p, n);
+		memcpy(at, p, n);
 	b->len += n;
 }
 
@@ -335,13 +342,7 @@ void fwd_buf_free(struct fwd_buf *b)
 /* Read n bytes of body memory into the buffer. */
 static int fwd_peek(pid_t pid, uint64_t addr, size_t n, struct fwd_buf *b)
 {
-	size_t at = b->len;
-	fwd_put(b, NULL, 0);
-	if (b->len + n > b->cap) {
-		b->cap = b->len + n + 256;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	struct iovec lo = {b->p + at, n}, ro = {(void *)addr, n};
+	struct iovec lo = {fwd_reserve(b, n), n}, ro = {(void *)addr, n};
 	if (n && process_vm_readv(pid, &lo, 1, &ro, 1, 0) != (ssize_t)n)
 		return -EFAULT;
 	b->len += n;
@@ -579,13 +580,8 @@ int fwd_end(int memfd, struct fwd_call *c, long ret, struct fwd_buf *rep, struct
 		uint64_t n = b->retmul ? (uint64_t)ret * b->retmul : b->outcap;
 		struct fwd_rep_buf rb = {b->arg, (uint32_t)(n < b->outcap ? n : b->outcap)};
 		fwd_put(rep, &rb, sizeof(rb));
-		size_t at = rep->len;
-		if (rep->len + rb.len > rep->cap) {
-			rep->cap = rep->len + rb.len + 256;
-			rep->p = xrealloc(rep->p, rep->cap);
-		}
-		if (rb.len &&
-		    pread(memfd, rep->p + at, rb.len, (off_t)c->args[b->arg]) != (ssize_t)rb.len)
+		uint8_t *at = fwd_reserve(rep, rb.len);
+		if (rb.len && pread(memfd, at, rb.len, (off_t)c->args[b->arg]) != (ssize_t)rb.len)
 			return err_set(e, -EIO, "deputy: read results of syscall %ld", c->nr);
 		rep->len += rb.len;
 		((struct fwd_rep_hdr *)rep->p)->nbuf++;
