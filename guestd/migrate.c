@@ -79,14 +79,15 @@ int mig_recv_image(struct wire_conn *c, const struct restore_opts *o, pid_t *pid
 	struct mig_src s = {c, NULL, 0, 0, e};
 	struct img_io io = {-1, mig_source, &s};
 	int rc = restore_process_io(&io, o, pid, info, e);
-	while (!rc && !s.ended) { /* skip to the end of the stream */
-		uint8_t tmp[4096];
-		int r =
-		    mig_source(&s, tmp, s.left < sizeof(tmp) ? (s.left ? s.left : 1) : sizeof(tmp));
-		if (r == -EIO && s.ended)
-			break;
-		if (r)
-			rc = err_set(e, r, "image stream");
+	while (!rc && !s.ended) { /* the image is read: consume frames up to IMAGE_END */
+		uint16_t type;
+		const uint8_t *p;
+		size_t n;
+		rc = wire_recv(c, &type, &p, &n, e);
+		if (!rc && type == WIRE_IMAGE_END)
+			s.ended = 1;
+		else if (!rc && type != WIRE_IMAGE)
+			rc = err_setx(e, -EPROTO, "frame %u inside an image stream", type);
 	}
 	return rc;
 }
