@@ -12,7 +12,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP"
 OUT=${OUT:-tests/bench/out}
 mkdir -p "$OUT"
-export PATH=$TOP/$B/bin:$PATH MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-bench
+export PATH=$TOP/$B/bin:$PATH MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-bench-$$ # own per run: runs from other checkouts coexist
 CL=tests/cluster/cluster
 W=$(mktemp -d /var/tmp/mosix-bench.XXXXXX)
 trap '$CL down >/dev/null 2>&1; rm -rf "$W"' EXIT

@@ -3,7 +3,7 @@
 # (mosctl status), notices a node whose guestd died, and sees it come back.
 source "$(dirname "$0")/../lib.sh"
 CL=$TOP/tests/cluster/cluster
-export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-gossip
+export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-gossip-$$ # own per run: runs from other checkouts coexist
 trap '"$CL" down >/dev/null 2>&1' EXIT
 if ! "$CL" up 4 --force >/dev/null 2>&1; then
 	t_fail gossip/cluster-up "cluster up failed"

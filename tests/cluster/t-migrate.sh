@@ -4,7 +4,7 @@
 source "$(dirname "$0")/../lib.sh"
 CL=$TOP/tests/cluster/cluster
 TOOLS=$TOP/$B/tools
-export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-migrate
+export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-migrate-$$ # own per run: runs from other checkouts coexist
 W=$(mktemp -d /var/tmp/mosix-migrate.XXXXXX) # seen by every node (not a private dir)
 cleanup() { "$CL" down >/dev/null 2>&1; rm -rf "$W"; }
 trap cleanup EXIT
