@@ -91,8 +91,8 @@ $(B)/unit/%: tests/unit/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@echo "  LD $@"
 	$(Q)$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) -lcmocka $(LDLIBS)
 
-# The sandbox probe is migrated like a workload: never sanitized.
-$(B)/tools/sandbox_probe: tests/tools/sandbox_probe.c
+# These probes are migrated like workloads: never sanitized.
+$(B)/tools/sandbox_probe $(B)/tools/sigprobe: $(B)/tools/%: tests/tools/%.c
 	@echo "  LD $@"
 	@mkdir -p $(dir $@)
 	$(Q)gcc $(PROG_CFLAGS) -o $@ $<

@@ -446,6 +446,22 @@ int wire_recv(struct wire_conn *c, uint16_t *type, const uint8_t **p, size_t *le
 	return 0;
 }
 
+int wire_try_recv(struct wire_conn *c, uint16_t *type, const uint8_t **p, size_t *len,
+		  struct err *e)
+{
+	struct pollfd pf = {c->fd, POLLIN, 0};
+	int n;
+	while ((n = poll(&pf, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n == 0 && c->fd >= 0) {
+		*type = 0;
+		*p = NULL;
+		*len = 0;
+		return -EAGAIN;
+	}
+	return wire_recv(c, type, p, len, e);
+}
+
 /* Send a HELLO carrying our version, node and nonce; the server's is tagged. */
 static int hello_send(struct wire_conn *c, const struct hs *hs, int64_t deadline)
 {

@@ -52,6 +52,11 @@ void arch_fixup_restart_live(arch_regs_t *r);
 /* At a syscall-entry (seccomp) stop: make the task execute that syscall again
  * when it next runs (used when a trapped call has to be run elsewhere). */
 void arch_reexec_syscall(arch_regs_t *r);
+/* Is v one of the kernel's internal "restart me" returns that a signal's
+ * delivery resolves (-ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND)? */
+int arch_ret_restarts(long v);
+/* -ERESTART_RESTARTBLOCK (its restart block stays in the kernel). */
+#define ARCH_ERESTART_RESTARTBLOCK 516
 /* Skip the syscall of a syscall-entry (seccomp) stop and return v instead. */
 void arch_skip_syscall(arch_regs_t *r, long v);
 /* The six syscall arguments of r. */

@@ -6,6 +6,7 @@
 #include "forward.h"
 #include "freeze.h"
 #include "migrate.h"
+#include "procfs.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
 
@@ -14,6 +15,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -29,6 +31,7 @@ struct body {
 	pid_t pid;
 	int sigfd;
 	int done;
+	int stop_as; /* a SIGSTOP sent for this stop signal: report that one */
 	struct fwd_buf req;
 };
 
@@ -75,16 +78,47 @@ static int body_go_home(struct body *b, int reexec, const char *why, struct err 
 	return rc;
 }
 
+/* The masks of a "Sig...:" line of /proc/PID/status, or'ed together. */
+static uint64_t body_status_mask(pid_t pid, const char *const keys[], size_t nkeys)
+{
+	uint64_t m = 0;
+	char *st = NULL;
+	if (procfs_read(pid, "status", &st) < 0)
+		return 0;
+	for (const char *k = st; k && *k; k = strchr(k, '\n') ? strchr(k, '\n') + 1 : NULL)
+		for (size_t i = 0; i < nkeys; i++)
+			if (!strncmp(k, keys[i], strlen(keys[i])))
+				m |= strtoull(k + strlen(keys[i]), NULL, 16);
+	free(st);
+	return m;
+}
+
+/* Does sig have its default action in the body (neither caught nor ignored)? */
+static int body_default_action(pid_t pid, int sig)
+{
+	static const char *const keys[] = {"SigCgt:", "SigIgn:"};
+	return !(body_status_mask(pid, keys, ARRAY_SIZE(keys)) & (1ull << (sig - 1)));
+}
+
 /* Handle frames from home while waiting for something else; a SYSRET stops
  * the wait (its payload is returned). */
 static int body_on_frame(struct body *b, uint16_t type, const uint8_t *p, size_t len, int in_call,
 			 struct err *e)
 {
+	log_debug("body %d: frame %u (%zu bytes)%s", b->pid, type, len,
+		  in_call ? " in a call" : "");
 	if (type == WIRE_SIGNAL && len >= sizeof(struct mig_signal)) {
 		struct mig_signal s;
 		memcpy(&s, p, sizeof(s));
-		if (s.sig > 0 && s.sig <= 64)
+		if ((s.sig == SIGTSTP || s.sig == SIGTTIN || s.sig == SIGTTOU) &&
+		    body_default_action(b->pid, s.sig)) {
+			/* The body's process group is orphaned here, and the kernel
+			 * drops these there: stop it by SIGSTOP, report the real one. */
+			b->stop_as = s.sig;
+			kill(b->pid, SIGSTOP);
+		} else if (s.sig > 0 && s.sig <= 64) {
 			kill(b->pid, s.sig);
+		}
 		return 0;
 	}
 	if (type == WIRE_GOHOME && in_call) /* stopped at the trapped call: run it at home */
@@ -114,8 +148,11 @@ static int body_forward(struct body *b, long nr, const long args[6], long *ret, 
 		size_t len;
 		if ((rc = wire_recv(b->c, &type, &p, &len, e)))
 			return rc;
-		if (type == WIRE_SYSRET)
-			return fwd_apply(b->pid, nr, args, p, len, ret, e);
+		if (type == WIRE_SYSRET) {
+			rc = fwd_apply(b->pid, nr, args, p, len, ret, e);
+			log_debug("body %d: forwarded call %ld returned %ld", b->pid, nr, *ret);
+			return rc;
+		}
 		if ((rc = body_on_frame(b, type, p, len, 1, e)) || b->done)
 			return rc;
 	}
@@ -145,6 +182,8 @@ static int body_fill(struct body *b, long fd, uint64_t addr, uint64_t len, long 
 		int rc = body_forward(b, SYS_pread64, a, &got, e);
 		if (rc || b->done)
 			return rc;
+		if (arch_ret_restarts(got))
+			continue; /* interrupted by a signal at home: read again */
 		if (got <= 0)
 			break; /* end of file: the rest stays zero */
 		done += (uint64_t)got;
@@ -191,6 +230,40 @@ static int body_mmap_file(struct body *b, arch_regs_t *r, const long a[6], struc
 	return 0;
 }
 
+/* Signals pending on the body that it does not block. */
+static uint64_t body_deliverable(pid_t pid)
+{
+	static const char *const keys[] = {"SigPnd:", "ShdPnd:"};
+	uint64_t blocked = 0;
+	if (ptrace(PTRACE_GETSIGMASK, pid, sizeof(blocked), &blocked) < 0)
+		return 0;
+	return body_status_mask(pid, keys, ARRAY_SIZE(keys)) & ~blocked;
+}
+
+/* A forwarded call was interrupted at home by a signal, which is now pending
+ * here: leave the call with the kernel's restart code, so this kernel, while
+ * delivering the signal, restarts it (SA_RESTART or no handler: trapped and
+ * forwarded again) or fails it with EINTR, exactly as for a local call. Should
+ * no signal be deliverable (blocked here), the call simply runs again. */
+static int body_restart(struct body *b, const arch_regs_t *r, long code, struct err *e)
+{
+	arch_regs_t skip = *r, out = *r, x;
+	arch_skip_syscall(&skip, -ENOSYS);
+	int rc = arch_set_regs(b->pid, &skip);
+	if (!rc)
+		rc = body_finish_call(b, &x);
+	if (body_deliverable(b->pid))
+		arch_set_ret(&out, code); /* orig_rax keeps the call's number */
+	else
+		arch_reexec_syscall(&out);
+	if (!rc)
+		rc = arch_set_regs(b->pid, &out);
+	if (rc)
+		return err_set(e, rc, "body %d: restart its system call", b->pid);
+	ptrace(PTRACE_CONT, b->pid, 0, 0);
+	return 0;
+}
+
 /* A trapped system call: run at home, or go home to run it. */
 static int body_on_syscall(struct body *b, struct err *e)
 {
@@ -214,6 +287,8 @@ static int body_on_syscall(struct body *b, struct err *e)
 		return rc;
 	if (b->done)
 		return 0;
+	if (a == FWD_FORWARD && arch_ret_restarts(ret))
+		return body_restart(b, &r, ret, e);
 	if (a != FWD_LOCAL) {
 		arch_skip_syscall(&r, ret);
 		if ((rc = arch_set_regs(b->pid, &r)))
@@ -226,6 +301,7 @@ static int body_on_syscall(struct body *b, struct err *e)
 /* One wait status of the body. */
 static int body_on_wait(struct body *b, int st, struct err *e)
 {
+	log_debug("body %d: wait status %#x", b->pid, st);
 	if (WIFEXITED(st) || WIFSIGNALED(st)) {
 		struct mig_exit x = {st, 0};
 		b->done = 1;
@@ -235,10 +311,15 @@ static int body_on_wait(struct body *b, int st, struct err *e)
 	if (ev == PTRACE_EVENT_SECCOMP)
 		return body_on_syscall(b, e);
 	if (ev == PTRACE_EVENT_STOP) {
-		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+			/* job control: it stays stopped until SIGCONT, and its home
+			 * process stops the same way, for its parent and shell */
+			struct mig_signal s = {sig == SIGSTOP && b->stop_as ? b->stop_as : sig, 0};
+			b->stop_as = 0;
 			ptrace(PTRACE_LISTEN, b->pid, 0, 0);
-		else
-			ptrace(PTRACE_CONT, b->pid, 0, 0);
+			return wire_send(b->c, WIRE_STOPPED, &s, sizeof(s), e);
+		}
+		ptrace(PTRACE_CONT, b->pid, 0, 0);
 		return 0;
 	}
 	ptrace(PTRACE_CONT, b->pid, 0, ev ? 0 : sig); /* deliver its own signals */
@@ -265,10 +346,12 @@ static int body_loop(struct body *b, struct err *e)
 			uint16_t type;
 			const uint8_t *p;
 			size_t len;
-			int rc = wire_recv(b->c, &type, &p, &len, e);
+			/* try: a frame seen by poll may have been taken while
+			 * the body's events were served (a forwarded call) */
+			int rc = wire_try_recv(b->c, &type, &p, &len, e);
 			if (!rc)
 				rc = body_on_frame(b, type, p, len, 0, e);
-			if (rc)
+			if (rc && rc != -EAGAIN)
 				return rc;
 		}
 	}

@@ -6,6 +6,7 @@
  *   remote -> home   WIRE_SYSCALL {forward.h request}      home -> remote WIRE_SYSRET {reply}
  *   home -> remote   WIRE_SIGNAL {struct mig_signal}       (a signal for the body)
  *   remote -> home   WIRE_EXIT {struct mig_exit}           (the body ended: wait status)
+ *   remote -> home   WIRE_STOPPED {struct mig_signal}      (the body stopped: SIGSTOP, SIGTSTP...)
  *   home -> remote   WIRE_GOHOME {}                         (bring it back)
  *   remote -> home   WIRE_GOHOME {struct mig_status}, WIRE_IMAGE..., WIRE_IMAGE_END
  *                    (coming home, asked or because of a call only home can run)

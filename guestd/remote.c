@@ -177,6 +177,15 @@ static int dep_flush_signals(struct deputy *d, struct err *e)
 		if (rc)
 			return err_set(e, rc, "deputy %d: flush signal %d", d->pid, s);
 	}
+	/* The stop signals get their default back: when the body stops, the
+	 * deputy stops by the same signal, so its parent sees the job stop. */
+	static const int stops[] = {SIGTSTP, SIGTTIN, SIGTTOU};
+	for (size_t i = 0; i < ARRAY_SIZE(stops); i++) {
+		long ret;
+		int rc = inject_call(&d->j, &ret, SYS_rt_sigaction, stops[i], (long)b, 0, 8, 0, 0);
+		if (rc)
+			return err_set(e, rc, "deputy %d: default for signal %d", d->pid, stops[i]);
+	}
 	return 0;
 }
 
@@ -306,27 +315,61 @@ static void dep_finish_call(struct deputy *d)
 	dep_idle(d);
 }
 
-/* A signal arrived while the deputy runs a forwarded call: relay it, and
- * interrupt the call with EINTR so a blocked read never keeps the body
- * from its signal. */
+/* A signal arrived while the deputy runs a forwarded call: relay it. A call
+ * it interrupted returns the kernel's restart code to the body, whose own
+ * kernel then does what it would have done locally: restart the call
+ * (SA_RESTART, or no handler), or fail it with EINTR. A call that had
+ * completed keeps its result. */
 static void dep_signal_in_call(struct deputy *d, int sig)
 {
 	arch_regs_t r;
 	dep_relay(d, sig);
 	if (arch_get_regs(d->pid, &r) == 0 && arch_syscall_nr(&r) >= 0) {
-		arch_set_ret(&r, -EINTR);
-		r.orig_rax = (unsigned long long)-1;
-		arch_set_regs(d->pid, &r);
+		long ret = arch_syscall_ret(&r);
+		if (ret == -ARCH_ERESTART_RESTARTBLOCK)
+			arch_set_ret(&r, -EINTR); /* its restart block stays here */
+		if (ret == -ARCH_ERESTART_RESTARTBLOCK || arch_ret_restarts(ret)) {
+			r.orig_rax = (unsigned long long)-1; /* not restarted here */
+			arch_set_regs(d->pid, &r);
+		}
 	}
 	ptrace(PTRACE_CONT, d->pid, 0, 0);
 }
 
+static int is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* The body stopped (job control): stop the deputy by the same signal. */
+static int dep_on_stopped(struct deputy *d, const uint8_t *p, size_t len, struct err *e)
+{
+	struct mig_signal s;
+	if (len != sizeof(s))
+		return err_setx(e, -EPROTO, "bad stop report from node %d", d->node);
+	memcpy(&s, p, sizeof(s));
+	if (!is_stop_signal(s.sig))
+		return err_setx(e, -EPROTO, "node %d reported a stop by signal %d", d->node, s.sig);
+	d->stop_sig = s.sig;
+	syscall(SYS_tgkill, d->pid, d->pid, s.sig);
+	return 0;
+}
+
 /* Any stop of the deputy seen by the job's reaper. */
-void remote_on_stop(struct deputy *d, int st)
+int remote_on_stop(struct deputy *d, int st)
 {
 	int ev = st >> 16, sig = WSTOPSIG(st);
+	if (ev == PTRACE_EVENT_STOP && is_stop_signal(sig)) {
+		ptrace(PTRACE_LISTEN, d->pid, 0, 0); /* stopped until SIGCONT, as its body */
+		d->stopped = sig;
+		return sig;
+	}
 	if (ev) {
+		d->stopped = 0;
 		ptrace(PTRACE_CONT, d->pid, 0, 0);
+	} else if (d->stop_sig && sig == d->stop_sig) {
+		d->stop_sig = 0;
+		ptrace(PTRACE_CONT, d->pid, 0, sig); /* the body's stop, at home */
 	} else if (d->in_call && sig == SIGTRAP) {
 		dep_finish_call(d);
 	} else if (d->in_call) {
@@ -334,9 +377,12 @@ void remote_on_stop(struct deputy *d, int st)
 	} else if (d->dying) {
 		ptrace(PTRACE_CONT, d->pid, 0, sig); /* its final signal */
 	} else {
+		if (sig == SIGCONT)
+			d->stopped = 0;
 		dep_relay(d, sig);
 		ptrace(PTRACE_CONT, d->pid, 0, 0);
 	}
+	return 0;
 }
 
 /* The body ended: end the deputy the same way (same status, same signal). */
@@ -398,14 +444,19 @@ static int dep_on_home(struct deputy *d, const uint8_t *p, size_t len, struct er
 	return 0;
 }
 
-/* Serve what arrived on the connection. */
-int remote_on_input(struct deputy *d, enum remote_event *ev, struct err *e)
+/* Serve one frame from the connection (waiting for it when block is set). */
+static int dep_input(struct deputy *d, enum remote_event *ev, int block, struct err *e)
 {
 	uint16_t type;
 	const uint8_t *p;
 	size_t len;
 	*ev = REMOTE_NONE;
-	int rc = wire_recv(&d->c, &type, &p, &len, e);
+	/* try: the job's loop may hold a stale readiness (a move home read
+	 * every frame up to the image) */
+	int rc =
+	    block ? wire_recv(&d->c, &type, &p, &len, e) : wire_try_recv(&d->c, &type, &p, &len, e);
+	if (rc == -EAGAIN)
+		return 0;
 	if (rc) {
 		*ev = REMOTE_LOST;
 		return err_prefix(e, "lost the link to node %d: ", d->node);
@@ -414,6 +465,8 @@ int remote_on_input(struct deputy *d, enum remote_event *ev, struct err *e)
 		rc = dep_on_syscall(d, p, len, e);
 	else if (type == WIRE_EXIT)
 		rc = dep_on_exit(d, p, len, e), *ev = REMOTE_EXITED;
+	else if (type == WIRE_STOPPED)
+		rc = dep_on_stopped(d, p, len, e);
 	else if (type == WIRE_GOHOME)
 		rc = dep_on_home(d, p, len, e), *ev = rc ? REMOTE_LOST : REMOTE_HOME;
 	else
@@ -421,6 +474,12 @@ int remote_on_input(struct deputy *d, enum remote_event *ev, struct err *e)
 	if (rc && *ev == REMOTE_NONE)
 		*ev = REMOTE_LOST;
 	return rc;
+}
+
+/* Serve what arrived on the connection. */
+int remote_on_input(struct deputy *d, enum remote_event *ev, struct err *e)
+{
+	return dep_input(d, ev, 0, e);
 }
 
 /* Take the deputy out of a forwarded call before a move: a call that has
@@ -466,7 +525,7 @@ int remote_go_home(struct deputy *d, enum remote_event *ev, struct err *e)
 	int rc = wire_send(&d->c, WIRE_GOHOME, NULL, 0, e);
 	*ev = rc ? REMOTE_LOST : REMOTE_NONE;
 	while (!rc && *ev == REMOTE_NONE)
-		rc = remote_on_input(d, ev, e);
+		rc = dep_input(d, ev, 1, e);
 	return rc;
 }
 

@@ -26,7 +26,9 @@ struct deputy {
 	int in_call;	/* running a forwarded call (not in a ptrace-stop) */
 	int going_home; /* GOHOME sent: calls still arriving are run at home */
 	struct fwd_call call;
-	int gone; /* it ended while we waited on it: gone_status is its wait status */
+	int gone;     /* it ended while we waited on it: gone_status is its wait status */
+	int stop_sig; /* the body stopped with it: let it through to stop the deputy too */
+	int stopped;  /* the deputy is in a job-control stop with this signal */
 	int gone_status;
 };
 
@@ -44,8 +46,9 @@ int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, cha
 /* Serve what arrived on the deputy's connection. */
 int remote_on_input(struct deputy *d, enum remote_event *ev, struct err *e);
 /* The job's reaper saw the deputy stop (wait status st): finish a forwarded
- * call, relay a signal, or let its final signal through. */
-void remote_on_stop(struct deputy *d, int st);
+ * call, relay a signal, or let its final signal through. Returns the stop
+ * signal when the deputy entered a job-control stop (its body stopped), else 0. */
+int remote_on_stop(struct deputy *d, int st);
 /* Bring the body home now (waits for it). */
 int remote_go_home(struct deputy *d, enum remote_event *ev, struct err *e);
 /* The deputy died (killed): end the body too. */

@@ -193,8 +193,11 @@ static void job_on_remote_event(struct job *j, struct sproc *p, enum remote_even
 				const struct err *e)
 {
 	if (ev == REMOTE_HOME) {
+		int stopped = p->dep->stopped;
 		job_drop_deputy(j, p);
 		ptrace(PTRACE_CONT, p->pid, 0, 0);
+		if (stopped) /* it came home stopped: it stays stopped */
+			kill(p->pid, SIGSTOP);
 	} else if (ev == REMOTE_LOST) {
 		fprintf(stderr, "mosrun: process %d was lost: %s\n", p->pid, e->msg);
 		if (p->pid == j->main)
@@ -426,8 +429,10 @@ static void job_on_wait(struct job *j, pid_t pid, int st)
 		return;
 	struct sproc *p = job_add(j, pid);
 	if (p->dep) { /* a deputy: its stops belong to the migrated process */
-		remote_on_stop(p->dep, st);
+		int stop = remote_on_stop(p->dep, st);
 		job_check_gone(j, p);
+		if (stop && pid == j->main && stop != SIGSTOP)
+			kill(getpid(), SIGSTOP); /* let the shell see the job stop */
 		return;
 	}
 	if (st >> 16)

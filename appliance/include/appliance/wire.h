@@ -43,6 +43,7 @@ enum wire_type {
 	WIRE_GOHOME,	/* bring the body home: its image follows as WIRE_IMAGE frames */
 	WIRE_GOSSIP,	/* node information */
 	WIRE_ERROR,	/* { int32 code, char msg[] } */
+	WIRE_STOPPED,	/* the body stopped (job control): struct mig_signal */
 	WIRE__MAX
 };
 
@@ -84,6 +85,11 @@ int wire_send(struct wire_conn *c, uint16_t type, const void *p, size_t len, str
  * frame has begun; a frame that has begun is waited for. After any other error
  * the stream is unusable: close the connection. Nothing is delivered on error. */
 int wire_recv(struct wire_conn *c, uint16_t *type, const uint8_t **p, size_t *len, struct err *e);
+/* wire_recv, but only when a frame has started to arrive: -EAGAIN at once
+ * (nothing is set in e) when none waits. For event loops, where readiness seen
+ * earlier may be stale: a frame may have been consumed meanwhile. */
+int wire_try_recv(struct wire_conn *c, uint16_t *type, const uint8_t **p, size_t *len,
+		  struct err *e);
 /* Connect to addr:port with a timeout. fd or negative code. */
 int wire_connect(const char *addr, uint16_t port, int timeout_ms, struct err *e);
 /* Make a dead peer or a cut link an error within about timeout_ms, even on

@@ -155,6 +155,12 @@ void arch_fixup_restart_live(arch_regs_t *r)
 	r->orig_rax = (unsigned long long)-1;
 }
 
+/* One of the returns that signal delivery turns into EINTR or a restart. */
+int arch_ret_restarts(long v)
+{
+	return v == -ERESTARTSYS || v == -ERESTARTNOINTR || v == -ERESTARTNOHAND;
+}
+
 /* Re-execute the trapped syscall: back over the syscall instruction. */
 void arch_reexec_syscall(arch_regs_t *r)
 {

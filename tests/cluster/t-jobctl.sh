@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# t-jobctl.sh: job control and interrupted calls of migrated processes.
+# SIGSTOP/SIGTSTP/SIGCONT sent to the home pid stop and continue the body,
+# and the home process (and mosrun, for the shell) stop with it; a forwarded
+# call interrupted by a signal restarts under SA_RESTART and fails with EINTR
+# without it, as a local call would.
+source "$(dirname "$0")/../lib.sh"
+CL=$TOP/tests/cluster/cluster
+SIGPROBE=$TOP/$B/tools/sigprobe
+export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-jobctl-$$ # own per run: runs from other checkouts coexist
+W=$(mktemp -d /var/tmp/mosix-jobctl.XXXXXX) # seen by every node
+cleanup() {
+	exec 7>&- 2>/dev/null
+	pkill -u 65534 -f "$SIGPROBE" 2>/dev/null
+	"$CL" down >/dev/null 2>&1
+	rm -rf "$W"
+}
+trap cleanup EXIT
+if ! "$CL" up 3 --force >"$W/up.log" 2>&1; then
+	t_fail jobctl/cluster-up "$(tail -n 5 "$W/up.log")"
+	exit 0
+fi
+
+state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+stopped() { [[ $(state "$1") == [tT] ]]; }
+lines() { wc -l <"$1"; }
+# wait_state PID stopped|running: up to 10 s.
+wait_state() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		if [ "$2" = stopped ]; then stopped "$1" && return 0; else ! stopped "$1" && return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_ticker OUT [ENV...]: mosrun -2 sigprobe ticker; sets HP (home pid),
+# BODY (its body's pid on node 2), MR (mosrun's pid).
+start_ticker() {
+	local out=$1
+	shift
+	"$CL" exec 1 env "$@" mosrun -v -2 "$SIGPROBE" ticker >"$out" 2>&1 &
+	MR=$!
+	HP=$(wait_for "$out" '^READY ' 30 && sed -n 's/^READY ticker pid=//p' "$out")
+	BODY=""
+	for _ in $(seq 50); do
+		BODY=$(pgrep -u 65534 -f "$SIGPROBE ticker" | head -n 1)
+		[ -n "$BODY" ] && break
+		sleep 0.1
+	done
+	MR=$(awk '{print $4}' "/proc/$HP/stat" 2>/dev/null)
+}
+
+# end_ticker OUT: SIGTERM it, expect "DONE"; 0 when it ended well.
+end_ticker() {
+	kill -TERM "$HP" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$HP" 2>/dev/null || break; sleep 0.1; done
+	wait_for "$1" '^DONE ' 10
+}
+
+# SIGSTOP / SIGCONT to the home pid.
+out=$W/stop.out
+start_ticker "$out"
+why=""
+if [ -z "$HP" ] || [ -z "$BODY" ] || ! grep -q "runs on node 2" "$out"; then
+	why="did not start on node 2: $(head -n 3 "$out" | tr '\n' ' ')"
+else
+	kill -STOP "$HP"
+	wait_state "$BODY" stopped || why="body $BODY not stopped ($(state "$BODY"))"
+	[ -z "$why" ] && ! wait_state "$HP" stopped && why="home pid $HP not stopped ($(state "$HP"))"
+	sleep 0.5
+	a=$(lines "$out")
+	sleep 1
+	b=$(lines "$out")
+	[ -z "$why" ] && [ "$a" != "$b" ] && why="output grew while stopped ($a -> $b lines)"
+	kill -CONT "$HP"
+	[ -z "$why" ] && ! wait_state "$BODY" running && why="body not continued"
+	[ -z "$why" ] && ! wait_state "$HP" running && why="home pid not continued"
+	sleep 1
+	c=$(lines "$out")
+	[ -z "$why" ] && [ "$c" -le "$b" ] && why="no output after SIGCONT"
+fi
+end_ticker "$out" || why="${why:-no DONE after SIGTERM: $(tail -n 2 "$out" | tr '\n' ' ')}"
+[ -z "$why" ] && t_pass jobctl/sigstop-sigcont || t_fail jobctl/sigstop-sigcont "$why"
+
+# SIGTSTP (Ctrl-Z's signal) with its default action: the body, the home
+# process and mosrun (what the shell waits on) all stop; SIGCONT resumes.
+out=$W/tstp.out
+start_ticker "$out"
+why=""
+kill -TSTP "$HP"
+wait_state "$BODY" stopped || why="body not stopped ($(state "$BODY"))"
+[ -z "$why" ] && ! wait_state "$HP" stopped && why="home pid not stopped ($(state "$HP"))"
+[ -z "$why" ] && ! wait_state "$MR" stopped && why="mosrun $MR not stopped ($(state "$MR"))"
+kill -CONT "$MR" "$HP"
+[ -z "$why" ] && ! wait_state "$BODY" running && why="body not continued"
+b=$(lines "$out")
+sleep 1
+[ -z "$why" ] && [ "$(lines "$out")" -le "$b" ] && why="no output after SIGCONT"
+end_ticker "$out" || why="${why:-no DONE: $(tail -n 2 "$out" | tr '\n' ' ')}"
+[ -z "$why" ] && t_pass jobctl/sigtstp-stops-job || t_fail jobctl/sigtstp-stops-job "$why"
+
+# A program that catches SIGTSTP does not stop: its handler runs remotely.
+out=$W/tstph.out
+start_ticker "$out" TSTP_HANDLER=1
+why=""
+kill -TSTP "$HP"
+sleep 1
+stopped "$BODY" && why="body stopped though it catches SIGTSTP"
+stopped "$HP" && why="home pid stopped though the program catches SIGTSTP"
+end_ticker "$out" || why="${why:-no DONE: $(tail -n 2 "$out" | tr '\n' ' ')}"
+grep -q "^DONE .* tstp=1$" "$out" || why="${why:-handler did not run: $(tail -n 1 "$out")}"
+[ -z "$why" ] && t_pass jobctl/sigtstp-caught || t_fail jobctl/sigtstp-caught "$why"
+
+# Stopped remotely, brought home: it stays stopped until SIGCONT.
+out=$W/home.out
+start_ticker "$out"
+why=""
+kill -STOP "$HP"
+wait_state "$HP" stopped || why="home pid not stopped"
+m=$("$CL" exec 1 mosmigrate "$HP" home 2>&1) || why="${why:-mosmigrate home: $m}"
+sleep 1
+[ -z "$why" ] && ! stopped "$HP" && why="running at home before SIGCONT ($(state "$HP"))"
+a=$(lines "$out")
+kill -CONT "$HP"
+sleep 1
+[ -z "$why" ] && [ "$(lines "$out")" -le "$a" ] && why="no output after SIGCONT at home"
+end_ticker "$out" || why="${why:-no DONE: $(tail -n 2 "$out" | tr '\n' ' ')}"
+[ -z "$why" ] && t_pass jobctl/stopped-comes-home-stopped || t_fail jobctl/stopped-comes-home-stopped "$why"
+
+# A read of a home pipe interrupted by a signal: restarted under SA_RESTART
+# (the data written later arrives), EINTR without; the process stays remote.
+out=$W/restart.out
+mkfifo "$W/fifo"
+"$CL" exec 1 mosrun -v -2 "$SIGPROBE" restart <"$W/fifo" >"$out" 2>&1 &
+mr=$!
+exec 7>"$W/fifo"
+why=""
+if ! wait_for "$out" '^WAIT1' 30; then
+	why="never ready: $(tail -n 2 "$out" | tr '\n' ' ')"
+else
+	hp=$(sed -n 's/^READY restart pid=//p' "$out")
+	sleep 1 # the read is blocked at home now
+	kill -USR1 "$hp"
+	sleep 1
+	echo hello >&7
+	wait_for "$out" '^WAIT2' 10 || why="first read did not return"
+	sleep 1
+	kill -USR2 "$hp"
+fi
+wait_exit $mr 20
+exec 7>&-
+if [ -z "$why" ] && [ "$RC" -eq 0 ] && grep -q '^READ1 6 hello usr1=1$' "$out" &&
+	grep -q '^READ2 -1 EINTR usr2=1$' "$out" && grep -q '^PASS$' "$out" &&
+	grep -q "runs on node 2" "$out" && ! grep -q "is home" "$out"; then
+	t_pass jobctl/sa-restart-and-eintr
+else
+	t_fail jobctl/sa-restart-and-eintr "${why:-exit $RC}: $(tr '\n' ' ' <"$out")"
+fi
