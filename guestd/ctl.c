@@ -51,6 +51,7 @@ int ctl_accept(int lfd, int *cfd, struct ctl_req *req, struct err *e)
 	}
 	struct timeval tv = {5, 0};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	ssize_t n = recv(fd, req, sizeof(*req), 0);
 	if (n != (ssize_t)sizeof(*req) || req->magic != CTL_MAGIC || req->version != CTL_VERSION ||
 	    req->op == 0 || req->op >= CTL__MAX) {
@@ -61,26 +62,43 @@ int ctl_accept(int lfd, int *cfd, struct ctl_req *req, struct err *e)
 	return 0;
 }
 
-/* Reply and close. */
-void ctl_reply(int cfd, int status, const char *fmt, ...)
+/* Send one reply message. */
+static void ctl_send(int cfd, int status, int flags, const char *fmt, va_list ap)
 {
-	struct ctl_rep r;
+	static struct ctl_rep r;
 	memset(&r, 0, sizeof(r));
 	r.magic = CTL_MAGIC;
 	r.version = CTL_VERSION;
 	r.status = status;
+	vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+	if (send(cfd, &r, sizeof(r), MSG_NOSIGNAL | flags) < 0) {
+		/* the requester went away (or does not read): nothing more to tell */
+	}
+}
+
+/* Reply and close. */
+void ctl_reply(int cfd, int status, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+	ctl_send(cfd, status, 0, fmt, ap);
 	va_end(ap);
-	if (send(cfd, &r, sizeof(r), MSG_NOSIGNAL) < 0) {
-		/* the requester went away: nothing more to tell */
-	}
 	close(cfd);
 }
 
-/* One request/reply exchange with mosrun pid mosrun. */
-static int ctl_exchange(pid_t mosrun, const struct ctl_req *req, struct ctl_rep *rep, struct err *e)
+/* An intermediate reply. */
+void ctl_progress(int cfd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ctl_send(cfd, CTL_PROGRESS, MSG_DONTWAIT, fmt, ap); /* dropped if it does not read */
+	va_end(ap);
+}
+
+/* One request/reply exchange with mosrun pid mosrun (progress replies first). */
+static int ctl_exchange(pid_t mosrun, const struct ctl_req *req,
+			void (*progress)(const char *msg, void *arg), void *arg,
+			struct ctl_rep *rep, struct err *e)
 {
 	struct sockaddr_un a;
 	socklen_t len = ctl_addr(mosrun, &a);
@@ -91,31 +109,46 @@ static int ctl_exchange(pid_t mosrun, const struct ctl_req *req, struct ctl_rep 
 		return err_setx(e, -ESRCH, "pid %d is not a mosrun", (int)mosrun);
 	if (send(fd, req, sizeof(*req), 0) != (ssize_t)sizeof(*req))
 		return err_set(e, -errno, "send request to mosrun %d", (int)mosrun);
-	ssize_t n = recv(fd, rep, sizeof(*rep), 0);
-	if (n != (ssize_t)sizeof(*rep) || rep->magic != CTL_MAGIC || rep->version != CTL_VERSION)
-		return err_setx(e, -EPROTO, "no valid reply from mosrun %d (a different version?)",
-				(int)mosrun);
-	rep->msg[sizeof(rep->msg) - 1] = '\0';
-	return 0;
+	for (;;) {
+		ssize_t n = recv(fd, rep, sizeof(*rep), 0);
+		if (n != (ssize_t)sizeof(*rep) || rep->magic != CTL_MAGIC ||
+		    rep->version != CTL_VERSION)
+			return err_setx(e, -EPROTO,
+					"no valid reply from mosrun %d (it ended, or a different "
+					"version?)",
+					(int)mosrun);
+		rep->msg[sizeof(rep->msg) - 1] = '\0';
+		if (rep->status != CTL_PROGRESS)
+			return 0;
+		if (progress)
+			progress(rep->msg, arg);
+	}
 }
 
 /* Ask a mosrun directly. */
 int ctl_call_mosrun(pid_t mosrun, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e)
 {
 	struct ctl_req req = {CTL_MAGIC, CTL_VERSION, op, mosrun, node, 0};
-	return ctl_exchange(mosrun, &req, rep, e);
+	return ctl_exchange(mosrun, &req, NULL, NULL, rep, e);
 }
 
 /* Ask the mosrun supervising pid (found as its tracer). */
 int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e)
+{
+	return ctl_call_flags(pid, op, node, 0, NULL, NULL, rep, e);
+}
+
+int ctl_call_flags(pid_t pid, enum ctl_op op, int node, unsigned flags,
+		   void (*progress)(const char *msg, void *arg), void *arg, struct ctl_rep *rep,
+		   struct err *e)
 {
 	struct proc_status st;
 	if (procfs_status(pid, &st))
 		return err_setx(e, -ESRCH, "no process %d", (int)pid);
 	if (st.tracer <= 0)
 		return err_setx(e, -ESRCH, "process %d does not run under mosrun", (int)pid);
-	struct ctl_req req = {CTL_MAGIC, CTL_VERSION, op, pid, node, 0};
-	int rc = ctl_exchange(st.tracer, &req, rep, e);
+	struct ctl_req req = {CTL_MAGIC, CTL_VERSION, op, pid, node, flags};
+	int rc = ctl_exchange(st.tracer, &req, progress, arg, rep, e);
 	if (rc == -ESRCH)
 		err_setx(e, rc, "process %d is traced by pid %d, which is not a mosrun", (int)pid,
 			 (int)st.tracer);

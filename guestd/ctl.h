@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 #define CTL_MAGIC 0x4d4f5343u /* "MOSC" */
-#define CTL_VERSION 3
+#define CTL_VERSION 4
 
 enum ctl_op {
 	CTL_CHECKPOINT = 1,
@@ -24,9 +24,17 @@ enum ctl_op {
 	CTL__MAX
 };
 
+/* Request flags (ctl_req.flags). */
+#define CTL_F_ASYNC 1u	  /* migrate/home: answer at once, then move it */
+#define CTL_F_PROGRESS 2u /* send CTL_PROGRESS replies before the final one */
+
+/* ctl_rep.status of an intermediate reply (progress text in msg). */
+#define CTL_PROGRESS 1
+
 struct ctl_req {
 	uint32_t magic, version, op;
-	int32_t pid, node, pad;
+	int32_t pid, node;
+	uint32_t flags;
 };
 
 struct ctl_rep {
@@ -41,10 +49,16 @@ int ctl_listen(pid_t self, struct err *e);
 int ctl_accept(int lfd, int *cfd, struct ctl_req *req, struct err *e);
 /* Send a reply and close the connection. */
 void ctl_reply(int cfd, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Send an intermediate (CTL_PROGRESS) reply; the connection stays open. */
+void ctl_progress(int cfd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Send op for pid to the mosrun supervising pid and wait for its reply. */
 /* (For CTL_LIST, pid may be any process of the job, or the mosrun itself
  * with ctl_call_mosrun.) */
 int ctl_call_mosrun(pid_t mosrun, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e);
 int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e);
+/* ctl_call with request flags; progress (may be NULL) gets every CTL_PROGRESS text. */
+int ctl_call_flags(pid_t pid, enum ctl_op op, int node, unsigned flags,
+		   void (*progress)(const char *msg, void *arg), void *arg, struct ctl_rep *rep,
+		   struct err *e);
 
 #endif

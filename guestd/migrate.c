@@ -14,6 +14,30 @@ struct mig_src {
 	struct err *e;
 };
 
+#define MIG_PROGRESS_STEP (8u << 20)
+
+static void (*progress_fn)(uint64_t, void *);
+static void *progress_arg;
+static uint64_t progress_bytes, progress_next;
+
+void mig_set_progress(void (*fn)(uint64_t bytes, void *arg), void *arg)
+{
+	progress_fn = fn;
+	progress_arg = arg;
+	progress_bytes = 0;
+	progress_next = MIG_PROGRESS_STEP;
+}
+
+/* Count image bytes; report every MIG_PROGRESS_STEP. */
+static void mig_count(size_t n)
+{
+	progress_bytes += n;
+	if (progress_fn && progress_bytes >= progress_next) {
+		progress_next = progress_bytes + MIG_PROGRESS_STEP;
+		progress_fn(progress_bytes, progress_arg);
+	}
+}
+
 /* img_io function: send bytes as WIRE_IMAGE frames. */
 static int mig_sink(void *ctx, void *buf, size_t n)
 {
@@ -24,6 +48,7 @@ static int mig_sink(void *ctx, void *buf, size_t n)
 		int rc = wire_send(c, WIRE_IMAGE, p, k, NULL);
 		if (rc)
 			return rc;
+		mig_count(k);
 		p += k;
 		n -= k;
 	}
@@ -47,6 +72,7 @@ static int mig_source(void *ctx, void *buf, size_t n)
 				s->ended = 1;
 			else if (type != WIRE_IMAGE)
 				return -EPROTO;
+			mig_count(s->left);
 			continue;
 		}
 		size_t k = n < s->left ? n : s->left;

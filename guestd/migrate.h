@@ -48,6 +48,10 @@ int mig_send_image(struct wire_conn *c, pid_t pid, const struct dump_opts *o, st
 /* Restore an image arriving as WIRE_IMAGE frames, through WIRE_IMAGE_END. */
 int mig_recv_image(struct wire_conn *c, const struct restore_opts *o, pid_t *pid,
 		   struct restore_info *info, struct err *e);
+/* Call fn(bytes so far, arg) about every 8 MiB of image sent or received by
+ * this process (NULL: no more calls). For progress lines; one at a time. */
+void mig_set_progress(void (*fn)(uint64_t bytes, void *arg), void *arg);
+
 /* Send a status frame of the given type. */
 int mig_send_status(struct wire_conn *c, uint16_t type, int status, const char *msg, struct err *e);
 

@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "freeze.h"
 #include "image.h"
+#include "migrate.h"
 #include "mosix.h"
 #include "remote.h"
 #include "appliance/log.h"
@@ -248,43 +249,44 @@ static int job_send(struct job *j, struct sproc *p, int node, char *msg, size_t 
 	return 0;
 }
 
-/* mosmigrate PID NODE. */
-static int job_migrate(struct job *j, pid_t pid, int node, char *msg, size_t len)
+/* Can pid move to node (0: home)? 0: yes (msg says so); 1: nothing to do
+ * (msg says why); negative: refused (msg says why). */
+static int job_move_check(struct job *j, pid_t pid, int node, char *msg, size_t len)
 {
 	struct sproc *p = job_find(j, pid);
 	if (!p) {
 		snprintf(msg, len, "pid %d is not part of this mosrun's job", pid);
 		return -ESRCH;
 	}
-	if (p->threaded) {
+	if (node && p->threaded) {
 		snprintf(msg, len, "pid %d has threads: a threaded process is not migratable", pid);
 		return -EOPNOTSUPP;
 	}
-	if (p->dep && p->dep->node == node) {
-		snprintf(msg, len, "pid %d already runs on node %d", pid, node);
-		return 0;
+	int at = p->dep ? p->dep->node : 0;
+	if (at == node) {
+		if (node)
+			snprintf(msg, len, "pid %d already runs on node %d", pid, node);
+		else
+			snprintf(msg, len, "pid %d is at home", pid);
+		return 1;
 	}
-	if (p->dep) {
-		int rc = job_bring_home(j, p, msg, len);
-		if (rc)
-			return rc;
-	}
-	return job_send(j, p, node, msg, len);
+	if (node)
+		snprintf(msg, len, "pid %d: moving to node %d", pid, node);
+	else
+		snprintf(msg, len, "pid %d: coming home from node %d", pid, at);
+	return 0;
 }
 
-/* mosmigrate PID home. */
-static int job_home(struct job *j, pid_t pid, char *msg, size_t len)
+/* mosmigrate PID NODE | home (node 0). */
+static int job_move(struct job *j, pid_t pid, int node, char *msg, size_t len)
 {
+	int rc = job_move_check(j, pid, node, msg, len);
+	if (rc)
+		return rc > 0 ? 0 : rc;
 	struct sproc *p = job_find(j, pid);
-	if (!p) {
-		snprintf(msg, len, "pid %d is not part of this mosrun's job", pid);
-		return -ESRCH;
-	}
-	if (!p->dep) {
-		snprintf(msg, len, "pid %d is at home", pid);
-		return 0;
-	}
-	return job_bring_home(j, p, msg, len);
+	if (p->dep && (rc = job_bring_home(j, p, msg, len)))
+		return rc;
+	return node ? job_send(j, p, node, msg, len) : 0;
 }
 
 /* Input on a deputy's connection. */
@@ -325,22 +327,57 @@ static int job_list(struct job *j, char *msg, size_t len)
 	return 0;
 }
 
-/* Serve one control connection. */
+/* Progress of a move for the mosmigrate that waits on it. */
+struct job_progress {
+	int cfd;
+	pid_t pid;
+	double t0;
+};
+
+static void job_on_progress(uint64_t bytes, void *arg)
+{
+	const struct job_progress *jp = arg;
+	double mib = (double)bytes / 1048576.0, dt = util_now() - jp->t0;
+	ctl_progress(jp->cfd, "pid %d: %.0f MiB moved, %.0f MiB/s", jp->pid, mib,
+		     dt > 0 ? mib / dt : 0.0);
+}
+
+/* Serve one control connection. A move asked for asynchronously is answered
+ * once checked, then made; its failure is told on mosrun's stderr. */
 static void job_on_ctl(struct job *j)
 {
 	struct ctl_req req;
 	struct err e = {0, ""};
-	int cfd;
+	int cfd, rc;
 	if (ctl_accept(j->ctlfd, &cfd, &req, &e)) {
 		log_warn("%s", e.msg);
 		return;
 	}
 	char msg[8192];
-	int rc = req.op == CTL_LIST	 ? job_list(j, msg, sizeof(msg))
-		 : req.op == CTL_MIGRATE ? job_migrate(j, req.pid, req.node, msg, sizeof(msg))
-		 : req.op == CTL_HOME
-		     ? job_home(j, req.pid, msg, sizeof(msg))
-		     : job_ckpt_request(j, req.pid, (enum ctl_op)req.op, msg, sizeof(msg));
+	int node = req.op == CTL_MIGRATE ? req.node : 0;
+	if (req.op == CTL_MIGRATE || req.op == CTL_HOME) {
+		if ((rc = job_move_check(j, req.pid, node, msg, sizeof(msg)))) {
+			ctl_reply(cfd, rc > 0 ? 0 : rc, "%s", msg);
+			return;
+		}
+		if (req.flags & CTL_F_ASYNC) {
+			ctl_reply(cfd, 0, "%s", msg);
+			cfd = -1;
+		}
+		struct job_progress jp = {cfd, req.pid, util_now()};
+		if (cfd >= 0 && (req.flags & CTL_F_PROGRESS))
+			mig_set_progress(job_on_progress, &jp);
+		rc = job_move(j, req.pid, node, msg, sizeof(msg));
+		mig_set_progress(NULL, NULL);
+		if (cfd >= 0)
+			ctl_reply(cfd, rc, "%s", msg);
+		else if (rc)
+			fprintf(stderr, "mosrun: %s\n", msg);
+		return;
+	}
+	rc = req.op == CTL_LIST
+		 ? job_list(j, msg, sizeof(msg))
+		 : job_ckpt_request(j, req.pid, (enum ctl_op)req.op, msg, sizeof(msg));
 	ctl_reply(cfd, rc, "%s", msg);
 }
 

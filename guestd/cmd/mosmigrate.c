@@ -1,24 +1,29 @@
-/* mosmigrate: ask for a process to be checkpointed, stopped, or moved. */
+/* mosmigrate: ask for a process (or its whole job) to be moved, checkpointed
+ * or stopped. Moves are asynchronous unless -w: as MOSIX's migrate. */
 #include "ctl.h"
 #include "appliance/util.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: mosmigrate PID {checkpoint|chkstop|chkexit|home|NODE}\n"
+    "usage: mosmigrate [-w] [-j] PID {NODE|home}\n"
+    "       mosmigrate PID {checkpoint|chkstop|chkexit}\n"
+    "  NODE         migrate PID to node NODE (needs guestd); remote to remote works\n"
+    "  home         bring PID back to its home node\n"
     "  checkpoint   write a checkpoint of PID now; it carries on\n"
     "  chkstop      checkpoint, then stop it (SIGSTOP; resume with kill -CONT)\n"
     "  chkexit      checkpoint, then end it (its mosrun exits with status 75)\n"
-    "  home         bring PID back to its home node\n"
-    "  NODE         migrate PID to node NODE (needs guestd)\n"
-    "PID must run under mosrun, as the same user (or you are root).\n";
+    "  -w, --wait   wait until the move is done, with a progress line; without it\n"
+    "               the move is only asked for (mosps shows where PID runs)\n"
+    "  -j           move every process of PID's job (PID's mosrun and all it runs)\n"
+    "PID must run under mosrun, as the same user (or you are root).\n"
+    "Exit status: 0 done (or asked for), 1 refused or failed, 2 usage.\n";
 
-/* One action: a word and the request it sends (0: handled locally). */
+/* One checkpoint action: a word and the request it sends. */
 struct action {
 	const char *name;
 	enum ctl_op op;
@@ -28,15 +33,33 @@ static const struct action actions[] = {
     {"checkpoint", CTL_CHECKPOINT},
     {"chkstop", CTL_CHKSTOP},
     {"chkexit", CTL_CHKEXIT},
-    {"home", CTL_HOME},
 };
 
-/* Run one checkpoint request. */
-static int do_request(pid_t pid, enum ctl_op op, int node)
+static int progress_shown;
+
+/* A progress text from mosrun: one line, rewritten in place on a terminal. */
+static void on_progress(const char *msg, void *arg)
+{
+	(void)arg;
+	if (isatty(STDERR_FILENO)) {
+		fprintf(stderr, "\rmosmigrate: %s\033[K", msg);
+		progress_shown = 1;
+	} else {
+		fprintf(stderr, "mosmigrate: %s\n", msg);
+	}
+}
+
+/* Send one request and report its answer. */
+static int do_request(pid_t pid, enum ctl_op op, int node, unsigned flags)
 {
 	struct ctl_rep rep;
 	struct err e = {0, ""};
-	if (ctl_call(pid, op, node, &rep, &e)) {
+	int rc = ctl_call_flags(pid, op, node, flags, on_progress, NULL, &rep, &e);
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = 0;
+	}
+	if (rc) {
 		fprintf(stderr, "mosmigrate: %s\n", e.msg);
 		return 1;
 	}
@@ -44,25 +67,78 @@ static int do_request(pid_t pid, enum ctl_op op, int node)
 	return rep.status ? 1 : 0;
 }
 
+/* -j: every process of pid's job ("pid node migrations flags" lines from CTL_LIST). */
+static int do_job(pid_t pid, enum ctl_op op, int node, unsigned flags)
+{
+	struct ctl_rep rep;
+	struct err e = {0, ""};
+	if (ctl_call(pid, CTL_LIST, 0, &rep, &e)) {
+		fprintf(stderr, "mosmigrate: %s\n", e.msg);
+		return 1;
+	}
+	static char list[sizeof(rep.msg)];
+	snprintf(list, sizeof(list), "%s", rep.msg);
+	int failed = 0, n = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(list, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		int p;
+		if (sscanf(l, "%d", &p) != 1)
+			continue;
+		n++;
+		failed |= do_request((pid_t)p, op, node, flags);
+	}
+	if (!n) {
+		fprintf(stderr, "mosmigrate: the job of pid %d has no process\n", (int)pid);
+		return 1;
+	}
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "--help")) {
-		fputs(usage, stdout);
-		return 0;
+	unsigned flags = CTL_F_ASYNC;
+	int job = 0, i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--wait")) {
+			flags = CTL_F_PROGRESS;
+		} else if (!strcmp(argv[i], "-j")) {
+			job = 1;
+		} else if (!strcmp(argv[i], "-wj") || !strcmp(argv[i], "-jw")) {
+			flags = CTL_F_PROGRESS;
+			job = 1;
+		} else {
+			fprintf(stderr, "mosmigrate: unknown option '%s'\n%s", argv[i], usage);
+			return 2;
+		}
 	}
 	long pid;
-	if (argc != 3 || util_parse_long(argv[1], 1, INT_MAX, &pid)) {
+	if (argc - i != 2 || util_parse_long(argv[i], 1, INT_MAX, &pid)) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
-		if (!strcmp(argv[2], actions[i].name))
-			return do_request((pid_t)pid, actions[i].op, 0);
-	long node;
-	if (util_parse_long(argv[2], 1, 1024, &node)) {
-		fprintf(stderr, "mosmigrate: '%s' is neither an action nor a node number\n",
-			argv[2]);
-		return 2;
+	const char *what = argv[i + 1];
+	for (size_t k = 0; k < ARRAY_SIZE(actions); k++) {
+		if (strcmp(what, actions[k].name))
+			continue;
+		if (job || flags != CTL_F_ASYNC) {
+			fprintf(stderr, "mosmigrate: -w and -j are for moves, not %s\n", what);
+			return 2;
+		}
+		return do_request((pid_t)pid, actions[k].op, 0, 0);
 	}
-	return do_request((pid_t)pid, CTL_MIGRATE, (int)node);
+	long node = 0;
+	enum ctl_op op = CTL_HOME;
+	if (strcmp(what, "home")) {
+		if (util_parse_long(what, 1, 1024, &node)) {
+			fprintf(stderr, "mosmigrate: '%s' is neither an action nor a node number\n",
+				what);
+			return 2;
+		}
+		op = CTL_MIGRATE;
+	}
+	return job ? do_job((pid_t)pid, op, (int)node, flags)
+		   : do_request((pid_t)pid, op, (int)node, flags);
 }

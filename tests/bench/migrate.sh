@@ -111,7 +111,7 @@ print("READY mig pid=%d" % os.getpid(), flush=True); time.sleep(120)' >"$W/mig.o
 	local pid
 	pid=$(sed -n 's/^READY mig pid=\([0-9]*\).*/\1/p' "$W/mig.out")
 	local m
-	m=$($CL exec 1 mosmigrate "$pid" 2)
+	m=$($CL exec 1 mosmigrate -w "$pid" 2)
 	kill "$pid" 2>/dev/null || true
 	wait $mr 2>/dev/null || true
 	sed -n 's/.*(\([0-9.]*\) MiB in \([0-9]*\) ms).*/\1 \2/p' <<<"$m" | awk '{printf "%.0f", $1 * 1048576 / ($2 / 1000) / 1e6}'

@@ -118,7 +118,7 @@ start_ticker "$out"
 why=""
 kill -STOP "$HP"
 wait_state "$HP" stopped || why="home pid not stopped"
-m=$("$CL" exec 1 mosmigrate "$HP" home 2>&1) || why="${why:-mosmigrate home: $m}"
+m=$("$CL" exec 1 mosmigrate -w "$HP" home 2>&1) || why="${why:-mosmigrate home: $m}"
 sleep 1
 [ -z "$why" ] && ! stopped "$HP" && why="running at home before SIGCONT ($(state "$HP"))"
 a=$(lines "$out")
@@ -157,3 +157,68 @@ if [ -z "$why" ] && [ "$RC" -eq 0 ] && grep -q '^READ1 6 hello usr1=1$' "$out" &
 else
 	t_fail jobctl/sa-restart-and-eintr "${why:-exit $RC}: $(tr '\n' ' ' <"$out")"
 fi
+
+# mosmigrate as MOSIX's migrate: asynchronous by default, -w waits with a
+# progress line, -j moves the whole job; bad input is refused with a reason.
+out=$W/job.out
+"$CL" exec 1 mosrun sh -c 'sleep 60 & sleep 60 & python3 -c "
+import os, time
+b = os.urandom(40 << 20)
+print(\"READY\", os.getpid(), flush=True)
+time.sleep(60)"; wait' >"$out" 2>&1 &
+jobmr=$!
+py=$(wait_for "$out" '^READY ' 30 && awk '/^READY/ {print $2}' "$out")
+top=$(ps -o ppid= -p "$py" 2>/dev/null | tr -d ' ')
+# where PID: its node in mosps --json (0: home)
+where() { "$CL" exec 1 mosps --json | sed -n "s/.*\"pid\": $1, \"node\": \([0-9]*\).*/\1/p"; }
+# wait_where PID NODE: up to 10 s
+wait_where() { for _ in $(seq 100); do [ "$(where "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
+
+t0=$(date +%s%N)
+m=$("$CL" exec 1 mosmigrate "$py" 2 2>&1)
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ $rc -eq 0 ] && grep -q "moving to node 2" <<<"$m" && wait_where "$py" 2; then
+	t_pass mosmigrate/async
+else
+	t_fail mosmigrate/async "exit $rc in $ms ms: $m; mosps says node '$(where "$py")'"
+fi
+
+"$CL" exec 1 mosmigrate -w "$py" 3 >"$W/w.out" 2>"$W/w.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "runs on node 3" "$W/w.out" && grep -q "MiB moved" "$W/w.err" &&
+	[ "$(where "$py")" = 3 ]; then
+	t_pass mosmigrate/wait-with-progress
+else
+	t_fail mosmigrate/wait-with-progress "exit $rc: $(cat "$W/w.out" "$W/w.err" | tr '\n' ' ')"
+fi
+
+"$CL" exec 1 mosmigrate -w -j "$py" 2 >"$W/j.out" 2>&1
+rc=$?
+nodes=$("$CL" exec 1 mosps --json | sed -n 's/.*"node": \([0-9]*\).*/\1/p' | sort -u | tr '\n' ' ')
+n=$(grep -c "runs on node 2" "$W/j.out")
+if [ $rc -eq 0 ] && [ "$nodes" = "2 " ] && [ "$n" -eq 4 ]; then
+	t_pass mosmigrate/whole-job
+else
+	t_fail mosmigrate/whole-job "exit $rc, nodes '$nodes', $n moved: $(tr '\n' ' ' <"$W/j.out")"
+fi
+"$CL" exec 1 mosmigrate -j "$top" home >/dev/null 2>&1
+if wait_where "$py" 0 && wait_where "$top" 0; then
+	t_pass mosmigrate/whole-job-home
+else
+	t_fail mosmigrate/whole-job-home "still at node '$(where "$py")' / '$(where "$top")'"
+fi
+kill -TERM "$top" 2>/dev/null
+pkill -TERM -P "$top" 2>/dev/null
+wait_exit $jobmr 20
+
+why=""
+"$CL" exec 1 mosmigrate -x 1 2 >/dev/null 2>&1
+[ $? -eq 2 ] || why="unknown option not a usage error"
+"$CL" exec 1 mosmigrate -w 1 checkpoint >/dev/null 2>&1
+[ $? -eq 2 ] || why="$why; -w with checkpoint accepted"
+m=$("$CL" exec 1 mosmigrate 999999 2 2>&1)
+[ $? -eq 1 ] && grep -q "no process 999999" <<<"$m" || why="$why; missing pid: $m"
+m=$("$CL" exec 1 mosmigrate "$$" 2 2>&1)
+[ $? -eq 1 ] && grep -q "does not run under mosrun" <<<"$m" || why="$why; unsupervised pid: $m"
+[ -z "$why" ] && t_pass mosmigrate/bad-input || t_fail mosmigrate/bad-input "$why"

@@ -33,7 +33,7 @@ progs_case() {
 		return
 	fi
 	for hop in "$@"; do
-		if ! m=$(on 1 mosmigrate "$pid" "$hop" 2>&1); then
+		if ! m=$(on 1 mosmigrate -w "$pid" "$hop" 2>&1); then
 			t_fail "migrate/$name/$label" "mosmigrate $hop: $m"
 			touch "$go"
 			wait_exit $mr 30
@@ -155,7 +155,7 @@ wait_for "$W/family.out" '^CHILDREN ' 30
 node=2
 msgs=""
 for k in $(sed -n 's/^CHILDREN //p' "$W/family.out"); do
-	msgs="$msgs $(on 1 mosmigrate "$k" $node 2>&1 | cut -c1-60);"
+	msgs="$msgs $(on 1 mosmigrate -w "$k" $node 2>&1 | cut -c1-60);"
 	node=$((node % 3 + 2))
 done
 echo go >&7
@@ -221,7 +221,7 @@ real_case() {
 	sleep 0.4
 	pid=$(pgrep -P "$(pgrep -P $mr | head -n 1)" 2>/dev/null | head -n 1)
 	[ -z "$pid" ] && pid=$(pgrep -f -n "$1")
-	m=$(on 1 mosmigrate "$pid" 2 2>&1)
+	m=$(on 1 mosmigrate -w "$pid" 2 2>&1)
 	wait_exit $mr 300
 	if [ "$RC" -ne 0 ]; then
 		t_fail "migrate/real-$name" "exit $RC ($m): $(tail -n 3 "$W/$name.run.stdout")"
@@ -265,7 +265,7 @@ fi
 on 1 env MOSTEST_GO="$W/go.f1" mosrun "$PROGS/heap_sparse" >"$W/f1.out" 2>&1 &
 mr=$!
 pid=$(ready_pid "$W/f1.out")
-m=$(on 1 mosmigrate "$pid" 3 2>&1)
+m=$(on 1 mosmigrate -w "$pid" 3 2>&1)
 mrc=$?
 touch "$W/go.f1"
 wait_exit $mr 30

@@ -90,7 +90,7 @@ phase "migrate a workload across VMs" on 1 'cd /root && rm -f go hs.out &&
 	(MOSTEST_GO=/root/go mosrun /usr/local/lib/mosix/progs/heap_sparse >hs.out 2>&1 &) &&
 	for i in $(seq 100); do grep -q READY hs.out && break; sleep 0.2; done &&
 	pid=$(sed -n "s/^READY .* pid=\([0-9]*\).*/\1/p" hs.out) &&
-	mosmigrate $pid 2 && mosps && mosmigrate $pid home && mosmigrate $pid 3 && touch go &&
+	mosmigrate -w $pid 2 && mosps && mosmigrate -w $pid home && mosmigrate -w $pid 3 && touch go &&
 	for i in $(seq 150); do grep -q "^PASS\|^FAIL" hs.out && break; sleep 0.2; done; cat hs.out'
 if grep -q "^PASS heap_sparse" "$OUT" && grep -q "node 2" "$OUT"; then
 	t_pass vm/migrate-across-vms
