@@ -1,5 +1,6 @@
 /* freeze.c: PTRACE_INTERRUPT-based freezing. */
 #include "freeze.h"
+#include "arch.h"
 #include "inject.h"
 
 #include <errno.h>
@@ -34,7 +35,8 @@ static int freeze_requeue(pid_t pid, siginfo_t *held, int n, struct err *e)
 int freeze_process(pid_t pid, int *status, struct err *e)
 {
 	siginfo_t held[HELD_MAX];
-	int nheld = 0;
+	int nheld = 0, trapped = 0;
+	arch_regs_t call; /* a call trapped by seccomp on the way: runs after the freeze */
 	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0))
 		return err_set(e, -errno, "freeze pid %d", pid);
 	for (;;) {
@@ -47,6 +49,15 @@ int freeze_process(pid_t pid, int *status, struct err *e)
 			return err_setx(e, -ESRCH, "pid %d exited while being frozen", pid);
 		if ((st >> 16) == PTRACE_EVENT_STOP)
 			break;
+		if ((st >> 16) == PTRACE_EVENT_SECCOMP && !trapped && !arch_get_regs(pid, &call)) {
+			/* A filtered call (a migrated body's): it must not run here
+			 * unsupervised. Skip it now; the frozen task runs it again. */
+			arch_regs_t skip = call;
+			arch_skip_syscall(&skip, -ENOSYS);
+			trapped = !arch_set_regs(pid, &skip);
+			ptrace(PTRACE_CONT, pid, 0, 0);
+			continue;
+		}
 		if ((st >> 16) != 0) { /* fork/exec/... event: carry on to the interrupt */
 			ptrace(PTRACE_CONT, pid, 0, 0);
 			continue;
@@ -55,6 +66,13 @@ int freeze_process(pid_t pid, int *status, struct err *e)
 		if (nheld < HELD_MAX && !ptrace(PTRACE_GETSIGINFO, pid, 0, &held[nheld]))
 			nheld++;
 		ptrace(PTRACE_CONT, pid, 0, 0);
+	}
+	if (trapped) {
+		arch_regs_t now;
+		if (arch_get_regs(pid, &now) == 0 && arch_ip(&now) == arch_ip(&call)) {
+			arch_reexec_syscall(&call);
+			arch_set_regs(pid, &call);
+		}
 	}
 	return nheld ? freeze_requeue(pid, held, nheld, e) : 0;
 }
