@@ -92,7 +92,7 @@ $(B)/unit/%: tests/unit/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	$(Q)$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) -lcmocka $(LDLIBS)
 
 # These probes are migrated like workloads: never sanitized.
-$(B)/tools/sandbox_probe $(B)/tools/sigprobe: $(B)/tools/%: tests/tools/%.c
+$(B)/tools/sandbox_probe $(B)/tools/sigprobe $(B)/tools/forkprobe: $(B)/tools/%: tests/tools/%.c
 	@echo "  LD $@"
 	@mkdir -p $(dir $@)
 	$(Q)gcc $(PROG_CFLAGS) -o $@ $<

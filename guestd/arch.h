@@ -52,6 +52,12 @@ void arch_fixup_restart_live(arch_regs_t *r);
 /* At a syscall-entry (seccomp) stop: make the task execute that syscall again
  * when it next runs (used when a trapped call has to be run elsewhere). */
 void arch_reexec_syscall(arch_regs_t *r);
+/* At a seccomp stop: make the trapped call a different one (the kernel runs
+ * it when the tracer resumes the task). */
+void arch_change_syscall(arch_regs_t *r, long nr, const long args[6]);
+/* Put syscall argument registers back (calls preserve them: a changed call
+ * must not leave its own arguments behind). */
+void arch_set_syscall_args(arch_regs_t *r, const long args[6]);
 /* Is v one of the kernel's internal "restart me" returns that a signal's
  * delivery resolves (-ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND)? */
 int arch_ret_restarts(long v);

@@ -18,11 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define BODY_PTRACE_OPTS                                                                           \
+	(PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK |  \
+	 PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE)
 
 struct body {
 	struct wire_conn *c;
@@ -101,7 +108,8 @@ static int body_default_action(pid_t pid, int sig)
 }
 
 /* Handle frames from home while waiting for something else; a SYSRET stops
- * the wait (its payload is returned). */
+ * the wait (its payload is returned). in_call: 0 the body runs, 1 it is at a
+ * seccomp stop, 2 it is stopped with registers that run its call again. */
 static int body_on_frame(struct body *b, uint16_t type, const uint8_t *p, size_t len, int in_call,
 			 struct err *e)
 {
@@ -121,6 +129,8 @@ static int body_on_frame(struct body *b, uint16_t type, const uint8_t *p, size_t
 		}
 		return 0;
 	}
+	if (type == WIRE_GOHOME && in_call == 2) /* stopped, registers set for home */
+		return body_go_home(b, 0, "asked to come home", e);
 	if (type == WIRE_GOHOME && in_call) /* stopped at the trapped call: run it at home */
 		return body_go_home(b, 1, "asked to come home", e);
 	if (type == WIRE_GOHOME) {
@@ -132,6 +142,9 @@ static int body_on_frame(struct body *b, uint16_t type, const uint8_t *p, size_t
 	return err_setx(e, -EPROTO, "unexpected frame %u from home", type);
 }
 
+static int body_wait_sysret(struct body *b, long nr, const long args[6], int in_call, long *ret,
+			    struct err *e);
+
 /* Forward one trapped call and wait for its result. */
 static int body_forward(struct body *b, long nr, const long args[6], long *ret, struct err *e)
 {
@@ -142,6 +155,15 @@ static int body_forward(struct body *b, long nr, const long args[6], long *ret, 
 	}
 	if ((rc = wire_send(b->c, WIRE_SYSCALL, b->req.p, b->req.len, e)))
 		return rc;
+	return body_wait_sysret(b, nr, args, 1, ret, e);
+}
+
+/* Wait for the reply to a forwarded call, serving other frames meanwhile
+ * (in_call as for body_on_frame). */
+static int body_wait_sysret(struct body *b, long nr, const long args[6], int in_call, long *ret,
+			    struct err *e)
+{
+	int rc;
 	for (;;) {
 		uint16_t type;
 		const uint8_t *p;
@@ -153,7 +175,7 @@ static int body_forward(struct body *b, long nr, const long args[6], long *ret, 
 			log_debug("body %d: forwarded call %ld returned %ld", b->pid, nr, *ret);
 			return rc;
 		}
-		if ((rc = body_on_frame(b, type, p, len, 1, e)) || b->done)
+		if ((rc = body_on_frame(b, type, p, len, in_call, e)) || b->done)
 			return rc;
 	}
 }
@@ -264,6 +286,111 @@ static int body_restart(struct body *b, const arch_regs_t *r, long code, struct 
 	return 0;
 }
 
+/* clone flags a child made here can have: no memory, files, fs, namespaces
+ * or signal handlers shared with its parent (those go home), no pidfd. */
+#define BODY_FORK_FLAGS                                                                            \
+	(CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID | CLONE_SETTLS)
+
+/* fork, vfork (as fork), or clone without shared state: the child can be
+ * made here. */
+static int body_is_fork(long nr, const long args[6])
+{
+	return nr == SYS_fork || nr == SYS_vfork ||
+	       (nr == SYS_clone && !((unsigned long)args[0] & ~(unsigned long)BODY_FORK_FLAGS));
+}
+
+/* Run the fork here: the child (our child, by CLONE_PARENT: the body never
+ * reaps it) ends up stopped and detached, for the supervisor that adopts it.
+ * *child: its pid, or the fork's error; *x: the parent's registers at the
+ * syscall-exit stop. 0, or negative when the body could not be driven. */
+static int body_fork_here(struct body *b, const arch_regs_t *r, long nr, const long args[6],
+			  pid_t *child_out, arch_regs_t *x, struct err *e)
+{
+	unsigned long fl = nr == SYS_clone ? (unsigned long)args[0] : SIGCHLD;
+	long ca[6] = {
+	    (long)((fl & ~(unsigned long)CSIGNAL) | CLONE_PARENT | SIGCHLD), 0, 0, 0, 0, 0};
+	if (nr == SYS_clone)
+		memcpy(&ca[1], &args[1], 4 * sizeof(long));
+	arch_regs_t c = *r;
+	arch_change_syscall(&c, SYS_clone, ca);
+	pid_t child = -1;
+	int st, rc = arch_set_regs(b->pid, &c);
+	while (!rc) {
+		if (ptrace(PTRACE_SYSCALL, b->pid, 0, 0) || waitpid(b->pid, &st, __WALL) < 0)
+			rc = -errno;
+		else if (!WIFSTOPPED(st))
+			rc = -ESRCH;
+		else if (st >> 16 == PTRACE_EVENT_FORK || st >> 16 == PTRACE_EVENT_CLONE ||
+			 st >> 16 == PTRACE_EVENT_VFORK) {
+			unsigned long m = 0;
+			ptrace(PTRACE_GETEVENTMSG, b->pid, 0, &m);
+			child = (pid_t)m;
+		} else if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+			break;
+		}
+	}
+	if (!rc)
+		rc = arch_get_regs(b->pid, x);
+	if (rc)
+		return err_set(e, rc, "body %d: fork", b->pid);
+	arch_set_syscall_args(x, args); /* (vfork keeps its return address in one) */
+	*child_out = child > 0 ? child : (pid_t)arch_syscall_ret(x); /* or its error here */
+	if (child > 0 &&
+	    (waitpid(child, &st, __WALL) < 0 || !WIFSTOPPED(st) || arch_get_regs(child, &c) ||
+	     (arch_set_syscall_args(&c, args), arch_set_regs(child, &c)) || kill(child, SIGSTOP) ||
+	     ptrace(PTRACE_DETACH, child, 0, 0))) {
+		/* (the pending SIGSTOP stops it before it runs a single instruction
+		 * untraced: it waits there for its own supervisor) */
+		kill(child, SIGKILL);
+		*child_out = -EAGAIN;
+	}
+	return 0;
+}
+
+/* The body forks (no shared memory): the child is made here, and home makes
+ * its child deputy, whose own connection brings another supervisor here to
+ * adopt it. The parent's fork returns the child deputy's pid, the home pid. */
+static int body_fork(struct body *b, const arch_regs_t *r, long nr, const long args[6],
+		     struct err *e)
+{
+	arch_regs_t x, again = *r;
+	arch_reexec_syscall(&again); /* if it goes home meanwhile: fork there */
+	pid_t child = -1;
+	int frc = body_fork_here(b, r, nr, args, &child, &x, e);
+	if (frc)
+		return frc;
+	long ret = child;
+	if (child > 0) {
+		unsigned long fl = nr == SYS_clone ? (unsigned long)args[0] : SIGCHLD;
+		struct mig_fork f = {child, 0, fl, fl & CLONE_CHILD_SETTID ? (uint64_t)args[3] : 0};
+		int rc = arch_set_regs(b->pid, &again);
+		if (!rc)
+			rc = wire_send(b->c, WIRE_FORK, &f, sizeof(f), e);
+		if (!rc)
+			rc = body_wait_sysret(b, SYS_fork, args, 2, &ret, e);
+		if (rc || b->done || ret <= 0)
+			kill(child, SIGKILL); /* not adopted: our child, reaped by body_loop */
+		if (rc || b->done)
+			return rc;
+		if (ret > 0 && (fl & CLONE_PARENT_SETTID)) {
+			int32_t tid = (int32_t)ret;
+			struct iovec lo = {&tid, sizeof(tid)}, ro = {(void *)args[2], sizeof(tid)};
+			process_vm_writev(b->pid, &lo, 1, &ro, 1, 0);
+		}
+		log_info("pid %d (home %d/%d) forked: child %d here, home pid %ld", b->pid,
+			 b->hello.home_node, b->hello.home_pid, child, ret);
+	}
+	if (ret == -513 /* -ERESTARTNOINTR */)
+		x = again; /* interrupted here by a signal: fork again after it */
+	else
+		arch_set_ret(&x, ret);
+	int rc = arch_set_regs(b->pid, &x);
+	if (rc)
+		return err_set(e, rc, "body %d: fork result", b->pid);
+	ptrace(PTRACE_CONT, b->pid, 0, 0);
+	return 0;
+}
+
 /* A trapped system call: run at home, or go home to run it. */
 static int body_on_syscall(struct body *b, struct err *e)
 {
@@ -274,6 +401,8 @@ static int body_on_syscall(struct body *b, struct err *e)
 	long nr = arch_syscall_nr(&r), args[6], ret = -ENOSYS;
 	arch_syscall_args(&r, args);
 	enum fwd_action a = fwd_classify(nr, args);
+	if (body_is_fork(nr, args))
+		return body_fork(b, &r, nr, args, e);
 	if (nr == SYS_mmap && !(args[3] & MAP_ANONYMOUS) &&
 	    (!(args[3] & MAP_SHARED) || !(args[2] & PROT_WRITE)))
 		return body_mmap_file(b, &r, args, e);
@@ -338,8 +467,10 @@ static int body_loop(struct body *b, struct err *e)
 			while (read(b->sigfd, &si, sizeof(si)) > 0)
 				;
 			int st, rc;
-			while (!b->done && waitpid(b->pid, &st, WNOHANG | __WALL) > 0)
-				if ((rc = body_on_wait(b, st, e)))
+			pid_t w;
+			/* any child: children the body forked here end as ours */
+			while (!b->done && (w = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
+				if (w == b->pid && (rc = body_on_wait(b, st, e)))
 					return rc;
 		}
 		if (!b->done && pf[1].revents) {
@@ -365,12 +496,7 @@ static int body_start(struct body *b, struct err *e)
 	size_t n = fwd_filter(filter, FWD_MAX_FILTER);
 	struct restore_sandbox sb = {b->bc->empty_root, b->bc->uid, b->bc->gid, filter,
 				     (unsigned short)n};
-	struct restore_opts o = {NULL,
-				 0,
-				 PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD,
-				 RESTORE_SANDBOX,
-				 0,
-				 &sb};
+	struct restore_opts o = {NULL, 0, BODY_PTRACE_OPTS, RESTORE_SANDBOX, 0, &sb};
 	struct restore_info info;
 	int rc = mig_recv_image(b->c, &o, &b->pid, &info, e);
 	char msg[200];
@@ -387,6 +513,34 @@ static int body_start(struct body *b, struct err *e)
 	return 0;
 }
 
+/* Serve one body: set up, start it (restore or adopt), loop, clean up. */
+static int body_run(struct body *b, int (*start)(struct body *, const void *, struct err *),
+		    const void *arg, struct err *e)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	b->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	int rc = b->sigfd < 0 ? err_set(e, -errno, "signalfd") : start(b, arg, e);
+	if (!rc)
+		rc = body_loop(b, e);
+	if (b->pid > 0 && !b->done) { /* home is gone or the link broke: nothing to keep */
+		kill(b->pid, SIGKILL);
+		waitpid(b->pid, NULL, __WALL);
+	}
+	fwd_buf_free(&b->req);
+	if (b->sigfd >= 0)
+		close(b->sigfd);
+	return rc;
+}
+
+static int body_start_image(struct body *b, const void *arg, struct err *e)
+{
+	(void)arg;
+	return body_start(b, e);
+}
+
 /* Serve one migrated process. */
 int body_serve(struct wire_conn *c, const void *p, size_t len, const struct body_conf *bc,
 	       struct err *e)
@@ -396,23 +550,103 @@ int body_serve(struct wire_conn *c, const void *p, size_t len, const struct body
 	b.c = c;
 	b.bc = bc;
 	b.pid = -1;
+	b.sigfd = -1;
 	if (len != sizeof(b.hello))
 		return err_setx(e, -EPROTO, "bad migration request (%zu bytes)", len);
 	memcpy(&b.hello, p, sizeof(b.hello));
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	b.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	int rc = b.sigfd < 0 ? err_set(e, -errno, "signalfd") : body_start(&b, e);
-	if (!rc)
-		rc = body_loop(&b, e);
-	if (b.pid > 0 && !b.done) { /* home is gone or the link broke: nothing to keep */
-		kill(b.pid, SIGKILL);
-		waitpid(b.pid, NULL, __WALL);
+	return body_run(&b, body_start_image, NULL, e);
+}
+
+/* A decimal field of /proc/PID/status ("PPid:"), or -1. */
+static long body_status_long(pid_t pid, const char *key)
+{
+	char *st = NULL;
+	long v = -1;
+	if (procfs_read(pid, "status", &st) < 0)
+		return -1;
+	for (const char *k = st; k && *k; k = strchr(k, '\n') ? strchr(k, '\n') + 1 : NULL)
+		if (!strncmp(k, key, strlen(key)))
+			v = strtol(k + strlen(key), NULL, 10);
+	free(st);
+	return v;
+}
+
+/* The child to adopt must be what a sibling supervisor left for us: a
+ * stopped, untraced process of the bodies' user, child of a supervisor that
+ * is a child of our guestd. Waits a little for it to stop. */
+static int body_check_orphan(struct body *b, pid_t pid, struct err *e)
+{
+	for (int i = 0; i < 200; i++) {
+		struct proc_status ps;
+		struct proc_stat st;
+		long ppid = body_status_long(pid, "PPid:");
+		if (pid <= 1 || procfs_status(pid, &ps) || procfs_stat(pid, &st) || ppid <= 1)
+			return err_setx(e, -ESRCH, "no process %d to adopt", pid);
+		if (ps.uid[0] != b->bc->uid || ps.uid[1] != b->bc->uid ||
+		    body_status_long((pid_t)ppid, "PPid:") != (long)getppid())
+			return err_setx(e, -EPERM, "process %d is not a forked body", pid);
+		if (ps.tracer <= 0 && st.state == 'T')
+			return 0;
+		usleep(10000);
 	}
-	fwd_buf_free(&b.req);
-	if (b.sigfd >= 0)
-		close(b.sigfd);
+	return err_setx(e, -ETIMEDOUT, "forked body %d was not left stopped", pid);
+}
+
+/* Take over a body's child forked here: seize it (it waits in a SIGSTOP),
+ * give it its home tid, and let it run without ever seeing the SIGCONT. */
+static int body_start_adopt(struct body *b, const void *arg, struct err *e)
+{
+	const struct mig_adopt *a = arg;
+	pid_t pid = a->rpid;
+	int rc = body_check_orphan(b, pid, e), st, conts = 0;
+	if (!rc && ptrace(PTRACE_SEIZE, pid, 0, BODY_PTRACE_OPTS))
+		rc = err_set(e, -errno, "seize forked body %d", pid);
+	if (rc)
+		goto out;
+	b->pid = pid;
+	if (a->ctid) {
+		int32_t tid = a->hello.home_pid;
+		struct iovec lo = {&tid, sizeof(tid)}, ro = {(void *)a->ctid, sizeof(tid)};
+		if (process_vm_writev(pid, &lo, 1, &ro, 1, 0) != (ssize_t)sizeof(tid))
+			log_warn("forked body %d: could not set its tid", pid);
+	}
+	kill(pid, SIGCONT);
+	/* its stops until the SIGCONT is taken (suppressed) */
+	for (int i = 0; i < 8 && !conts; i++) {
+		if (waitpid(pid, &st, __WALL) < 0 || !WIFSTOPPED(st)) {
+			rc = err_setx(e, -ESRCH, "forked body %d ended", pid);
+			goto out;
+		}
+		conts = st >> 16 == 0 && WSTOPSIG(st) == SIGCONT;
+		ptrace(PTRACE_CONT, pid, 0, 0);
+	}
+	if (!conts)
+		rc = err_setx(e, -EPROTO, "forked body %d did not resume", pid);
+out:;
+	char msg[200];
+	if (!rc)
+		snprintf(msg, sizeof(msg), "pid %d (home %d) forked on node %d as pid %d",
+			 a->hello.home_pid, a->hello.home_node, b->bc->self_node, pid);
+	mig_send_status(b->c, WIRE_STARTED, rc, rc ? e->msg : msg, NULL);
+	if (!rc)
+		log_info("%s", msg);
 	return rc;
+}
+
+/* Serve a child that a body forked here (WIRE_ADOPT). */
+int body_adopt(struct wire_conn *c, const void *p, size_t len, const struct body_conf *bc,
+	       struct err *e)
+{
+	struct body b;
+	struct mig_adopt a;
+	memset(&b, 0, sizeof(b));
+	b.c = c;
+	b.bc = bc;
+	b.pid = -1;
+	b.sigfd = -1;
+	if (len != sizeof(a))
+		return err_setx(e, -EPROTO, "bad adoption request (%zu bytes)", len);
+	memcpy(&a, p, sizeof(a));
+	b.hello = a.hello;
+	return body_run(&b, body_start_adopt, &a, e);
 }

@@ -23,4 +23,9 @@ struct body_conf {
 int body_serve(struct wire_conn *c, const void *p, size_t len, const struct body_conf *bc,
 	       struct err *e);
 
+/* Serve a child that a body forked on this node, asked for by its home with
+ * a WIRE_ADOPT frame (payload p, len) on c. Returns when it is gone. */
+int body_adopt(struct wire_conn *c, const void *p, size_t len, const struct body_conf *bc,
+	       struct err *e);
+
 #endif

@@ -75,12 +75,12 @@ static void gd_serve_peer(struct gd *g, int fd)
 		wire_close(&c);
 		_exit(0);
 	}
-	if (type != WIRE_MIGRATE) {
+	if (type != WIRE_MIGRATE && type != WIRE_ADOPT) {
 		log_warn("node %d sent frame %u first: refused", c.peer_node, type);
 		_exit(1);
 	}
 	struct body_conf bc = {g->cl.self, g->empty, NOBODY, NOBODY};
-	if (body_serve(&c, p, len, &bc, &e))
+	if (type == WIRE_ADOPT ? body_adopt(&c, p, len, &bc, &e) : body_serve(&c, p, len, &bc, &e))
 		log_warn("migrated process from node %d: %s", c.peer_node, e.msg);
 	wire_close(&c);
 	_exit(0);

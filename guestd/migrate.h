@@ -7,6 +7,11 @@
  *   home -> remote   WIRE_SIGNAL {struct mig_signal}       (a signal for the body)
  *   remote -> home   WIRE_EXIT {struct mig_exit}           (the body ended: wait status)
  *   remote -> home   WIRE_STOPPED {struct mig_signal}      (the body stopped: SIGSTOP, SIGTSTP...)
+ *   remote -> home   WIRE_FORK {struct mig_fork}           (the body forked at the remote
+ *                    node; its child, stopped there, is rpid) home -> remote WIRE_SYSRET
+ *                    {the home pid of the child deputy, or -errno}, once the child deputy
+ *                    made a connection of its own that begins with
+ *   home -> remote   WIRE_ADOPT {struct mig_adopt}          (serve the child rpid as a body)
  *   home -> remote   WIRE_GOHOME {}                         (bring it back)
  *   remote -> home   WIRE_GOHOME {struct mig_status}, WIRE_IMAGE..., WIRE_IMAGE_END
  *                    (coming home, asked or because of a call only home can run)
@@ -36,6 +41,18 @@ struct mig_status {
 
 struct mig_signal {
 	int32_t sig, pad;
+};
+
+struct mig_fork {
+	int32_t rpid, pad; /* the child at the remote node, stopped and untraced */
+	uint64_t flags;	   /* the program's clone flags (the exit signal is kept at home) */
+	uint64_t ctid;	   /* CLONE_CHILD_SETTID: where the child keeps its tid */
+};
+
+struct mig_adopt {
+	struct mig_hello hello; /* home_pid: the child deputy */
+	int32_t rpid, pad;
+	uint64_t ctid; /* write home_pid there before the child runs (0: none) */
 };
 
 struct mig_exit {

@@ -11,6 +11,8 @@
 #include "appliance/xmem.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +241,7 @@ int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, cha
 	int self = 0;
 	d->pid = pid;
 	d->node = node;
+	d->flags = flags;
 	int rc = lapi_connect_node(node, &d->c, &self, e);
 	if (rc) {
 		free(d);
@@ -444,6 +447,84 @@ static int dep_on_home(struct deputy *d, const uint8_t *p, size_t len, struct er
 	return 0;
 }
 
+/* Make the child deputy of a fork at the remote node: the deputy's own child
+ * c (in its first stop, a copy of the deputy: same trampoline and scratch)
+ * gets a connection of its own, whose supervisor adopts the body's child. */
+static int dep_adopt(struct deputy *d, pid_t c, const struct mig_fork *f, struct deputy **out,
+		     struct err *e)
+{
+	struct deputy *k = xcalloc(1, sizeof(*k));
+	char path[64], msg[512];
+	int self = 0, st, rc;
+	k->pid = c;
+	k->node = d->node;
+	k->flags = d->flags;
+	k->j = d->j;
+	k->j.pid = c;
+	k->j.own_page = 0;
+	k->j.held_stop = 0;
+	k->scratch = d->scratch;
+	k->c.fd = -1;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c);
+	if (waitpid(c, &st, __WALL) < 0 || !WIFSTOPPED(st))
+		rc = err_setx(e, -ESRCH, "forked deputy %d did not start", (int)c);
+	else if ((k->j.memfd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		rc = err_set(e, -errno, "open %s", path);
+	else
+		rc = lapi_connect_node(d->node, &k->c, &self, e);
+	if (!rc) {
+		struct mig_adopt a = {{self, c, getuid(), d->flags}, f->rpid, 0, f->ctid};
+		rc = wire_send(&k->c, WIRE_ADOPT, &a, sizeof(a), e);
+	}
+	if (!rc)
+		rc = dep_wait_started(k, msg, sizeof(msg), e);
+	if (rc) {
+		if (k->j.memfd >= 0)
+			close(k->j.memfd);
+		wire_close(&k->c);
+		free(k);
+		return rc;
+	}
+	log_info("%s", msg);
+	dep_idle(k);
+	*out = k;
+	return 0;
+}
+
+/* The body forked at the remote node: fork the deputy here (the child's home
+ * pid, with the exit signal the program asked for) and have the child adopted
+ * there; the parent's fork returns the home pid. */
+static int dep_on_fork(struct deputy *d, const uint8_t *p, size_t len, struct err *e)
+{
+	struct mig_fork f;
+	if (len != sizeof(f))
+		return err_setx(e, -EPROTO, "bad fork report from node %d", d->node);
+	if (d->going_home)
+		return 0; /* it forks at home instead */
+	memcpy(&f, p, sizeof(f));
+	int rc = dep_stop(d);
+	if (rc)
+		return err_set(e, rc, "deputy %d", d->pid);
+	long ret, a[6] = {(long)(f.flags & CSIGNAL), 0, 0, 0, 0, 0};
+	if ((rc = dep_call(d, &ret, SYS_clone, a)))
+		return err_set(e, rc, "deputy %d: fork", d->pid);
+	if (ret > 0) {
+		struct err why = {0, ""};
+		if (dep_adopt(d, (pid_t)ret, &f, &d->forked, &why)) {
+			log_warn("pid %d: its child could not stay on node %d: %s", d->pid, d->node,
+				 why.msg);
+			kill((pid_t)ret, SIGKILL); /* the job reaps it */
+			ret = -EAGAIN;
+		}
+	}
+	struct fwd_call none;
+	memset(&none, 0, sizeof(none));
+	if (!(rc = fwd_end(d->j.memfd, &none, ret, &d->rep, e)))
+		rc = wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, e);
+	dep_idle(d);
+	return rc;
+}
+
 /* Serve one frame from the connection (waiting for it when block is set). */
 static int dep_input(struct deputy *d, enum remote_event *ev, int block, struct err *e)
 {
@@ -467,6 +548,8 @@ static int dep_input(struct deputy *d, enum remote_event *ev, int block, struct 
 		rc = dep_on_exit(d, p, len, e), *ev = REMOTE_EXITED;
 	else if (type == WIRE_STOPPED)
 		rc = dep_on_stopped(d, p, len, e);
+	else if (type == WIRE_FORK)
+		rc = dep_on_fork(d, p, len, e);
 	else if (type == WIRE_GOHOME)
 		rc = dep_on_home(d, p, len, e), *ev = rc ? REMOTE_LOST : REMOTE_HOME;
 	else

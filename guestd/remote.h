@@ -26,9 +26,11 @@ struct deputy {
 	int in_call;	/* running a forwarded call (not in a ptrace-stop) */
 	int going_home; /* GOHOME sent: calls still arriving are run at home */
 	struct fwd_call call;
-	int gone;     /* it ended while we waited on it: gone_status is its wait status */
-	int stop_sig; /* the body stopped with it: let it through to stop the deputy too */
-	int stopped;  /* the deputy is in a job-control stop with this signal */
+	int gone;	       /* it ended while we waited on it: gone_status is its wait status */
+	unsigned flags;	       /* MIG_F_* it was sent with */
+	struct deputy *forked; /* a child deputy made for a fork at the remote node, for the job */
+	int stop_sig;	       /* the body stopped with it: let it through to stop the deputy too */
+	int stopped;	       /* the deputy is in a job-control stop with this signal */
 	int gone_status;
 };
 

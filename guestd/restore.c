@@ -783,12 +783,16 @@ static int restore_confine(struct rctx *c, struct err *e)
 		return err_setx(e, -EINVAL, "restore: sandbox mode without a sandbox");
 	uint64_t root = inject_put(&c->j, INJECT_SCRATCH, sb->root, strlen(sb->root) + 1);
 	uint64_t slash = inject_put(&c->j, 1024, "/", 2);
-	/* Limits of its own: a body never forks or opens files locally (the
-	 * filter sends those home), so none of either; no core files here. */
+	/* Limits of its own: a body never opens files locally (the filter
+	 * sends those home) and forks only through its supervisor (the filter
+	 * traps every fork), so a few fds and a bound on the processes of the
+	 * bodies' user on this node (their count, not one body's: NPROC 0
+	 * would stop the supervised fork too, and raising another user's limit
+	 * takes CAP_SYS_RESOURCE); no core files here. */
 	static const struct {
 		int res;
 		uint64_t v;
-	} lim[] = {{RLIMIT_NPROC, 0}, {RLIMIT_NOFILE, 16}, {RLIMIT_CORE, 0}};
+	} lim[] = {{RLIMIT_NPROC, RESTORE_BODY_NPROC}, {RLIMIT_NOFILE, 16}, {RLIMIT_CORE, 0}};
 	for (size_t i = 0; i < ARRAY_SIZE(lim); i++) {
 		uint64_t l[2] = {lim[i].v, lim[i].v};
 		uint64_t a = inject_put(&c->j, 2048, l, sizeof(l)); /* 1024 holds "/" */

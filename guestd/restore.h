@@ -20,6 +20,8 @@ struct fd_redirect {
 #define RESTORE_SANDBOX 2u /* a migrated body: no fds, confined by o->sandbox */
 
 /* The confinement of a body on a node that is not its home. */
+#define RESTORE_BODY_NPROC 4096 /* RLIMIT_NPROC of bodies (their user's process count) */
+
 struct restore_sandbox {
 	const char *root; /* an empty directory to chroot into */
 	uid_t uid;	  /* unprivileged identity */

@@ -10,6 +10,7 @@
 #include "image.h"
 #include "migrate.h"
 #include "mosix.h"
+#include "procfs.h"
 #include "remote.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
@@ -289,6 +290,15 @@ static int job_move(struct job *j, pid_t pid, int node, char *msg, size_t len)
 	return node ? job_send(j, p, node, msg, len) : 0;
 }
 
+/* A child deputy made for a fork at a remote node joins the job. */
+static void job_adopt(struct job *j, struct deputy *k)
+{
+	struct sproc *q = job_add(j, k->pid);
+	q->dep = k;
+	struct epoll_event ev = {EPOLLIN, {.fd = k->c.fd}};
+	epoll_ctl(j->epfd, EPOLL_CTL_ADD, k->c.fd, &ev);
+}
+
 /* Input on a deputy's connection. */
 static int job_on_deputy(struct job *j, int fd)
 {
@@ -299,6 +309,12 @@ static int job_on_deputy(struct job *j, int fd)
 		struct err e = {0, ""};
 		enum remote_event ev;
 		remote_on_input(p->dep, &ev, &e);
+		if (p->dep->forked) { /* its child was born there: it has a deputy too */
+			struct deputy *k = p->dep->forked;
+			p->dep->forked = NULL;
+			job_adopt(j, k); /* (may move j->procs: p is not used after) */
+			return 1;
+		}
 		if (p->dep->gone)
 			job_check_gone(j, p);
 		else if (ev == REMOTE_EXITED || (ev == REMOTE_LOST && p->dep->dying))
@@ -426,8 +442,14 @@ static void job_on_event(struct job *j, pid_t pid, int st)
 	unsigned long msg = 0;
 	if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE) {
 		ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
-		struct sproc *child = job_add(j, (pid_t)msg);
-		if (ev == PTRACE_EVENT_CLONE && job_is_thread((pid_t)msg)) {
+		/* The child's own stops and even its end may have been reaped
+		 * already (a vfork child that ran exec and exited): add it only
+		 * while it is still ours, or it would wait for an end seen. */
+		struct sproc *child = job_find(j, (pid_t)msg);
+		struct proc_status cs;
+		if (!child && !procfs_status((pid_t)msg, &cs) && cs.tracer == getpid())
+			child = job_add(j, (pid_t)msg);
+		if (child && ev == PTRACE_EVENT_CLONE && job_is_thread((pid_t)msg)) {
 			struct sproc *p = job_find(j, pid);
 			if (p)
 				p->threaded = 1;

@@ -254,7 +254,7 @@ root=$(ls -A "/proc/$body/root/" 2>/dev/null | wc -l)
 touch "$W/go.sb"
 wait_exit $mr 30
 kill $lp 2>/dev/null
-if [ "$RC" -eq 0 ] && [ "$(grep -c '^PASS' "$W/sb.out")" -eq 3 ] && [ "$uid" = 65534 ] && [ "$root" = 0 ] && [ "$nproc" = 0 ]; then
+if [ "$RC" -eq 0 ] && [ "$(grep -c '^PASS' "$W/sb.out")" -eq 3 ] && [ "$uid" = 65534 ] && [ "$root" = 0 ] && [ "$nproc" = 4096 ]; then
 	t_pass migrate/sandbox
 else
 	t_fail migrate/sandbox "exit $RC, body $body uid '$uid', root entries '$root', nproc '$nproc': $(grep -E 'PASS|FAIL' "$W/sb.out" | tr '\n' ' ')"

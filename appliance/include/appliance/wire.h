@@ -44,6 +44,8 @@ enum wire_type {
 	WIRE_GOSSIP,	/* node information */
 	WIRE_ERROR,	/* { int32 code, char msg[] } */
 	WIRE_STOPPED,	/* the body stopped (job control): struct mig_signal */
+	WIRE_FORK,	/* the body forked there: its child is to be adopted */
+	WIRE_ADOPT,	/* first frame: serve a body's forked child (struct mig_adopt) */
 	WIRE__MAX
 };
 

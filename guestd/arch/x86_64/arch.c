@@ -155,6 +155,22 @@ void arch_fixup_restart_live(arch_regs_t *r)
 	r->orig_rax = (unsigned long long)-1;
 }
 
+void arch_change_syscall(arch_regs_t *r, long nr, const long args[6])
+{
+	r->orig_rax = (unsigned long long)nr;
+	arch_set_syscall_args(r, args);
+}
+
+void arch_set_syscall_args(arch_regs_t *r, const long args[6])
+{
+	r->rdi = (unsigned long long)args[0];
+	r->rsi = (unsigned long long)args[1];
+	r->rdx = (unsigned long long)args[2];
+	r->r10 = (unsigned long long)args[3];
+	r->r8 = (unsigned long long)args[4];
+	r->r9 = (unsigned long long)args[5];
+}
+
 /* One of the returns that signal delivery turns into EINTR or a restart. */
 int arch_ret_restarts(long v)
 {
