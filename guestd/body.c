@@ -5,6 +5,7 @@
 #include "compress.h"
 #include "forward.h"
 #include "freeze.h"
+#include "guests.h"
 #include "migrate.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
@@ -29,6 +30,7 @@ struct body {
 	pid_t pid;
 	int sigfd;
 	int done;
+	int expel; /* guestd asked (GUESTS_EXPEL_SIGNAL): send it home */
 	struct fwd_buf req;
 };
 
@@ -255,11 +257,14 @@ static int body_loop(struct body *b, struct err *e)
 		if (pf[0].revents) {
 			struct signalfd_siginfo si;
 			while (read(b->sigfd, &si, sizeof(si)) > 0)
-				;
+				b->expel |= si.ssi_signo == GUESTS_EXPEL_SIGNAL;
 			int st, rc;
 			while (!b->done && waitpid(b->pid, &st, WNOHANG | __WALL) > 0)
 				if ((rc = body_on_wait(b, st, e)))
 					return rc;
+			/* expelled: as if home had asked */
+			if (!b->done && b->expel)
+				return body_on_frame(b, WIRE_GOHOME, NULL, 0, 0, e);
 		}
 		if (!b->done && pf[1].revents) {
 			uint16_t type;
@@ -319,6 +324,7 @@ int body_serve(struct wire_conn *c, const void *p, size_t len, const struct body
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, GUESTS_EXPEL_SIGNAL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	b.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	int rc = b.sigfd < 0 ? err_set(e, -errno, "signalfd") : body_start(&b, e);

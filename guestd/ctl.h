@@ -8,6 +8,7 @@
 
 #include "appliance/err.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -46,5 +47,8 @@ void ctl_reply(int cfd, int status, const char *fmt, ...) __attribute__((format(
  * with ctl_call_mosrun.) */
 int ctl_call_mosrun(pid_t mosrun, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e);
 int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct err *e);
+/* The distinct mosruns supervising the caller's processes (all: anyone's)
+ * into out; returns how many (at most cap). */
+size_t ctl_find_mosruns(pid_t *out, size_t cap, int all);
 
 #endif
