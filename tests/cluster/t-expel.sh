@@ -116,7 +116,7 @@ for k in 1 2 3; do cp "$W/full.$k.conf" "$ST/n$k/etc/cluster.conf"; done
 read -r gp _ <"$ST/n1/guestd.pid"
 kill -HUP "$gp" # n1 by signal, the others by mosctl reload
 on 2 mosctl reload >/dev/null && on 3 mosctl reload >/dev/null
-for i in $(seq 40); do [ "$(up_count 1)" = 4 ] && break; sleep 0.25; done
+for _ in $(seq 40); do [ "$(up_count 1)" = 4 ] && break; sleep 0.25; done
 if [ "$(map_count 1)" = 4 ] && [ "$(up_count 1)" = 4 ] &&
 	on 1 mosrun -v -4 true 2>&1 | grep -q "runs on node 4"; then
 	t_pass reload/node-added
