@@ -110,7 +110,7 @@ MIRROR=${MIRROR:-$(find_mirror /debian http://deb.debian.org/debian)}
 SECURITY=${SECURITY:-$(find_mirror /debian-security http://deb.debian.org/debian-security)}
 PACKAGES="$BASE_PACKAGES $(lib_packages)"
 PACKAGES=${PACKAGES% }
-BASE_KEY=$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY" "$PACKAGES" "$MODULES" "$(hash_files "$0")" |
+BASE_KEY=$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY" "$PACKAGES" "$MODULES" "$(hash_files "$HERE/$(basename "$0")")" |
 	sha256sum | cut -c1-16)
 # shellcheck disable=SC2046
 FULL_KEY=$(printf '%s\n' "$BASE_KEY" "$(hash_files "$HERE/init.sh" "$HERE/preinit.c" \

@@ -10,7 +10,8 @@ set multiplot layout 1,2 title 'Virtual cluster under this host (targets dashed)
 set xlabel 'nodes'
 set xtics 1
 set grid ytics
-set key top left
+set key bottom right
+set offsets 0, 0, graph 0.15, 0
 set style data linespoints
 set ylabel 'seconds'
 set yrange [0:*]

@@ -75,7 +75,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 	echo "# Virtual-cluster appliance: bring-up time and host memory"
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), ${cpu:-unknown CPU}, $(nproc) cores," \
-		"accelerator: $("$H" check --json 2>/dev/null | sed -n 's/.*"accel": "\([a-z]*\)".*/\1/p')," \
+		"accelerator: $("$H" check --json 2>/dev/null | sed -n 's/.*"accel": *"\([a-z]*\)".*/\1/p')," \
 		"commit $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')," \
 		"load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo "Nodes: 256 MB, 1 vcpu each (hostctl up defaults). Targets: 3 nodes ready < 30 s" \
