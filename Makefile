@@ -3,6 +3,7 @@
 #   make check      install missing build/test packages, build, run every test level
 #   make ASAN=1 check   the same with AddressSanitizer + UBSan on our own code
 #   make demo       the end-to-end demonstration (see README.md)
+#   make bench      engine benchmarks       make bench-vm  VM bring-up time and memory
 #   make lint       clang-format check      make analyze   cppcheck + clang-tidy
 
 B       ?= build
@@ -116,6 +117,11 @@ demo:
 bench: all
 	./tests/bench/run.sh $(B)
 
+# The appliance: bring-up time of 2, 3, 4 VMs and host memory per node (slow:
+# boots real guests; not part of `make bench`).
+bench-vm: all image
+	./tests/bench/vm.sh $(B)
+
 LINT_SRC = $(APPLIANCE_SRC) $(GUESTD_SRC) $(wildcard guestd/cmd/*.c) $(wildcard */*.h \
            */*/*.h */*/*/*.h) $(UNIT_SRC) $(PROGS_SRC)
 lint:
@@ -129,7 +135,7 @@ analyze:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all check demo bench lint analyze clean
+.PHONY: all check demo bench bench-vm lint analyze clean
 .SECONDARY:
 -include hostctl/build.mk images/build.mk monitor/build.mk
 -include $(patsubst %.c,$(B)/%.d,$(APPLIANCE_SRC) $(GUESTD_SRC) $(wildcard guestd/cmd/*.c))

@@ -5,6 +5,7 @@
 #include "compress.h"
 #include "forward.h"
 #include "freeze.h"
+#include "guests.h"
 #include "migrate.h"
 #include "procfs.h"
 #include "appliance/log.h"
@@ -17,13 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
-#include <sys/uio.h>
-#include <sys/syscall.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ struct body {
 	int sigfd;
 	int done;
 	int stop_as; /* a SIGSTOP sent for this stop signal: report that one */
+	int expel;   /* guestd asked (GUESTS_EXPEL_SIGNAL): send it home */
 	struct fwd_buf req;
 };
 
@@ -465,13 +467,16 @@ static int body_loop(struct body *b, struct err *e)
 		if (pf[0].revents) {
 			struct signalfd_siginfo si;
 			while (read(b->sigfd, &si, sizeof(si)) > 0)
-				;
+				b->expel |= si.ssi_signo == GUESTS_EXPEL_SIGNAL;
 			int st, rc;
 			pid_t w;
 			/* any child: children the body forked here end as ours */
 			while (!b->done && (w = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
 				if (w == b->pid && (rc = body_on_wait(b, st, e)))
 					return rc;
+			/* expelled: as if home had asked */
+			if (!b->done && b->expel)
+				return body_on_frame(b, WIRE_GOHOME, NULL, 0, 0, e);
 		}
 		if (!b->done && pf[1].revents) {
 			uint16_t type;
@@ -520,6 +525,7 @@ static int body_run(struct body *b, int (*start)(struct body *, const void *, st
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, GUESTS_EXPEL_SIGNAL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	b->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	int rc = b->sigfd < 0 ? err_set(e, -errno, "signalfd") : start(b, arg, e);

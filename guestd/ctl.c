@@ -3,9 +3,12 @@
 #include "procfs.h"
 #include "appliance/util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -153,4 +156,33 @@ int ctl_call_flags(pid_t pid, enum ctl_op op, int node, unsigned flags,
 		err_setx(e, rc, "process %d is traced by pid %d, which is not a mosrun", (int)pid,
 			 (int)st.tracer);
 	return rc;
+}
+
+/* The distinct mosruns that trace some process (the caller's, or with all
+ * anyone's): each one's tracer whose comm is "mosrun". */
+size_t ctl_find_mosruns(pid_t *out, size_t cap, int all)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t n = 0;
+	while (d && (de = readdir(d))) {
+		long pid;
+		struct proc_status st;
+		if (util_parse_long(de->d_name, 1, INT_MAX, &pid) ||
+		    procfs_status((pid_t)pid, &st) || st.tracer <= 0 ||
+		    (!all && st.uid[0] != getuid()))
+			continue;
+		char *comm = NULL;
+		int is_mosrun =
+		    procfs_read(st.tracer, "comm", &comm) > 0 && !strcmp(comm, "mosrun\n");
+		free(comm);
+		int seen = 0;
+		for (size_t i = 0; i < n; i++)
+			seen |= out[i] == st.tracer;
+		if (is_mosrun && !seen && n < cap)
+			out[n++] = st.tracer;
+	}
+	if (d)
+		closedir(d);
+	return n;
 }

@@ -8,6 +8,7 @@
 
 #include "appliance/err.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -60,5 +61,8 @@ int ctl_call(pid_t pid, enum ctl_op op, int node, struct ctl_rep *rep, struct er
 int ctl_call_flags(pid_t pid, enum ctl_op op, int node, unsigned flags,
 		   void (*progress)(const char *msg, void *arg), void *arg, struct ctl_rep *rep,
 		   struct err *e);
+/* The distinct mosruns supervising the caller's processes (all: anyone's)
+ * into out; returns how many (at most cap). */
+size_t ctl_find_mosruns(pid_t *out, size_t cap, int all);
 
 #endif

@@ -2,7 +2,9 @@
 #define LOG_PREFIX "guestd"
 #include "daemon.h"
 #include "body.h"
+#include "guests.h"
 #include "localapi.h"
+#include "migrate.h"
 #include "nodes.h"
 #include "appliance/cluster.h"
 #include "appliance/log.h"
@@ -27,6 +29,7 @@
 #define HANDSHAKE_MS 5000
 #define LIVENESS_MS 12000 /* a silent or cut link fails a migrated process's connection */
 #define NOBODY 65534
+#define EXPEL_ON_STOP_MS 30000 /* SIGTERM: how long guests may take to go home */
 
 struct gd {
 	struct cluster cl;
@@ -35,6 +38,7 @@ struct gd {
 	int tcp, lapi, sigfd, epfd, timerfd;
 	int stop;
 	struct node_info *nodes; /* shared with the per-connection children */
+	struct guests *guests;	 /* shared too: each supervisor registers itself */
 };
 
 /* Listen on this node's address and the cluster port. */
@@ -55,6 +59,38 @@ static int gd_listen_tcp(struct gd *g, struct err *e)
 	return fd;
 }
 
+/* Child: merge gossip about the nodes of our map only (a node removed from
+ * the map stays gone even while others still gossip about it). */
+static void gd_merge_gossip(struct gd *g, const uint8_t *p, size_t count)
+{
+	static struct node_info in[CLUSTER_MAX_NODES];
+	size_t k = 0;
+	for (size_t i = 0; i < count && k < CLUSTER_MAX_NODES; i++) {
+		memcpy(&in[k], p + i * sizeof(in[0]), sizeof(in[0]));
+		k += cluster_find(&g->cl, in[k].node) != NULL;
+	}
+	nodes_merge(g->nodes, CLUSTER_MAX_NODES, in, k);
+}
+
+/* Child: refuse an arriving process (the node is blocked or full). The
+ * image is read and dropped so that home hears the reason, not a reset. */
+static void gd_refuse_guest(struct gd *g, struct wire_conn *c)
+{
+	struct err e = {0, ""};
+	uint16_t type = 0;
+	const uint8_t *p;
+	size_t len;
+	char msg[96];
+	while (type != WIRE_IMAGE_END && !wire_recv(c, &type, &p, &len, &e))
+		;
+	snprintf(msg, sizeof(msg), "node %d accepts no guests now (blocked or expelling)",
+		 g->cl.self);
+	mig_send_status(c, WIRE_STARTED, -EBUSY, msg, NULL);
+	log_info("refused a process from node %d: blocked", c->peer_node);
+	wire_close(c);
+	_exit(0);
+}
+
 /* Child: authenticate a node that connected and serve what it asks. */
 static void gd_serve_peer(struct gd *g, int fd)
 {
@@ -70,8 +106,7 @@ static void gd_serve_peer(struct gd *g, int fd)
 		_exit(1);
 	}
 	if (type == WIRE_GOSSIP && len % sizeof(struct node_info) == 0) {
-		nodes_merge(g->nodes, CLUSTER_MAX_NODES, (const struct node_info *)p,
-			    len / sizeof(struct node_info));
+		gd_merge_gossip(g, p, len / sizeof(struct node_info));
 		wire_close(&c);
 		_exit(0);
 	}
@@ -79,11 +114,20 @@ static void gd_serve_peer(struct gd *g, int fd)
 		log_warn("node %d sent frame %u first: refused", c.peer_node, type);
 		_exit(1);
 	}
+	struct mig_hello h = {0, 0, 0, 0};
+	memcpy(&h, p, len < sizeof(h) ? len : sizeof(h));
+	/* register first, then look at the block: an expel either sees this
+	 * supervisor or this supervisor sees the block */
+	if (guests_add(g->guests, getpid(), h.home_node, h.home_pid) < 0 ||
+	    __atomic_load_n(&g->guests->blocked, __ATOMIC_SEQ_CST))
+		gd_refuse_guest(g, &c);
 	struct body_conf bc = {g->cl.self, g->empty, NOBODY, NOBODY};
-	if (type == WIRE_ADOPT ? body_adopt(&c, p, len, &bc, &e) : body_serve(&c, p, len, &bc, &e))
+	int rc =
+	    type == WIRE_ADOPT ? body_adopt(&c, p, len, &bc, &e) : body_serve(&c, p, len, &bc, &e);
+	if (rc)
 		log_warn("migrated process from node %d: %s", c.peer_node, e.msg);
 	wire_close(&c);
-	_exit(0);
+	_exit(rc ? 1 : 0);
 }
 
 /* A node connects: fork a supervisor for it (the handshake runs there, so a
@@ -99,9 +143,10 @@ static void gd_on_tcp(struct gd *g)
 			close(g->epfd);
 			close(g->sigfd);
 			close(g->timerfd);
-			sigset_t none;
-			sigemptyset(&none);
-			sigprocmask(SIG_SETMASK, &none, NULL);
+			sigset_t only; /* an expel waits for the supervisor's signalfd */
+			sigemptyset(&only);
+			sigaddset(&only, GUESTS_EXPEL_SIGNAL);
+			sigprocmask(SIG_SETMASK, &only, NULL);
 			gd_serve_peer(g, fd);
 		}
 		if (pid < 0)
@@ -189,6 +234,64 @@ static void gd_lapi_nodes(struct gd *g, int cfd)
 	lapi_reply(cfd, 0, msg, g->cl.self, (int)g->cl.nnodes, NULL);
 }
 
+/* Local expel: send every guest home and refuse new ones until unblocked. */
+static void gd_lapi_expel(struct gd *g, int cfd)
+{
+	char msg[96];
+	size_t n = guests_expel(g->guests);
+	snprintf(msg, sizeof(msg), "%zu", n);
+	if (n)
+		log_info("expel: asked %zu guests to go home; arrivals blocked", n);
+	lapi_reply(cfd, 0, msg, g->cl.self, (int)g->cl.nnodes, NULL);
+}
+
+/* Guest count for mosctl: "guests N failed F blocked B". */
+static void gd_lapi_guests(struct gd *g, int cfd)
+{
+	char msg[96];
+	snprintf(msg, sizeof(msg), "guests %zu failed %u blocked %u", guests_count(g->guests),
+		 __atomic_load_n(&g->guests->failed, __ATOMIC_SEQ_CST),
+		 __atomic_load_n(&g->guests->blocked, __ATOMIC_SEQ_CST));
+	lapi_reply(cfd, 0, msg, g->cl.self, (int)g->cl.nnodes, NULL);
+}
+
+/* Read the cluster map again (SIGHUP, mosctl reload): nodes may have been
+ * added or removed. This node's number and address must stay; a map that
+ * does not load, or changes them, is refused and the old one kept. */
+static int gd_reload(struct gd *g, struct err *e)
+{
+	struct cluster nc;
+	memset(&nc, 0, sizeof(nc));
+	int rc = cluster_load(g->o->confdir, &nc, e);
+	const struct cluster_node *old = cluster_find(&g->cl, g->cl.self);
+	const struct cluster_node *now = rc ? NULL : cluster_find(&nc, nc.self);
+	if (!rc && (nc.self != g->cl.self || nc.port != g->cl.port || !now ||
+		    strcmp(now->addr, old->addr)))
+		rc = err_setx(e, -EINVAL, "new map changes this node's number, address or port");
+	if (rc) {
+		cluster_free(&nc);
+		log_warn("map reload refused, the old map stays: %s", e->msg);
+		return rc;
+	}
+	for (int k = 1; k <= CLUSTER_MAX_NODES; k++) /* forget nodes that left */
+		if (!cluster_find(&nc, k))
+			g->nodes[k].seen_ms = 0;
+	cluster_free(&g->cl);
+	g->cl = nc;
+	log_info("map reloaded: %zu nodes", g->cl.nnodes);
+	return 0;
+}
+
+/* Local reload request. */
+static void gd_lapi_reload(struct gd *g, int cfd)
+{
+	struct err e = {0, ""};
+	int rc = gd_reload(g, &e);
+	char msg[ERR_MSG_MAX + 32];
+	snprintf(msg, sizeof(msg), "%s", rc ? e.msg : "map reloaded");
+	lapi_reply(cfd, rc, msg, g->cl.self, (int)g->cl.nnodes, NULL);
+}
+
 /* A local command. */
 static void gd_on_lapi(struct gd *g)
 {
@@ -204,21 +307,61 @@ static void gd_on_lapi(struct gd *g)
 			gd_lapi_connect(g, cfd, q.node);
 		else if (q.op == LAPI_NODES)
 			gd_lapi_nodes(g, cfd);
+		else if (q.op == LAPI_EXPEL)
+			gd_lapi_expel(g, cfd);
+		else if (q.op == LAPI_GUESTS)
+			gd_lapi_guests(g, cfd);
+		else if (q.op == LAPI_UNBLOCK) {
+			__atomic_store_n(&g->guests->blocked, 0, __ATOMIC_SEQ_CST);
+			lapi_reply(cfd, 0, "unblocked", g->cl.self, (int)g->cl.nnodes, NULL);
+		} else if (q.op == LAPI_RELOAD)
+			gd_lapi_reload(g, cfd);
 		else
 			lapi_reply(cfd, 0, "info", g->cl.self, (int)g->cl.nnodes, NULL);
 		close(cfd);
 	}
 }
 
-/* Signals: reap children, stop on TERM/INT. */
+/* Reap children; a guest's supervisor that failed counts during an expel. */
+static void gd_reap(struct gd *g)
+{
+	pid_t pid;
+	int st;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		guests_gone(g->guests, pid, !WIFEXITED(st) || WEXITSTATUS(st));
+}
+
+/* Signals: reap children, reload the map on HUP, stop on TERM/INT. */
 static void gd_on_signal(struct gd *g)
 {
 	struct signalfd_siginfo si;
-	while (read(g->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+	struct err e = {0, ""};
+	while (read(g->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			g->stop = 1;
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+		else if (si.ssi_signo == SIGHUP)
+			gd_reload(g, &e);
+	}
+	gd_reap(g);
+}
+
+/* Stopping: guests go home first (bounded), so that no process that could
+ * be kept is lost with this node's daemon. */
+static void gd_expel_on_stop(struct gd *g)
+{
+	size_t n = guests_expel(g->guests);
+	if (!n)
+		return;
+	log_info("stopping: sending %zu guests home", n);
+	int64_t t0 = nodes_now_ms();
+	while (guests_count(g->guests) && nodes_now_ms() - t0 < EXPEL_ON_STOP_MS) {
+		usleep(50000);
+		gd_reap(g);
+	}
+	size_t left = guests_count(g->guests);
+	if (left || g->guests->failed)
+		log_warn("stopping: %zu guests still here, %u could not go home", left,
+			 g->guests->failed);
 }
 
 /* Prepare the run directory and the bodies' empty root. */
@@ -248,14 +391,16 @@ static int gd_setup(struct gd *g, struct err *e)
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	g->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
 	g->nodes = nodes_map(CLUSTER_MAX_NODES);
+	g->guests = guests_map();
 	g->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	struct itimerspec it = {{1, 0}, {0, 1000000}};
-	if (!g->nodes || g->timerfd < 0 || timerfd_settime(g->timerfd, 0, &it, NULL))
+	if (!g->nodes || !g->guests || g->timerfd < 0 || timerfd_settime(g->timerfd, 0, &it, NULL))
 		return err_set(e, -errno, "node table / timer");
 	nodes_self(&g->nodes[g->cl.self], g->cl.self);
 	srandom((unsigned)getpid() ^ (unsigned)g->cl.self);
@@ -293,6 +438,8 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 				gd_on_signal(&g);
 		}
 	}
+	if (!rc)
+		gd_expel_on_stop(&g);
 	int fds[] = {g.tcp, g.lapi, g.sigfd, g.epfd, g.timerfd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)

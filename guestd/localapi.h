@@ -12,7 +12,15 @@
 #define LAPI_SOCK_DIR "/run/mosix"
 #define LAPI_SOCK_NAME "guestd.sock"
 
-enum lapi_op { LAPI_CONNECT = 1, LAPI_INFO, LAPI_NODES };
+enum lapi_op {
+	LAPI_CONNECT = 1,
+	LAPI_INFO,
+	LAPI_NODES,
+	LAPI_EXPEL,   /* block arrivals, send every guest home; msg: how many were asked */
+	LAPI_GUESTS,  /* msg: "guests N failed F blocked B" */
+	LAPI_UNBLOCK, /* accept guests again */
+	LAPI_RELOAD,  /* read the cluster map again (as SIGHUP) */
+};
 
 #define LAPI_MSG_MAX 8192
 
@@ -36,6 +44,9 @@ int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err 
 /* Client: what this node knows of every node (text lines: node age_ms ncpus
  * load_milli procs mem_total_kb mem_free_kb) into buf. */
 int lapi_nodes(char *buf, size_t len, int *self_node, int *nnodes, struct err *e);
+/* Client: a simple request op (LAPI_EXPEL, LAPI_GUESTS, LAPI_UNBLOCK,
+ * LAPI_RELOAD); guestd's answer text into buf. */
+int lapi_simple(enum lapi_op op, char *buf, size_t len, struct err *e);
 /* Client: this node's number and the node count. */
 int lapi_info(int *self_node, int *nnodes, struct err *e);
 /* Server: listen on the socket (mode 0666). fd or negative code. */

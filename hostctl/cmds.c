@@ -19,6 +19,7 @@
 #include "vcluster.h"
 #include "jsonw.h"
 #include "probe.h"
+#include "resize.h"
 #include "state.h"
 #include "status.h"
 #include "virt.h"
@@ -29,6 +30,8 @@ static int cmd_down(int argc, char **argv);
 static int cmd_status(int argc, char **argv);
 static int cmd_ssh(int argc, char **argv);
 static int cmd_console(int argc, char **argv);
+static int cmd_add(int argc, char **argv);
+static int cmd_remove(int argc, char **argv);
 
 static const struct cmds_entry table[] = {
     {"check", "[--json] [--image DIR]",
@@ -42,6 +45,10 @@ static const struct cmds_entry table[] = {
      "ssh into a node (node 1, the login node, by default)", cmd_ssh},
     {"console", "[--name CLUSTER] NODE", "attach to a node's serial console (Ctrl-] leaves)",
      cmd_console},
+    {"add", "[--name CLUSTER] [--timeout S]",
+     "add a node to a running cluster and wait until every node sees every other", cmd_add},
+    {"remove", "[--name CLUSTER] [--force] NODE",
+     "send a node's guests and its own processes home, then remove it (not node 1)", cmd_remove},
     {"down", "[--name CLUSTER]", "stop and remove everything the cluster has", cmd_down},
 };
 
@@ -331,6 +338,64 @@ static int cmds_node(int argc, char **argv, const char *name, struct vcluster *c
 		return cmds_fail(&e);
 	optind++;
 	return -1;
+}
+
+/* hostctl add. */
+static int cmd_add(int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"name", required_argument, NULL, 'N'},
+					     {"timeout", required_argument, NULL, 'T'},
+					     {0}};
+	const char *name = VCLUSTER_DEFAULT_NAME;
+	int o, t = 240;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (o == 'N')
+			name = optarg;
+		else if (o == 'T' && cmds_int("--timeout", optarg, 1, 86400, &t) < 0)
+			return 2;
+		else if (o == 'h')
+			return cmds_help(argv[0], 0);
+		else if (o != 'T')
+			return cmds_help(argv[0], 2);
+	}
+	if (optind != argc)
+		return cmds_help(argv[0], 2);
+	if (geteuid() != 0) {
+		fprintf(stderr, "hostctl: add needs root (libvirt qemu:///system)\n");
+		return 1;
+	}
+	struct err e = {0};
+	return resize_add(name, t, &e) < 0 ? cmds_fail(&e) : 0;
+}
+
+/* hostctl remove. */
+static int cmd_remove(int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"name", required_argument, NULL, 'N'},
+					     {"force", no_argument, NULL, 'f'},
+					     {0}};
+	const char *name = VCLUSTER_DEFAULT_NAME;
+	int o, force = 0;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (o == 'N')
+			name = optarg;
+		else if (o == 'f')
+			force = 1;
+		else if (o == 'h')
+			return cmds_help(argv[0], 0);
+		else
+			return cmds_help(argv[0], 2);
+	}
+	if (optind != argc - 1)
+		return cmds_help(argv[0], 2);
+	if (geteuid() != 0) {
+		fprintf(stderr, "hostctl: remove needs root (libvirt qemu:///system)\n");
+		return 1;
+	}
+	struct err e = {0};
+	return resize_remove(name, argv[optind], force, &e) < 0 ? cmds_fail(&e) : 0;
 }
 
 /* hostctl ssh: becomes ssh. */

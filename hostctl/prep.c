@@ -67,7 +67,8 @@ static int prep_known_hosts(const struct vcluster *c, struct err *e)
 {
 	struct sbuf kh = {0};
 	int r = 0;
-	for (int i = 1; i <= c->nodes && r == 0; i++) {
+	for (int x = 0; x < c->nodes && r == 0; x++) {
+		int i = c->id[x];
 		_cleanup_free_ char *ip = state_node_ip(c, i);
 		_cleanup_free_ char *nd = state_node_dir(c, i);
 		_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
@@ -90,19 +91,32 @@ static int prep_known_hosts(const struct vcluster *c, struct err *e)
 	return r;
 }
 
-/* The cluster map and a fresh cluster key in the appliance's format (what
- * guestd reads), in DIR/mosix/. Each node learns its own number from fw_cfg. */
-static int prep_cluster_conf(const struct vcluster *c, struct err *e)
+/* The cluster key hostctl made at up (64 hex digits in DIR/mosix/cluster.key). */
+static int prep_read_key(const struct vcluster *c, uint8_t key[CLUSTER_KEY_LEN], struct err *e)
+{
+	_cleanup_free_ char *p = xasprintf("%s/mosix/cluster.key", c->dir);
+	_cleanup_free_ char *s = NULL;
+	ssize_t n = util_read_file(p, &s);
+	for (int i = 0; n >= 2 * CLUSTER_KEY_LEN && i < CLUSTER_KEY_LEN; i++)
+		if (sscanf(s + 2 * i, "%2hhx", &key[i]) != 1)
+			n = -1;
+	return n >= 2 * CLUSTER_KEY_LEN ? 0 : err_setx(e, -EINVAL, "%s: no cluster key", p);
+}
+
+/* The cluster map and the cluster key (fresh, or with keep_key the one in
+ * use) in the appliance's format (what guestd reads), in DIR/mosix/. Each
+ * node learns its own number from fw_cfg. */
+static int prep_cluster_conf(const struct vcluster *c, int keep_key, struct err *e)
 {
 	struct cluster m = {.port = CLUSTER_DEFAULT_PORT, .nnodes = (size_t)c->nodes};
 	snprintf(m.name, sizeof(m.name), "%s", c->name);
 	m.nodes = xcalloc(m.nnodes, sizeof(*m.nodes));
 	for (int i = 0; i < c->nodes; i++) {
-		_cleanup_free_ char *ip = state_node_ip(c, i + 1);
-		m.nodes[i].num = i + 1;
+		_cleanup_free_ char *ip = state_node_ip(c, c->id[i]);
+		m.nodes[i].num = c->id[i];
 		snprintf(m.nodes[i].addr, sizeof(m.nodes[i].addr), "%s", ip);
 	}
-	int r = cluster_new_key(m.key, e);
+	int r = keep_key ? prep_read_key(c, m.key, e) : cluster_new_key(m.key, e);
 	if (r == 0) {
 		_cleanup_free_ char *dir = xasprintf("%s/mosix", c->dir);
 		r = cluster_write(dir, &m, e);
@@ -121,7 +135,7 @@ int prep_keys(const struct vcluster *c, struct err *e)
 	if (r == 0)
 		r = keys_ssh_pair(nk, comment, e);
 	if (r == 0)
-		r = prep_cluster_conf(c, e);
+		r = prep_cluster_conf(c, 0, e);
 	for (int i = 1; i <= c->nodes && r == 0; i++) {
 		_cleanup_free_ char *nd = state_node_dir(c, i);
 		_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
@@ -172,4 +186,29 @@ int prep_dirs(const struct vcluster *c, struct err *e)
 			return err_set(e, -errno, "mkdir %s", nd);
 	}
 	return 0;
+}
+
+/* One new node of a running cluster: its dir, host key and overlay. */
+int prep_node(const struct vcluster *c, int node, struct err *e)
+{
+	_cleanup_free_ char *nd = state_node_dir(c, node);
+	_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
+	_cleanup_free_ char *hc = xasprintf("n%d@%s", node, c->name);
+	_cleanup_free_ char *base = xasprintf("%s/base.qcow2", c->dir);
+	_cleanup_free_ char *disk = xasprintf("%s/disk.qcow2", nd);
+	char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F",
+			"qcow2",    "-b",     base, disk, NULL};
+	if (mkdir(nd, 0700) < 0)
+		return err_set(e, -errno, "mkdir %s", nd);
+	int r = keys_ssh_pair(hk, hc, e);
+	if (r == 0 && (r = proc_run(argv, NULL, e)) < 0)
+		err_prefix(e, "overlay for n%d: ", node);
+	return r;
+}
+
+/* The map and known_hosts again, for the cluster's nodes now (same key). */
+int prep_update_maps(const struct vcluster *c, struct err *e)
+{
+	int r = prep_cluster_conf(c, 1, e);
+	return r < 0 ? r : prep_known_hosts(c, e);
 }

@@ -15,6 +15,11 @@ int prep_pin_image(const struct vcluster *c, struct err *e);
 /* Login key, node key, host keys, authorized_keys, known_hosts, and the
  * appliance's cluster map and key (DIR/mosix/cluster.conf, cluster.key). */
 int prep_keys(const struct vcluster *c, struct err *e);
+/* A node added to a running cluster: its dir, host key and overlay. */
+int prep_node(const struct vcluster *c, int node, struct err *e);
+/* Rewrite the cluster map (keeping the key) and known_hosts for the nodes
+ * c has now. */
+int prep_update_maps(const struct vcluster *c, struct err *e);
 /* One qcow2 overlay per node over the pinned base image. */
 int prep_disks(const struct vcluster *c, struct err *e);
 

@@ -29,6 +29,50 @@ int state_name_ok(const char *name)
 	return 1;
 }
 
+int state_node_index(const struct vcluster *c, int k)
+{
+	for (int i = 0; i < c->nodes; i++)
+		if (c->id[i] == k)
+			return i;
+	return -1;
+}
+
+int state_free_node(const struct vcluster *c)
+{
+	int k = 1;
+	while (state_node_index(c, k) >= 0)
+		k++;
+	return k <= STATE_NODES_MAX ? k : -1;
+}
+
+/* "1,2,4": the node numbers. */
+static char *state_ids(const struct vcluster *c)
+{
+	char *s = xstrdup("");
+	for (int i = 0; i < c->nodes; i++) {
+		char *t = xasprintf("%s%s%d", s, i ? "," : "", c->id[i]);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* Parse "1,2,4" (ascending); without it (older state) nodes are 1..nodes. */
+static int state_parse_ids(struct vcluster *c, const char *v)
+{
+	int n = 0, prev = 0;
+	for (const char *p = v; *p && n < STATE_NODES_MAX; n++) {
+		char *end;
+		long k = strtol(p, &end, 10);
+		if (end == p || k <= prev || k > STATE_NODES_MAX || (*end && *end != ','))
+			return -1;
+		c->id[n] = prev = (int)k;
+		p = *end ? end + 1 : end;
+	}
+	c->nodes = n;
+	return 0;
+}
+
 void state_set_dir(struct vcluster *c)
 {
 	snprintf(c->dir, sizeof(c->dir), "%s/%s", STATE_ROOT, c->name);
@@ -48,10 +92,11 @@ int state_write(const char *dir, const char *rel, const char *text, int mode, st
 /* Save state.conf. */
 int state_save(const struct vcluster *c, struct err *e)
 {
+	_cleanup_free_ char *ids = state_ids(c);
 	_cleanup_free_ char *t =
-	    xasprintf("format=mosix-hostctl 1\nname=%s\nnodes=%d\ncpus=%d\n"
+	    xasprintf("format=mosix-hostctl 1\nname=%s\nnodes=%d\nids=%s\ncpus=%d\n"
 		      "mem_mb=%d\nsubnet=%s\naccel=%s\nimage=%s\n",
-		      c->name, c->nodes, c->cpus, c->mem_mb, c->subnet, c->accel, c->image);
+		      c->name, c->nodes, ids, c->cpus, c->mem_mb, c->subnet, c->accel, c->image);
 	return state_write(c->dir, "state.conf", t, 0644, e);
 }
 
@@ -60,6 +105,8 @@ static void state_apply(struct vcluster *c, const char *k, const char *v)
 {
 	if (!strcmp(k, "nodes"))
 		c->nodes = atoi(v);
+	else if (!strcmp(k, "ids") && state_parse_ids(c, v) < 0)
+		c->nodes = -1;
 	else if (!strcmp(k, "cpus"))
 		c->cpus = atoi(v);
 	else if (!strcmp(k, "mem_mb"))
@@ -89,6 +136,7 @@ int state_load(const char *name, struct vcluster *c, struct err *e)
 		return err_setx(e, -ENOENT, "cluster '%s' is not up", name);
 	char line[PATH_MAX + 64];
 	int ok = 0;
+	int have_ids = 0;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		char *eq = strchr(line, '=');
@@ -97,8 +145,11 @@ int state_load(const char *name, struct vcluster *c, struct err *e)
 		*eq = '\0';
 		if (!strcmp(line, "format"))
 			ok = !strcmp(eq + 1, "mosix-hostctl 1");
+		have_ids |= !strcmp(line, "ids");
 		state_apply(c, line, eq + 1);
 	}
+	for (int i = 0; !have_ids && i < c->nodes && i < STATE_NODES_MAX; i++)
+		c->id[i] = i + 1;
 	if (!ok || c->nodes < 1 || c->nodes > STATE_NODES_MAX || !c->subnet[0])
 		return err_setx(e, -EINVAL, "%s: not a cluster state file this hostctl understands",
 				p);

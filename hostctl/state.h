@@ -14,14 +14,19 @@
 struct vcluster {
 	char name[STATE_NAME_MAX + 1];
 	int nodes, cpus, mem_mb;
-	char subnet[16]; /* first three octets, "10.213.7" */
-	char accel[8];	 /* libvirt domain type: "qemu" (TCG) or "kvm" */
+	int id[STATE_NODES_MAX]; /* node numbers, ascending (nodes may have been removed) */
+	char subnet[16];	 /* first three octets, "10.213.7" */
+	char accel[8];		 /* libvirt domain type: "qemu" (TCG) or "kvm" */
 	char image[PATH_MAX];
 	char dir[PATH_MAX];
 };
 
 /* Is name a valid cluster name ([a-z0-9][a-z0-9-]*, at most STATE_NAME_MAX)? */
 int state_name_ok(const char *name);
+/* Index of node number k in c->id, or -1 if the cluster has no such node. */
+int state_node_index(const struct vcluster *c, int k);
+/* Number 1..STATE_NODES_MAX for a new node: the lowest one not in use. */
+int state_free_node(const struct vcluster *c);
 /* Fill c->dir from c->name. */
 void state_set_dir(struct vcluster *c);
 /* Write DIR/state.conf. */

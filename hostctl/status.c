@@ -22,7 +22,7 @@ struct status_node {
 	int pid, ssh;
 	long rss_mb;
 	char *dom, *ip;
-	int gd_up;          /* as node 1's guestd sees it: 1 up, 0 down, -1 unknown */
+	int gd_up; /* as node 1's guestd sees it: 1 up, 0 down, -1 unknown */
 	long load_milli, mem_free_mb;
 };
 
@@ -69,13 +69,14 @@ static void status_guestd(const struct vcluster *c, struct status_node *n)
 		char up[8];
 		double load;
 		unsigned long long age, cpus, freekb;
-		if (sscanf(p, "{\"node\": %d, \"up\": %7[a-z], \"age_ms\": %llu, \"load\": %lf, "
-			      "\"cpus\": %llu, \"mem_free_kb\": %llu",
+		if (sscanf(p,
+			   "{\"node\": %d, \"up\": %7[a-z], \"age_ms\": %llu, \"load\": %lf, "
+			   "\"cpus\": %llu, \"mem_free_kb\": %llu",
 			   &k, up, &age, &load, &cpus, &freekb) == 6 &&
-		    k >= 1 && k <= c->nodes) {
-			n[k - 1].gd_up = !strcmp(up, "true");
-			n[k - 1].load_milli = (long)(load * 1000);
-			n[k - 1].mem_free_mb = (long)(freekb / 1024);
+		    (k = state_node_index(c, k)) >= 0) {
+			n[k].gd_up = !strcmp(up, "true");
+			n[k].load_milli = (long)(load * 1000);
+			n[k].mem_free_mb = (long)(freekb / 1024);
 		}
 	}
 	free(out);
@@ -91,8 +92,8 @@ static void status_text(const struct vcluster *c, struct status_node *n)
 	       "ADDRESS", "SSH", "HOST-RSS", "GUESTD", "LOAD", "FREE-MB");
 	for (int i = 0; i < c->nodes; i++) {
 		const char *gd = n[i].gd_up < 0 ? "?" : n[i].gd_up ? "up" : "down";
-		printf("  n%-4d %-24s %-9s %-15s %-4s %-6ld MB %-7s %-6.2f %ld\n", i + 1, n[i].dom,
-		       n[i].state, n[i].ip, n[i].ssh ? "yes" : "no", n[i].rss_mb, gd,
+		printf("  n%-4d %-24s %-9s %-15s %-4s %-6ld MB %-7s %-6.2f %ld\n", c->id[i],
+		       n[i].dom, n[i].state, n[i].ip, n[i].ssh ? "yes" : "no", n[i].rss_mb, gd,
 		       n[i].load_milli / 1000.0, n[i].mem_free_mb);
 	}
 	printf("  (GUESTD, LOAD, FREE-MB: as node 1's guestd knows them by gossip)\n");
@@ -112,7 +113,7 @@ static void status_json(struct jsonw *j, const struct vcluster *c, struct status
 	jsonw_arr_open(j, "node");
 	for (int i = 0; i < c->nodes; i++) {
 		jsonw_obj_open(j, NULL);
-		jsonw_int(j, "node", i + 1);
+		jsonw_int(j, "node", c->id[i]);
 		jsonw_str(j, "domain", n[i].dom);
 		jsonw_str(j, "state", n[i].state);
 		jsonw_str(j, "ip", n[i].ip);
@@ -139,7 +140,7 @@ static int status_one(virConnectPtr v, const char *name, struct jsonw *j, struct
 	struct status_node n[c.nodes];
 	struct nodewait w[c.nodes];
 	for (int i = 0; i < c.nodes; i++) {
-		status_node(v, &c, i + 1, &n[i]);
+		status_node(v, &c, c.id[i], &n[i]);
 		w[i] = (struct nodewait){.name = n[i].dom, .ip = n[i].ip};
 	}
 	/* sshd forks and re-execs itself before its banner: up to ~1 s under TCG */

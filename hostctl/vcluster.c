@@ -97,6 +97,17 @@ static int vcluster_virt_in_use(virConnectPtr v, const char *name, struct err *e
 	return 0;
 }
 
+/* Define and start one node's domain. */
+int vcluster_start_node(virConnectPtr v, const struct vcluster *c, int node,
+			const struct xml_opts *xo, struct err *e)
+{
+	_cleanup_free_ char *dx = xml_domain(c, node, xo);
+	_cleanup_free_ char *nd = state_node_dir(c, node);
+	if (state_write(nd, "domain.xml", dx, 0600, e) < 0 || virt_dom_create(v, dx, e) < 0)
+		return err_prefix(e, "node n%d: ", node);
+	return 0;
+}
+
 /* Define and start the network and every node. */
 static int vcluster_start(virConnectPtr v, const struct vcluster *c, struct err *e)
 {
@@ -106,12 +117,9 @@ static int vcluster_start(virConnectPtr v, const struct vcluster *c, struct err 
 		return r;
 	struct xml_opts xo = {.tb_cache_mib = virt_has_tb_cache(v) ? VCLUSTER_TB_CACHE_MIB : 0,
 			      .kernel_args = getenv("MOSIX_KERNEL_ARGS")};
-	for (int i = 1; i <= c->nodes; i++) {
-		_cleanup_free_ char *dx = xml_domain(c, i, &xo);
-		_cleanup_free_ char *nd = state_node_dir(c, i);
-		if (state_write(nd, "domain.xml", dx, 0600, e) < 0 || virt_dom_create(v, dx, e) < 0)
-			return err_prefix(e, "node n%d: ", i);
-	}
+	for (int i = 1; i <= c->nodes; i++)
+		if ((r = vcluster_start_node(v, c, i, &xo, e)) < 0)
+			return r;
 	return 0;
 }
 
@@ -121,7 +129,7 @@ static int vcluster_ssh_all(const struct vcluster *c, struct err *e)
 	int pid[c->nodes], fd[c->nodes], r = 0;
 	char *cmd[] = {"true"};
 	for (int i = 0; i < c->nodes; i++) {
-		char **argv = vcluster_ssh_argv(c, i + 1, cmd, 1);
+		char **argv = vcluster_ssh_argv(c, c->id[i], cmd, 1);
 		pid[i] = proc_start(argv, &fd[i], e);
 		vcluster_argv_free(argv);
 	}
@@ -131,7 +139,7 @@ static int vcluster_ssh_all(const struct vcluster *c, struct err *e)
 			continue;
 		}
 		if (proc_wait(pid[i], fd[i], "ssh", e) < 0)
-			r = err_prefix(e, "log into n%d with the cluster key: ", i + 1);
+			r = err_prefix(e, "log into n%d with the cluster key: ", c->id[i]);
 	}
 	return r;
 }
@@ -155,31 +163,32 @@ static int vcluster_seen_up(const struct vcluster *c, int node)
 
 /* Wait until every node's guestd sees every other node (gossip), with a
  * progress line; on timeout say which node sees how many. */
-static int vcluster_wait_gossip(const struct vcluster *c, double timeout_s, struct err *e)
+int vcluster_wait_gossip(const struct vcluster *c, double timeout_s, struct err *e)
 {
 	double t0 = util_now();
 	int seen[c->nodes], done = 0, last = -1;
 	while (!done && !vcluster_stop) {
 		int k = 0;
 		for (int i = 0; i < c->nodes; i++) {
-			seen[i] = vcluster_seen_up(c, i + 1);
+			seen[i] = vcluster_seen_up(c, c->id[i]);
 			k += seen[i] == c->nodes;
 		}
 		done = k == c->nodes;
 		if (k != last)
-			printf("[%5.1fs] nodes whose guestd sees all %d nodes: %d/%d\n", util_now() - t0,
-			       c->nodes, k, c->nodes);
+			printf("[%5.1fs] nodes whose guestd sees all %d nodes: %d/%d\n",
+			       util_now() - t0, c->nodes, k, c->nodes);
 		fflush(stdout);
 		last = k;
 		if (!done && util_now() - t0 > timeout_s) {
 			char who[256] = "";
 			for (int i = 0, at = 0; i < c->nodes && at < 200; i++)
-				at += snprintf(who + at, sizeof(who) - (size_t)at, " n%d:%d", i + 1,
-					       seen[i]);
-			return err_setx(e, -ETIMEDOUT,
-					"the nodes' guestd did not all see each other within %.0f s "
-					"(nodes seen up:%s)",
-					timeout_s, who);
+				at += snprintf(who + at, sizeof(who) - (size_t)at, " n%d:%d",
+					       c->id[i], seen[i]);
+			return err_setx(
+			    e, -ETIMEDOUT,
+			    "the nodes' guestd did not all see each other within %.0f s "
+			    "(nodes seen up:%s)",
+			    timeout_s, who);
 		}
 		if (!done)
 			usleep(500000);
@@ -193,14 +202,14 @@ static int vcluster_wait(const struct vcluster *c, double timeout_s, struct err 
 	struct nodewait w[c->nodes];
 	char *ips[c->nodes], *names[c->nodes];
 	for (int i = 0; i < c->nodes; i++) {
-		ips[i] = state_node_ip(c, i + 1);
-		names[i] = xasprintf("n%d", i + 1);
+		ips[i] = state_node_ip(c, c->id[i]);
+		names[i] = xasprintf("n%d", c->id[i]);
 		w[i] = (struct nodewait){.name = names[i], .ip = ips[i]};
 	}
 	int r = nodewait_ssh(w, c->nodes, timeout_s, 1, &vcluster_stop, e);
 	for (int i = 0; i < c->nodes; i++) {
 		if (r == -ETIMEDOUT && w[i].ready_s < 0) {
-			_cleanup_free_ char *nd = state_node_dir(c, i + 1);
+			_cleanup_free_ char *nd = state_node_dir(c, c->id[i]);
 			_cleanup_free_ char *log = xasprintf("%s/console.log", nd);
 			fprintf(stderr, "node %s never answered ssh; its console:\n", names[i]);
 			nodewait_tail(log, 20);
@@ -225,6 +234,8 @@ static int vcluster_describe(const struct vcluster_up_opts *o, struct vcluster *
 	snprintf(c->name, sizeof(c->name), "%s", o->name);
 	state_set_dir(c);
 	c->nodes = o->nodes;
+	for (int i = 0; i < c->nodes; i++)
+		c->id[i] = i + 1;
 	c->cpus = o->cpus;
 	c->mem_mb = o->mem_mb;
 	if (!realpath(o->image, c->image))
@@ -396,9 +407,14 @@ int vcluster_parse_node(const struct vcluster *c, const char *s, int *node, stru
 {
 	long v;
 	const char *p = s[0] == 'n' ? s + 1 : s;
-	if (util_parse_long(p, 1, c->nodes, &v) < 0)
-		return err_setx(e, -EINVAL, "no node '%s' in cluster '%s' (nodes 1..%d)", s,
-				c->name, c->nodes);
+	if (util_parse_long(p, 1, STATE_NODES_MAX, &v) < 0 || state_node_index(c, (int)v) < 0) {
+		char list[STATE_NODES_MAX * 4] = "";
+		for (int i = 0, at = 0; i < c->nodes; i++)
+			at += snprintf(list + at, sizeof(list) - (size_t)at, "%s%d", i ? "," : "",
+				       c->id[i]);
+		return err_setx(e, -EINVAL, "no node '%s' in cluster '%s' (nodes %s)", s, c->name,
+				list);
+	}
 	*node = (int)v;
 	return 0;
 }

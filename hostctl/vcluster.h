@@ -4,6 +4,8 @@
 
 #include "appliance/err.h"
 #include "state.h"
+#include "virt.h"
+#include "xml.h"
 
 #define VCLUSTER_DEFAULT_NAME "mosix"
 #define VCLUSTER_MEM_OVERHEAD_MB 160 /* QEMU + capped TCG code cache per node */
@@ -26,6 +28,11 @@ int vcluster_down(const char *name, struct err *e);
  * Free with vcluster_argv_free. */
 char **vcluster_ssh_argv(const struct vcluster *c, int node, char **cmd, int ncmd);
 void vcluster_argv_free(char **v);
+/* Define and start the domain of one node (its dir, disk and keys exist). */
+int vcluster_start_node(virConnectPtr v, const struct vcluster *c, int node,
+			const struct xml_opts *xo, struct err *e);
+/* Wait until every node's guestd sees every node of c up, with a progress line. */
+int vcluster_wait_gossip(const struct vcluster *c, double timeout_s, struct err *e);
 /* Parse "2" or "n2" into a node number valid for c. */
 int vcluster_parse_node(const struct vcluster *c, const char *s, int *node, struct err *e);
 

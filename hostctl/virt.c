@@ -84,6 +84,25 @@ int virt_net_remove(virConnectPtr c, const char *name, struct err *e)
 	return r;
 }
 
+/* Add or delete a DHCP host entry of a running network, live and in its
+ * persistent definition. */
+int virt_net_dhcp_host(virConnectPtr c, const char *name, const char *host_xml, int add,
+		       struct err *e)
+{
+	virNetworkPtr n = virNetworkLookupByName(c, name);
+	if (!n)
+		return virt_err(e, "look up network", name);
+	int r = 0;
+	unsigned flags = VIR_NETWORK_UPDATE_AFFECT_LIVE | VIR_NETWORK_UPDATE_AFFECT_CONFIG;
+	if (virNetworkUpdate(
+		n, add ? VIR_NETWORK_UPDATE_COMMAND_ADD_LAST : VIR_NETWORK_UPDATE_COMMAND_DELETE,
+		VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, host_xml, flags) < 0)
+		r = virt_err(
+		    e, add ? "add a DHCP host to network" : "delete a DHCP host of network", name);
+	virNetworkFree(n);
+	return r;
+}
+
 /* Does a network exist? */
 int virt_net_exists(virConnectPtr c, const char *name)
 {

@@ -17,6 +17,9 @@ int virt_net_create(virConnectPtr c, const char *xml, struct err *e);
 /* Destroy and undefine a network. 1 if it existed, 0 if not, or -errno. */
 int virt_net_remove(virConnectPtr c, const char *name, struct err *e);
 int virt_net_exists(virConnectPtr c, const char *name);
+/* Add (add=1) or delete a <host mac= name= ip=/> DHCP entry, live and persistent. */
+int virt_net_dhcp_host(virConnectPtr c, const char *name, const char *host_xml, int add,
+		       struct err *e);
 /* Does any libvirt network use an address starting with prefix ("10.213.7.")? */
 int virt_net_uses_prefix(virConnectPtr c, const char *prefix);
 

@@ -22,7 +22,8 @@ char *xml_network(const struct vcluster *c)
 	sbuf_printf(&b, "  <bridge name='%s' stp='off' delay='0'/>\n", br);
 	sbuf_printf(&b, "  <dns enable='no'/>\n");
 	sbuf_printf(&b, "  <ip address='%s.1' netmask='255.255.255.0'>\n    <dhcp>\n", c->subnet);
-	for (int i = 1; i <= c->nodes; i++) {
+	for (int x = 0; x < c->nodes; x++) {
+		int i = c->id[x];
 		_cleanup_free_ char *mac = state_node_mac(c, i);
 		_cleanup_free_ char *ip = state_node_ip(c, i);
 		sbuf_printf(&b, "      <host mac='%s' name='n%d' ip='%s'/>\n", mac, i, ip);

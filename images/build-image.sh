@@ -8,7 +8,7 @@
 #   initrd.img    tiny initramfs: preinit + the few modules needed to mount root
 #   image.info    what went in (kernel version, sizes, input hash)
 # Cached: nothing is rebuilt when the hash of the inputs (this script, init,
-# preinit, package list, mirror, our binaries) matches OUTDIR/image.info. The
+# preinit, package list, mirror, our binaries and man pages) matches OUTDIR/image.info. The
 # Debian part (debootstrap + packages + kernel) is cached on its own in
 # OUTDIR.cache/, so changing only our binaries rebuilds in seconds.
 #
@@ -27,7 +27,9 @@ CACHE=$OUT.cache
 B=${B:-build}
 case "$B" in /*) ;; *) B=$TOP/$B ;; esac
 SUITE=${SUITE:-bookworm}
-BASE_PACKAGES="openssh-server iproute2 kmod procps less"
+# man-db (and its groff-base) so that `man mosrun` works on a node; Debian's
+# own man pages stay out (path-exclude below), ours go to /usr/local/share/man.
+BASE_PACKAGES="openssh-server iproute2 kmod procps less man-db"
 # Modules for root on virtio-blk/ext4, virtio-net, fw_cfg and virtio-rng (sshd
 # needs the kernel's RNG ready: without a seed it waits seconds), in load order
 # after modprobe --show-depends expands their dependencies.
@@ -80,6 +82,11 @@ hash_files() {
 	done | sha256sum | cut -c1-16
 }
 
+# Our man pages that go into the guest (hostctl's stays on the host).
+our_man_pages() {
+	find "$TOP/guestd/man" -maxdepth 1 -type f -name '*.[18]' | sort
+}
+
 # Programs that go into the guest (hostctl runs on the host only).
 our_binaries() {
 	find "$B/bin" "$B/progs" -maxdepth 1 -type f -perm -u+x ! -name hostctl 2>/dev/null | sort
@@ -103,11 +110,11 @@ MIRROR=${MIRROR:-$(find_mirror /debian http://deb.debian.org/debian)}
 SECURITY=${SECURITY:-$(find_mirror /debian-security http://deb.debian.org/debian-security)}
 PACKAGES="$BASE_PACKAGES $(lib_packages)"
 PACKAGES=${PACKAGES% }
-BASE_KEY=$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY" "$PACKAGES" "$MODULES" "$(hash_files "$0")" |
+BASE_KEY=$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY" "$PACKAGES" "$MODULES" "$(hash_files "$HERE/$(basename "$0")")" |
 	sha256sum | cut -c1-16)
 # shellcheck disable=SC2046
 FULL_KEY=$(printf '%s\n' "$BASE_KEY" "$(hash_files "$HERE/init.sh" "$HERE/preinit.c" \
-	$(find "$HERE/overlay" -type f | sort) $(our_binaries))" |
+	$(find "$HERE/overlay" -type f | sort) $(our_binaries) $(our_man_pages))" |
 	sha256sum | cut -c1-16)
 
 up_to_date() {
@@ -241,7 +248,10 @@ install_ours() {
 		esac
 		n=$((n + 1))
 	done
-	step "installed init and $n of our binaries from $B"
+	for f in $(our_man_pages); do
+		install -D -m 644 "$f" "$r/usr/local/share/man/man${f##*.}/$(basename "$f")"
+	done
+	step "installed init, $n of our binaries from $B and $(our_man_pages | wc -l) man pages"
 }
 
 # make_disk ROOT OUTDIR: ext4 from the tree, then qcow2.

@@ -5,7 +5,6 @@
 #include "procfs.h"
 #include "appliance/util.h"
 
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,34 +16,6 @@ static const char usage[] =
     "List processes supervised by mosrun (yours; --all: everyone's, root only):\n"
     "PID, where it runs (here or node N), its home node, migrations, whether it\n"
     "can migrate (and why not), and its command.\n";
-
-/* The distinct mosruns that trace someone's processes. */
-static size_t find_mosruns(pid_t *out, size_t cap, int all)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	size_t n = 0;
-	while (d && (de = readdir(d))) {
-		long pid;
-		struct proc_status st;
-		if (util_parse_long(de->d_name, 1, INT_MAX, &pid) ||
-		    procfs_status((pid_t)pid, &st) || st.tracer <= 0 ||
-		    (!all && st.uid[0] != getuid()))
-			continue;
-		char *comm = NULL;
-		int is_mosrun =
-		    procfs_read(st.tracer, "comm", &comm) > 0 && !strcmp(comm, "mosrun\n");
-		free(comm);
-		int seen = 0;
-		for (size_t i = 0; i < n; i++)
-			seen |= out[i] == st.tracer;
-		if (is_mosrun && !seen && n < cap)
-			out[n++] = st.tracer;
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
 
 /* The command line of pid, spaces for NULs. */
 static void cmdline(pid_t pid, char *buf, size_t len)
@@ -102,7 +73,7 @@ int main(int argc, char **argv)
 	if (lapi_info(&self, &nnodes, &e))
 		self = 0; /* no guestd: every process is at home */
 	pid_t runs[1024];
-	size_t n = find_mosruns(runs, 1024, all && getuid() == 0);
+	size_t n = ctl_find_mosruns(runs, 1024, all && getuid() == 0);
 	if (json)
 		printf("{\"home_node\": %d, \"processes\": [", self);
 	else

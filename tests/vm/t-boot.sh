@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/vm/t-boot.sh: a real 3-node cluster of libvirt guests under TCG.
 # Builds (or reuses) the guest image, `hostctl up -n 3`, logs into node 1,
-# runs a command on node 2 from node 1 over the cluster network, `hostctl
+# runs a command on node 2 from node 1 over the cluster network, migrates
+# across VMs, checks the man pages, `hostctl add` (a 4th node), sends jobs
+# there and `hostctl remove 4` (they come home and pass), `hostctl
 # down`, and checks that no domain, network, overlay or state is left.
 # Needs root, libvirt/qemu (hostctl/deps.txt) and the Debian mirror for the
 # first image build. Prints the time of each phase.
@@ -106,6 +108,48 @@ if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$ran" = 1 ]; then
 else
 	t_fail vm/gzip-across-vms "home '$a', migrated '$b', ran on node 2: '$ran'"
 fi
+
+# Our man pages are in the image: man finds and renders them.
+phase "man mosrun in the guest" on 1 'man -w mosrun; man mosctl 2>&1 | grep -c "expel"'
+if grep -Eq '^/usr/local/(share/)?man/man1/mosrun.1' "$OUT" && [ "$(tail -n 1 "$OUT")" -gt 0 ]; then
+	t_pass vm/man-pages
+else
+	t_fail vm/man-pages "man -w mosrun / man mosctl said: $(tr '\n' ' ' <"$OUT")"
+fi
+
+# A fourth node joins the running cluster; processes started on n1 go there;
+# removing it sends them home, where they finish and check themselves.
+phase "hostctl add (n4)" "$HOSTCTL" add --name "$NAME" --timeout 180 || fail "hostctl add failed"
+if grep -q "sees all 4 nodes: 4/4" "$LOG" && grep -q "^n4 added: 4 nodes" "$LOG"; then
+	t_pass vm/add-node
+else
+	t_fail vm/add-node "add did not report 4 nodes seeing each other"
+fi
+phase "2 jobs from n1 to n4" on 1 'cd /root && rm -f go4 j?.out && P=/usr/local/lib/mosix/progs &&
+	(MOSTEST_GO=/root/go4 mosrun -4 $P/heap_sparse >j1.out 2>&1 &) &&
+	(MOSTEST_GO=/root/go4 mosrun -4 $P/fpu_avx >j2.out 2>&1 &) &&
+	for i in $(seq 150); do grep -q READY j1.out && grep -q READY j2.out && break; sleep 0.2; done;
+	mosps | grep -c "node 4"'
+on4=$(tail -n 1 "$OUT") # how many ran on n4 before the remove: both must
+phase "hostctl remove 4" "$HOSTCTL" remove --name "$NAME" 4 || fail "hostctl remove 4 failed"
+grep -q "n4: .*guests left here: 0" "$LOG" || fail "remove did not report n4's guests gone"
+phase "jobs finish at home" on 1 'cd /root && mosps | grep -c "node 4"; touch go4;
+	for i in $(seq 150); do grep -q "^PASS\|^FAIL" j1.out && grep -q "^PASS\|^FAIL" j2.out && break;
+	sleep 0.2; done; cat j1.out j2.out; mosctl status --json | grep -o "nodes_in_map\": [0-9]*"'
+if [ "$on4" = 2 ] && [ "$(head -n 1 "$OUT")" = 0 ] && grep -q "^PASS heap_sparse" "$OUT" && grep -q "^PASS fpu_avx" "$OUT" &&
+	grep -q 'nodes_in_map": 3' "$OUT"; then
+	t_pass vm/remove-keeps-processes
+else
+	t_fail vm/remove-keeps-processes "on n4 before: '$on4'; after remove 4: $(tr '\n' ' ' <"$OUT" | cut -c1-400)"
+fi
+virsh -c qemu:///system list --all --name | grep -qx "mosix-$NAME-n4" && fail "n4's domain is left"
+[ -e "$STATE/n4" ] && fail "n4's state dir is left"
+phase "remove 1 (must refuse)" refuses "$HOSTCTL" remove --name "$NAME" 1 || fail "remove 1 did not fail"
+grep -q "n1 is the login node" "$LOG" || fail "remove 1: no clear message"
+phase "remove 9 (must refuse)" refuses "$HOSTCTL" remove --name "$NAME" 9 || fail "remove 9 did not fail"
+grep -q "no node '9' in cluster" "$LOG" || fail "remove 9: no clear message"
+phase "remove, unknown cluster" refuses "$HOSTCTL" remove --name "no$NAME" 2 || fail "remove of an unknown cluster did not fail"
+grep -q "cluster 'no$NAME' is not up" "$LOG" || fail "remove, unknown cluster: no clear message"
 
 # a second up of the same name must refuse and leave the first one alone
 phase "second up (must refuse)" refuses "$HOSTCTL" up -n 1 --name "$NAME" --image "$IMAGE" ||

@@ -30,7 +30,7 @@ expect() {
 	fi
 }
 
-for c in check up status ssh console down; do
+for c in check up status ssh console add remove down; do
 	expect "help-$c" 0 "usage: hostctl $c" "$HOSTCTL" "$c" --help
 done
 expect help 0 "commands:" "$HOSTCTL" --help
@@ -43,6 +43,8 @@ expect mem-small 2 "--mem must be a whole number from 128" "$HOSTCTL" up --mem 6
 expect cpus-bad 2 "--cpus must be" "$HOSTCTL" up --cpus -1
 expect bad-option 2 "usage: hostctl up" "$HOSTCTL" up --bogus
 expect stray-arg 2 "usage: hostctl down" "$HOSTCTL" down extra
+expect remove-no-node 2 "usage: hostctl remove" "$HOSTCTL" remove
+expect add-stray-arg 2 "usage: hostctl add" "$HOSTCTL" add 5
 if [ "$(id -u)" -eq 0 ]; then
 	expect bad-name 1 "invalid cluster name 'No_Good'" "$HOSTCTL" up --name No_Good
 	expect no-image 1 "no guest image directory /nonexistent" "$HOSTCTL" up --name "$NAME" \
@@ -53,6 +55,10 @@ fi
 expect down-not-up 1 "cluster '$NAME' is not up" "$HOSTCTL" down --name "$NAME"
 expect ssh-not-up 1 "cluster '$NAME' is not up" "$HOSTCTL" ssh --name "$NAME" true
 expect console-not-up 1 "cluster '$NAME' is not up" "$HOSTCTL" console --name "$NAME" 1
+if [ "$(id -u)" -eq 0 ]; then
+	expect add-not-up 1 "cluster '$NAME' is not up" "$HOSTCTL" add --name "$NAME"
+	expect remove-not-up 1 "cluster '$NAME' is not up" "$HOSTCTL" remove --name "$NAME" 2
+fi
 expect status-not-up 1 "cluster '$NAME' is not up" "$HOSTCTL" status --name "$NAME"
 "$HOSTCTL" check --json >"$OUT" 2>/dev/null
 if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["accel"] in ("kvm","tcg"); assert d["mem_total_mb"] > 0' "$OUT" 2>/dev/null; then
