@@ -5,7 +5,7 @@
 # processes home.
 source "$(dirname "$0")/../lib.sh"
 CL=$TOP/tests/cluster/cluster
-export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-expel
+export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-expel-$$ # own per run: runs from other checkouts coexist
 ST=$MOSIX_CLUSTER_STATE
 W=$(mktemp -d /var/tmp/mosix-expel.XXXXXX) # seen by every node (not a private dir)
 cleanup() { "$CL" down >/dev/null 2>&1; rm -rf "$W"; }

@@ -32,7 +32,7 @@ else
 fi
 
 # While its children run, mosps shows them on node 2 (born there, not moved).
-on 1 mosrun -2 "$FORKPROBE" 3 >"$W/probe3.out" 2>&1 &
+on 1 mosrun -v -2 "$FORKPROBE" 3 >"$W/probe3.out" 2>&1 &
 mr=$!
 why=""
 if wait_for "$W/probe3.out" '^CHILD ' 30; then
@@ -43,7 +43,7 @@ sleep 0.5
 kid=$(sed -n 's/^CHILD //p' "$W/probe3.out" | head -n 1)
 js=$(on 1 mosps --json)
 node=$(sed -n "s/.*\"pid\": $kid, \"node\": \([0-9]*\).*/\1/p" <<<"$js")
-[ "$node" = 2 ] || why="child $kid at node '$node' by mosps: $js"
+[ "$node" = 2 ] || why="child $kid at node '$node' by mosps: $js; mosrun: $(tr '\n' ' ' <"$W/probe3.out")"
 wait_exit $mr 60
 [ "$RC" -eq 0 ] && grep -q '^PASS$' "$W/probe3.out" || why="$why; exit $RC: $(tr '\n' ' ' <"$W/probe3.out")"
 [ -z "$why" ] && t_pass fork/children-shown-remote || t_fail fork/children-shown-remote "$why"

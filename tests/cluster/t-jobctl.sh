@@ -22,7 +22,15 @@ if ! "$CL" up 3 --force >"$W/up.log" 2>&1; then
 fi
 
 state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
-stopped() { [[ $(state "$1") == [tT] ]]; }
+# stopped PID: in a stop for 0.3 s on end (a body is in a ptrace-stop, 't',
+# for a moment during each forwarded call too)
+stopped() {
+	local i
+	for i in 1 2 3 4 5 6; do
+		[[ $(state "$1") == [tT] ]] || return 1
+		sleep 0.05
+	done
+}
 lines() { wc -l <"$1"; }
 # wait_state PID stopped|running: up to 10 s.
 wait_state() {
