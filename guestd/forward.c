@@ -352,7 +352,7 @@ static int fwd_peek(pid_t pid, uint64_t addr, size_t n, struct fwd_buf *b)
 /* Length of a NUL-terminated string in the body (with the NUL), read page by page. */
 static long fwd_strlen(pid_t pid, uint64_t addr)
 {
-	char page[4096];
+	char page[4096] = ""; /* (filled by process_vm_readv; cppcheck cannot see it) */
 	size_t total = 0;
 	while (total < 4096) {
 		size_t n = 4096 - ((addr + total) & 4095);

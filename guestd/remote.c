@@ -505,7 +505,7 @@ static int dep_on_fork(struct deputy *d, const uint8_t *p, size_t len, struct er
 	int rc = dep_stop(d);
 	if (rc)
 		return err_set(e, rc, "deputy %d", d->pid);
-	long ret, a[6] = {(long)(f.flags & CSIGNAL), 0, 0, 0, 0, 0};
+	long ret = -EAGAIN, a[6] = {(long)(f.flags & CSIGNAL), 0, 0, 0, 0, 0};
 	if ((rc = dep_call(d, &ret, SYS_clone, a)))
 		return err_set(e, rc, "deputy %d: fork", d->pid);
 	if (ret > 0) {
