@@ -316,7 +316,8 @@ static int key_read(const char *dir, uint8_t *key, struct err *e)
 }
 
 /* Load DIR/cluster.conf (and DIR/node) and DIR/cluster.key. */
-int cluster_load(const char *dir, struct cluster *c, struct err *e)
+/* The map, and the key when want_key. */
+static int cluster_read(const char *dir, struct cluster *c, int want_key, struct err *e)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "mosix");
@@ -331,10 +332,34 @@ int cluster_load(const char *dir, struct cluster *c, struct err *e)
 		r = conf_self_file(dir, p);
 	if (r == 0)
 		r = conf_check(p);
-	if (r == 0)
+	if (r == 0 && want_key)
 		r = key_read(dir, c->key, e);
 	if (r < 0)
 		cluster_free(c);
+	return r;
+}
+
+int cluster_load(const char *dir, struct cluster *c, struct err *e)
+{
+	return cluster_read(dir, c, 1, e);
+}
+
+int cluster_load_map(const char *dir, struct cluster *c, struct err *e)
+{
+	return cluster_read(dir, c, 0, e);
+}
+
+int cluster_node_by_addr(const char *dir, const char *addr, struct err *e)
+{
+	struct cluster c;
+	int r = cluster_load_map(dir, &c, e);
+	if (r < 0)
+		return r;
+	r = err_setx(e, -ENOENT, "no node has address %s in %s/%s", addr, dir, CONF_FILE);
+	for (size_t i = 0; i < c.nnodes; i++)
+		if (!strcmp(c.nodes[i].addr, addr))
+			r = c.nodes[i].num;
+	cluster_free(&c);
 	return r;
 }
 

@@ -4,10 +4,12 @@
 #include "decode.h"
 #include "migrate.h"
 #include "supervise.h"
+#include "appliance/cluster.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -33,6 +35,8 @@ static const char usage[] =
     "  -R FILE        recover a process from checkpoint FILE and carry on\n"
     "  -O fd=file     with -R: open file on fd instead of the original (repeat or comma-separate)\n"
     "  -I FILE        print what checkpoint/image FILE holds (--json for scripts)\n"
+    "  -r NODE, -NODE start the program on node NODE (a number, or its address in the\n"
+    "                 cluster map: -r 10.0.0.2 or -10.0.0.2); it migrates there at once\n"
     "  -h             keep the program on its home node (the default without guestd)\n"
     "  -L             lock the program against automatic migration\n"
     "  -e             fail unsupported calls instead of bringing the process home\n"
@@ -78,6 +82,26 @@ static int parse_minutes(const char *s, double *out)
 	return 0;
 }
 
+/* A node: its number, or its IPv4 address in the cluster map. 0 or -EINVAL. */
+static int parse_node(const char *s, int *node)
+{
+	long n;
+	if (strchr(s, '.')) {
+		struct err e = {0, ""};
+		int r = cluster_node_by_addr(CLUSTER_DEFAULT_DIR, s, &e);
+		if (r < 0) {
+			fprintf(stderr, "mosrun: %s\n", e.msg);
+			return -EINVAL;
+		}
+		*node = r;
+		return 0;
+	}
+	if (util_parse_long(s, 1, CLUSTER_MAX_NODES, &n))
+		return -EINVAL;
+	*node = (int)n;
+	return 0;
+}
+
 /* One option. 0, or -EINVAL with a message printed. */
 static int parse_one(struct opts *o, int c, char *arg)
 {
@@ -102,12 +126,9 @@ static int parse_one(struct opts *o, int c, char *arg)
 		o->job.verbose = 1;
 		log_set_level(LOG_LVL_INFO);
 		break;
-	case 'r': {
-		long n;
-		rc = util_parse_long(arg, 1, 1024, &n);
-		o->job.start_node = (int)n;
+	case 'r':
+		rc = parse_node(arg, &o->job.start_node);
 		break;
-	}
 	case 'e':
 		o->job.mig_flags |= MIG_F_NO_HOME;
 		break;
@@ -130,18 +151,22 @@ static int parse_one(struct opts *o, int c, char *arg)
 	return rc;
 }
 
-/* MOSIX's -NODENUMBER (e.g. -2): turn it into -r before getopt sees it. */
-static void pre_node_numbers(struct opts *o, int argc, char **argv)
+/* MOSIX's -NODENUMBER (e.g. -2) and -IP (e.g. -10.0.0.2): turn them into a
+ * start node before getopt sees them. 0, or -EINVAL (said why). */
+static int pre_node_numbers(struct opts *o, int argc, char **argv)
 {
 	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
-		long n;
 		if (!strcmp(argv[i], "--"))
 			break;
-		if (util_parse_long(argv[i] + 1, 1, 1024, &n) == 0) {
-			o->job.start_node = (int)n;
-			argv[i] = (char *)"-h"; /* a no-op option in its place */
+		if (!isdigit((unsigned char)argv[i][1]))
+			continue;
+		if (parse_node(argv[i] + 1, &o->job.start_node)) {
+			fprintf(stderr, "mosrun: invalid node '%s'\n", argv[i]);
+			return -EINVAL;
 		}
+		argv[i] = (char *)"-h"; /* a no-op option in its place */
 	}
+	return 0;
 }
 
 /* Parse the command line. 0, 1 for --help, or -EINVAL. */
@@ -153,7 +178,8 @@ static int parse(struct opts *o, int argc, char **argv)
 					   {NULL, 0, NULL, 0}};
 	int c;
 	o->job.comp = 1; /* COMP_LZO */
-	pre_node_numbers(o, argc, argv);
+	if (pre_node_numbers(o, argc, argv))
+		return -EINVAL;
 	while ((c = getopt_long(argc, argv, "+C:A:R:O:I:r:hLev", lo, NULL)) != -1) {
 		if (c == 'H')
 			return 1;

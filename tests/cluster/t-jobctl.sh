@@ -230,3 +230,11 @@ m=$("$CL" exec 1 mosmigrate 999999 2 2>&1)
 m=$("$CL" exec 1 mosmigrate "$$" 2 2>&1)
 [ $? -eq 1 ] && grep -q "does not run under mosrun" <<<"$m" || why="$why; unsupervised pid: $m"
 [ -z "$why" ] && t_pass mosmigrate/bad-input || t_fail mosmigrate/bad-input "$why"
+
+# mosrun -IP / -r IP: the node by its address in the cluster map.
+why=""
+m=$("$CL" exec 1 mosrun -v -10.77.0.2 /bin/true 2>&1) && grep -q "runs on node 2" <<<"$m" || why="-10.77.0.2: $m"
+m=$("$CL" exec 1 mosrun -v -r 10.77.0.3 /bin/true 2>&1) && grep -q "runs on node 3" <<<"$m" || why="$why; -r 10.77.0.3: $m"
+m=$("$CL" exec 1 mosrun -10.77.0.99 /bin/true 2>&1)
+[ $? -eq 2 ] && grep -q "no node has address 10.77.0.99" <<<"$m" || why="$why; unknown address: $m"
+[ -z "$why" ] && t_pass mosrun/start-by-address || t_fail mosrun/start-by-address "$why"

@@ -40,6 +40,10 @@ struct cluster {
 
 /* Load DIR/cluster.conf and DIR/cluster.key. 0 or a negative code. */
 int cluster_load(const char *dir, struct cluster *c, struct err *e);
+/* Load the map only (no key: any user may read it). */
+int cluster_load_map(const char *dir, struct cluster *c, struct err *e);
+/* The number of the node with IPv4 address addr in DIR's map, or a negative code. */
+int cluster_node_by_addr(const char *dir, const char *addr, struct err *e);
 /* Write c's map and c's key into DIR (for hostctl and the test cluster); fill
  * c->key with cluster_new_key first, and give every node the same key. */
 int cluster_write(const char *dir, const struct cluster *c, struct err *e);
