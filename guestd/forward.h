@@ -61,4 +61,25 @@ int fwd_apply(pid_t body, long nr, const long args[6], const uint8_t *rep, size_
 
 void fwd_buf_free(struct fwd_buf *b);
 
+/* The deputy's fast path: a forwarded call on one of the deputy's regular
+ * files runs here, on a duplicate of its descriptor (pidfd_getfd: the same
+ * open file, so the same offset, flags and data), and getpid/getppid are
+ * answered from /proc, without stopping the deputy. Any other call may
+ * change the deputy's descriptors: fwd_fast_forget after it. */
+struct fwd_fast {
+	int pidfd;
+	int fsize_ok; /* the deputy has no file size limit: writes may run here */
+	struct {
+		int fd, lfd; /* the deputy's fd, ours (-2: not a regular file) */
+	} fds[16];
+	int nfds;
+	uint8_t *out; /* output buffer */
+};
+void fwd_fast_init(struct fwd_fast *f);
+/* 1: done, the reply is in rep; 0: not for the fast path (run it in the deputy). */
+int fwd_fast_try(struct fwd_fast *f, pid_t dep, const uint8_t *req, size_t len,
+		 struct fwd_buf *rep);
+void fwd_fast_forget(struct fwd_fast *f);
+void fwd_fast_free(struct fwd_fast *f);
+
 #endif

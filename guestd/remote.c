@@ -239,6 +239,7 @@ int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, cha
 {
 	struct deputy *d = xcalloc(1, sizeof(*d));
 	int self = 0;
+	fwd_fast_init(&d->fast);
 	d->pid = pid;
 	d->node = node;
 	d->flags = flags;
@@ -283,6 +284,9 @@ static int dep_on_syscall(struct deputy *d, const uint8_t *p, size_t len, struct
 {
 	if (d->going_home)
 		return 0; /* sent before it saw GOHOME: it runs the call at home instead */
+	if (fwd_fast_try(&d->fast, d->pid, p, len, &d->rep))
+		return wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, e);
+	fwd_fast_forget(&d->fast); /* the call may change its descriptors */
 	int rc = dep_stop(d);
 	if (rc)
 		return err_set(e, rc, "deputy %d", d->pid);
@@ -456,6 +460,7 @@ static int dep_adopt(struct deputy *d, pid_t c, const struct mig_fork *f, struct
 	struct deputy *k = xcalloc(1, sizeof(*k));
 	char path[64], msg[512];
 	int self = 0, st, rc;
+	fwd_fast_init(&k->fast);
 	k->pid = c;
 	k->node = d->node;
 	k->flags = d->flags;
@@ -629,5 +634,6 @@ void remote_free(struct deputy *d)
 	wire_close(&d->c);
 	fwd_buf_free(&d->rep);
 	fwd_buf_free(&d->call.req);
+	fwd_fast_free(&d->fast);
 	free(d);
 }

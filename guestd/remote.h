@@ -26,6 +26,7 @@ struct deputy {
 	int in_call;	/* running a forwarded call (not in a ptrace-stop) */
 	int going_home; /* GOHOME sent: calls still arriving are run at home */
 	struct fwd_call call;
+	struct fwd_fast fast;  /* calls on its regular files, run without stopping it */
 	int gone;	       /* it ended while we waited on it: gone_status is its wait status */
 	unsigned flags;	       /* MIG_F_* it was sent with */
 	struct deputy *forked; /* a child deputy made for a fork at the remote node, for the job */

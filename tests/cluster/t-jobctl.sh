@@ -238,3 +238,25 @@ m=$("$CL" exec 1 mosrun -v -r 10.77.0.3 /bin/true 2>&1) && grep -q "runs on node
 m=$("$CL" exec 1 mosrun -10.77.0.99 /bin/true 2>&1)
 [ $? -eq 2 ] && grep -q "no node has address 10.77.0.99" <<<"$m" || why="$why; unknown address: $m"
 [ -z "$why" ] && t_pass mosrun/start-by-address || t_fail mosrun/start-by-address "$why"
+
+# Calls on home regular files run on a duplicate of the deputy's descriptor
+# (the fast path): shared offsets, a descriptor number reused for another
+# file after a close, writes, fstat and ftruncate all as at home.
+"$CL" exec 1 sh -c 'printf abcdef >/tmp/fa; printf uvwxyz0123 >/tmp/fb; rm -f /tmp/fc'
+m=$("$CL" exec 1 mosrun -v -2 /usr/bin/python3 -c '
+import os
+fd = os.open("/tmp/fa", os.O_RDONLY)
+x = os.read(fd, 3); os.lseek(fd, 1, 0); y = os.read(fd, 2); os.close(fd)
+fd2 = os.open("/tmp/fb", os.O_RDONLY)
+z = os.read(fd2, 3); w = os.pread(fd2, 2, 5); v = os.read(fd2, 2)
+fo = os.open("/tmp/fc", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fo, b"hello"); os.write(fo, b" world"); st = os.fstat(fo).st_size
+os.ftruncate(fo, 5); os.close(fo)
+print(x, y, z, w, v, st, fd == fd2)' 2>&1)
+c=$("$CL" exec 1 cat /tmp/fc)
+if grep -q "^b'abc' b'bc' b'uvw' b'z0' b'xy' 11 True$" <<<"$m" && [ "$c" = hello ] &&
+	grep -q "runs on node 2" <<<"$m" && ! grep -q "is home" <<<"$m"; then
+	t_pass forward/regular-files-fast-path
+else
+	t_fail forward/regular-files-fast-path "$(tr '\n' ' ' <<<"$m") /tmp/fc='$c'"
+fi
