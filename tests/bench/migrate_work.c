@@ -2,7 +2,10 @@
  * file GO (so the harness can migrate it first), runs, and prints its time.
  *   migrate_work GO lat FILE     ns per forwarded call: getppid, 4 KiB pread, 64 KiB write
  *   migrate_work GO cpu N        N million iterations of arithmetic
- *   migrate_work GO io FILE MB BS  write MB of BS-byte blocks to FILE, then read them back */
+ *   migrate_work GO io FILE MB BS  write MB of BS-byte blocks to FILE, then read them back
+ *   migrate_work GO mix FILE MB BS N  N million iterations of arithmetic with MB of
+ *                                BS-byte blocks written in between, evenly, then read
+ *                                back in between as well (an application's I/O) */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +72,29 @@ static void io(const char *file, long mb, long bs)
 	printf("seconds %.4f\n", now() - t0);
 }
 
+/* Computation with block I/O spread through it. */
+static void mix(const char *file, long mb, long bs, long n)
+{
+	char *buf = malloc((size_t)bs);
+	memset(buf, 'x', (size_t)bs);
+	long blocks = (mb << 20) / bs, steps = 2 * blocks;
+	long per = n * 1000000 / (steps ? steps : 1);
+	volatile unsigned long h = 1469598103934665603ul;
+	double t0 = now();
+	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	for (long s = 0; s < steps; s++) {
+		for (long i = 0; i < per; i++)
+			h = (h ^ (unsigned long)i) * 1099511628211ul;
+		if (s == blocks)
+			lseek(fd, 0, SEEK_SET);
+		if ((s < blocks ? write(fd, buf, (size_t)bs) : read(fd, buf, (size_t)bs)) != bs)
+			return;
+	}
+	close(fd);
+	unlink(file);
+	printf("seconds %.4f\n", now() - t0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4)
@@ -79,6 +105,8 @@ int main(int argc, char **argv)
 		lat(argv[3]);
 	else if (!strcmp(argv[2], "cpu"))
 		cpu(atol(argv[3]));
+	else if (!strcmp(argv[2], "mix") && argc == 7)
+		mix(argv[3], atol(argv[4]), atol(argv[5]), atol(argv[6]));
 	else if (argc == 6)
 		io(argv[3], atol(argv[4]), atol(argv[5]));
 	return 0;
