@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #define OUT_CAP (1u << 20)
+#define DIRECT_MIN (64u << 10) /* payloads this big are not copied into the buffer */
 #define PAGES_RAW (sizeof(struct img_pages) + IMG_PAGES_PER_REC * IMG_PAGE)
 
 _Static_assert(sizeof(struct img_rec) == 24, "record header layout");
@@ -36,6 +38,33 @@ static int img_io_move(const struct img_io *io, void *buf, size_t n, int rd)
 	if (io->fn)
 		return io->fn(io->ctx, buf, n);
 	return rd ? util_read_full(io->fd, buf, n) : util_write_full(io->fd, buf, n);
+}
+
+/* Write a then b (a gather write on an fd, so big payloads skip the buffer). */
+static int img_io_write2(const struct img_io *io, const void *a, size_t alen, const void *b,
+			 size_t blen)
+{
+	if (io->fn) {
+		int rc = alen ? io->fn(io->ctx, (void *)a, alen) : 0;
+		return rc || !blen ? rc : io->fn(io->ctx, (void *)b, blen);
+	}
+	struct iovec iov[2] = {{(void *)a, alen}, {(void *)b, blen}};
+	struct iovec *v = iov;
+	int n = 2;
+	while (n) {
+		ssize_t r = writev(io->fd, v, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		for (; n && (size_t)r >= v->iov_len; v++, n--)
+			r -= (ssize_t)v->iov_len;
+		if (n) {
+			v->iov_base = (uint8_t *)v->iov_base + r;
+			v->iov_len -= (size_t)r;
+		}
+	}
+	return 0;
 }
 
 /* Flush buffered output. */
@@ -104,9 +133,18 @@ static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const voi
 	struct img_rec h = {type, comp, (uint32_t)len, (uint32_t)raw_len, crc32c(0, p, len), 0, 0};
 	h.hcrc = crc32c(0, &h, sizeof(h));
 	memcpy(w->out + w->out_len, &h, sizeof(h));
-	memcpy(w->out + w->out_len + sizeof(h), p, len);
-	w->out_len += sizeof(h) + len;
+	w->out_len += sizeof(h);
 	w->nrec++;
+	if (len < DIRECT_MIN) {
+		memcpy(w->out + w->out_len, p, len);
+		w->out_len += len;
+		return 0;
+	}
+	/* A page payload goes out from where it is, behind what is buffered. */
+	if ((rc = img_io_write2(&w->io, w->out, w->out_len, p, len)))
+		return err_set(e, rc, "write image");
+	w->bytes += w->out_len + len;
+	w->out_len = 0;
 	return 0;
 }
 
