@@ -54,6 +54,10 @@ void arch_fixup_restart_live(arch_regs_t *r);
 void arch_reexec_syscall(arch_regs_t *r);
 /* Skip the syscall of a syscall-entry (seccomp) stop and return v instead. */
 void arch_skip_syscall(arch_regs_t *r, long v);
+/* Make a system call straight, touching neither errno nor anything else in
+ * memory: for a child that runs in its parent's address space. The result,
+ * or a negative errno. */
+long arch_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5);
 /* The six syscall arguments of r. */
 void arch_syscall_args(const arch_regs_t *r, long args[6]);
 
