@@ -119,9 +119,9 @@ static void test_compress(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_crc32c), cmocka_unit_test(test_crc32c_streams),     cmocka_unit_test(test_err),
-	    cmocka_unit_test(test_parse_long), cmocka_unit_test(test_ckpt_split),
-	    cmocka_unit_test(test_compress),
+	    cmocka_unit_test(test_crc32c),     cmocka_unit_test(test_crc32c_streams),
+	    cmocka_unit_test(test_err),	       cmocka_unit_test(test_parse_long),
+	    cmocka_unit_test(test_ckpt_split), cmocka_unit_test(test_compress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
