@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -17,13 +19,14 @@
 #define OUT_CAP (1u << 20)
 #define DIRECT_MIN (64u << 10) /* payloads this big are not copied into the buffer */
 #define PAGES_RAW (sizeof(struct img_pages) + IMG_PAGES_PER_REC * IMG_PAGE)
+#define CBUF_LEN (comp_bound(COMP_ZSTD, PAGES_RAW) + comp_bound(COMP_LZO, PAGES_RAW))
 
 _Static_assert(sizeof(struct img_rec) == 24, "record header layout");
 _Static_assert(sizeof(struct img_header) == 112, "file header layout");
 
 static const char *type_names[IMG_R__MAX] = {
-    "?",	  "PROC",    "STRING", "AUXV", "REGS", "XSTATE", "TASK",
-    "SIGACTIONS", "SIGINFO", "VDSO",   "FD",   "VMA",  "PAGES",	 "END",
+    "?",       "PROC", "STRING", "AUXV", "REGS",  "XSTATE", "TASK", "SIGACTIONS",
+    "SIGINFO", "VDSO", "FD",	 "VMA",	 "PAGES", "END",    "PAD",
 };
 
 /* Name of a record type. */
@@ -67,15 +70,21 @@ static int img_io_write2(const struct img_io *io, const void *a, size_t alen, co
 	return 0;
 }
 
+/* Write the buffered output and then payload b (b may be NULL). */
+static int img_emit(struct img_writer *w, const uint8_t *b, size_t blen)
+{
+	int rc = img_io_write2(&w->io, w->out, w->out_len, b, blen);
+	if (!rc)
+		w->bytes += w->out_len + blen;
+	w->out_len = 0;
+	return rc;
+}
+
 /* Flush buffered output. */
 static int img_flush(struct img_writer *w, struct err *e)
 {
-	int rc = img_io_move(&w->io, w->out, w->out_len, 0);
-	if (rc)
-		return err_set(e, rc, "write image");
-	w->bytes += w->out_len;
-	w->out_len = 0;
-	return 0;
+	int rc = img_emit(w, NULL, 0);
+	return rc ? err_set(e, rc, "write image") : 0;
 }
 
 /* Make room for n bytes in the output buffer. */
@@ -100,10 +109,16 @@ int img_writer_open_io(struct img_writer *w, const struct img_io *io, int comp, 
 	w->fd = io->fd;
 	w->io = *io;
 	w->comp = comp;
+	struct stat sb;
+	off_t pos = io->fn ? -1 : lseek(io->fd, 0, SEEK_CUR);
+	if (pos >= 0 && fstat(io->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		w->align = 1;
+		w->base = (uint64_t)pos;
+	}
 	w->out_cap = OUT_CAP + IMG_REC_MAX;
 	w->out = xmalloc(w->out_cap);
 	w->raw = xmalloc(PAGES_RAW);
-	w->cbuf = xmalloc(comp_bound(COMP_ZSTD, PAGES_RAW) + comp_bound(COMP_LZO, PAGES_RAW));
+	w->cbuf = xmalloc(CBUF_LEN);
 	struct img_header h;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, IMG_MAGIC, sizeof(IMG_MAGIC));
@@ -120,6 +135,23 @@ int img_writer_open_io(struct img_writer *w, const struct img_io *io, int comp, 
 	return 0;
 }
 
+static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const void *p, size_t len,
+		   size_t raw_len, struct err *e);
+
+/* Before uncompressed pages in a file: a PAD record that puts the page data
+ * (behind two record headers and struct img_pages) on a page boundary. */
+static int img_pad(struct img_writer *w, struct err *e)
+{
+	static const uint8_t zeros[IMG_PAGE];
+	const uint64_t hdrs = sizeof(struct img_rec) + sizeof(struct img_pages);
+	uint64_t pos = w->base + w->bytes + w->out_len;
+	if ((pos + hdrs) % IMG_PAGE == 0)
+		return 0;
+	size_t pad =
+	    (size_t)((IMG_PAGE - (pos + sizeof(struct img_rec) + hdrs) % IMG_PAGE) % IMG_PAGE);
+	return img_put(w, IMG_R_PAD, COMP_NONE, zeros, pad, pad, e);
+}
+
 /* Append one record with a stored payload of len bytes (raw_len after decompression). */
 static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const void *p, size_t len,
 		   size_t raw_len, struct err *e)
@@ -127,7 +159,12 @@ static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const voi
 	if (len > IMG_REC_MAX || raw_len > IMG_REC_MAX)
 		return err_setx(e, -E2BIG, "image record %s too large (%zu bytes)",
 				img_type_name(type), raw_len);
-	int rc = img_reserve(w, sizeof(struct img_rec) + len, e);
+	int rc = 0;
+	if (w->align && type == IMG_R_PAGES && comp == COMP_NONE && (rc = img_pad(w, e)))
+		return rc;
+	/* Page payloads go out from the staging buffers, not through out. */
+	int direct = len >= DIRECT_MIN && (p == w->raw || p == w->cbuf);
+	rc = img_reserve(w, sizeof(struct img_rec) + (direct ? 0 : len), e);
 	if (rc)
 		return rc;
 	struct img_rec h = {type, comp, (uint32_t)len, (uint32_t)raw_len, crc32c(0, p, len), 0, 0};
@@ -135,16 +172,14 @@ static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const voi
 	memcpy(w->out + w->out_len, &h, sizeof(h));
 	w->out_len += sizeof(h);
 	w->nrec++;
-	if (len < DIRECT_MIN) {
+	if (!direct) {
 		memcpy(w->out + w->out_len, p, len);
 		w->out_len += len;
 		return 0;
 	}
 	/* A page payload goes out from where it is, behind what is buffered. */
-	if ((rc = img_io_write2(&w->io, w->out, w->out_len, p, len)))
+	if ((rc = img_emit(w, p, len)))
 		return err_set(e, rc, "write image");
-	w->bytes += w->out_len + len;
-	w->out_len = 0;
 	return 0;
 }
 
@@ -206,7 +241,13 @@ void img_writer_free(struct img_writer *w)
 /* Read exactly n bytes, naming truncation clearly. */
 static int img_fill(struct img_reader *r, void *p, size_t n, const char *what, struct err *e)
 {
-	int rc = img_io_move(&r->io, p, n, 1);
+	int rc = 0;
+	if (r->map && n > r->map_len - r->offset)
+		rc = -EIO;
+	else if (r->map)
+		memcpy(p, r->map + r->offset, n);
+	else
+		rc = img_io_move(&r->io, p, n, 1);
 	if (rc == -EIO)
 		return err_setx(
 		    e, -EPROTO,
@@ -225,12 +266,28 @@ int img_reader_open(struct img_reader *r, int fd, struct err *e)
 	return img_reader_open_io(r, &io, e);
 }
 
+/* A regular file: map the stream instead of reading it (one copy less). */
+static void img_reader_map(struct img_reader *r)
+{
+	struct stat sb;
+	off_t pos = r->io.fn ? -1 : lseek(r->fd, 0, SEEK_CUR);
+	if (pos < 0 || fstat(r->fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size <= pos)
+		return;
+	void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
+	if (m == MAP_FAILED)
+		return; /* read it then */
+	r->map = (const uint8_t *)m + pos;
+	r->map_len = (size_t)(sb.st_size - pos);
+	r->base = (uint64_t)pos;
+}
+
 /* Read and validate the header from an img_io. */
 int img_reader_open_io(struct img_reader *r, const struct img_io *io, struct err *e)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = io->fd;
 	r->io = *io;
+	img_reader_map(r);
 	int rc = img_fill(r, &r->hdr, sizeof(r->hdr), "the header", e);
 	if (rc)
 		return rc;
@@ -291,8 +348,8 @@ static int img_check_end(struct img_reader *r, const struct img_view *v, struct 
 	return 0;
 }
 
-/* Read the next record. */
-int img_read(struct img_reader *r, struct img_view *v, struct err *e)
+/* Read the next record, PAD included. */
+static int img_read_one(struct img_reader *r, struct img_view *v, struct err *e)
 {
 	if (r->done)
 		return 0;
@@ -301,18 +358,25 @@ int img_read(struct img_reader *r, struct img_view *v, struct err *e)
 	int rc = img_fill(r, &h, sizeof(h), "a record header", e);
 	if (rc || (rc = img_check_rec(r, &h, at, e)))
 		return rc;
-	if ((rc = img_fill(r, r->buf, h.len, img_type_name(h.type), e)))
+	const uint8_t *payload = r->buf;
+	if (r->map && h.len <= r->map_len - r->offset) {
+		payload = r->map + r->offset; /* checked below, before any use */
+		r->offset += h.len;
+	} else if ((rc = img_fill(r, r->buf, h.len, img_type_name(h.type), e))) {
 		return rc;
-	if (crc32c(0, r->buf, h.len) != h.crc)
+	}
+	if (crc32c(0, payload, h.len) != h.crc)
 		return err_setx(e, -EBADMSG,
 				"corrupted image: %s record at offset %llu fails its checksum",
 				img_type_name(h.type), (unsigned long long)at);
 	v->type = h.type;
 	v->len = h.raw_len;
 	v->offset = at;
-	v->data = r->buf;
+	v->data = payload;
+	v->file_off = payload == r->buf ? -1 : (int64_t)(r->base + (uint64_t)(payload - r->map));
 	if (h.comp != COMP_NONE) {
-		if (comp_decompress(h.comp, r->buf, h.len, r->raw, h.raw_len))
+		v->file_off = -1;
+		if (comp_decompress(h.comp, payload, h.len, r->raw, h.raw_len))
 			return err_setx(
 			    e, -EBADMSG,
 			    "corrupted image: %s data at offset %llu does not decompress",
@@ -337,9 +401,21 @@ int img_read(struct img_reader *r, struct img_view *v, struct err *e)
 	return 1;
 }
 
+/* Read the next record; PAD records are only alignment and are skipped. */
+int img_read(struct img_reader *r, struct img_view *v, struct err *e)
+{
+	int rc;
+	while ((rc = img_read_one(r, v, e)) == 1 && v->type == IMG_R_PAD)
+		;
+	return rc;
+}
+
 /* Free reader buffers. */
 void img_reader_free(struct img_reader *r)
 {
+	if (r->map)
+		munmap((void *)(r->map - r->base), r->map_len + r->base);
+	r->map = NULL;
 	free(r->buf);
 	free(r->raw);
 	r->buf = r->raw = NULL;

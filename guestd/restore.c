@@ -64,7 +64,13 @@ struct rctx {
 	pid_t pid;
 	int injecting;
 	uint8_t *stub_stack; /* the stub's starter ran here: freed once it is gone */
+	long img_fd;	     /* RESTORE_MAP: the image file, open in the tracee (or -1) */
+	size_t nmapped;	     /* records mapped from it */
 };
+
+/* At most this many records are mapped (each becomes a VMA; the kernel
+ * allows 65530 by default): 32 GiB. The rest is copied. */
+#define MAP_MAX_RECORDS 16384u
 
 /* Keep a copy of a record's variable part as a string. */
 static char *plan_str(const struct img_view *v, size_t off, uint32_t len, struct err *e)
@@ -547,12 +553,57 @@ static int restore_protect(struct rctx *c, struct err *e)
 	return 0;
 }
 
+/* The image VMA that holds [a, a+len) whole, if it is private anonymous memory. */
+static const struct img_vma *restore_anon_vma(const struct plan *p, uint64_t a, uint64_t len)
+{
+	for (size_t i = 0; i < p->nvma; i++) {
+		const struct img_vma *m = &p->vmas[i];
+		if (a >= m->start && a + len <= m->end)
+			return (m->kind == VMA_ANON || m->kind == VMA_HEAP) &&
+				       !(m->flags & IMG_VMA_SHARED)
+				   ? m
+				   : NULL;
+	}
+	return NULL;
+}
+
+/* Map one record's pages from the image file over their place: 1 if done,
+ * 0 if this record must be copied, or a negative code. */
+static int restore_map_pages(struct rctx *c, const struct img_view *v, const struct img_pages *ph,
+			     struct err *e)
+{
+	size_t len = (size_t)ph->npages * IMG_PAGE;
+	int64_t off = v->file_off + (int64_t)sizeof(*ph);
+	const struct img_vma *m;
+	if (!(c->o->mode & RESTORE_MAP) || v->file_off < 0 || off % IMG_PAGE ||
+	    ph->npages != IMG_PAGES_PER_REC || c->nmapped >= MAP_MAX_RECORDS ||
+	    !(m = restore_anon_vma(&c->p, ph->addr, len)))
+		return 0;
+	if (c->img_fd < 0) { /* the tracee opens the restorer's own file */
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), c->rd.fd);
+		c->img_fd = restore_open(c, path, O_RDONLY | O_CLOEXEC, 0, e);
+		if (c->img_fd < 0)
+			return (int)c->img_fd;
+	}
+	long r = RSYS(c, e, "map pages", SYS_mmap, (long)ph->addr, (long)len,
+		      (long)(m->prot | PROT_READ | PROT_WRITE), MAP_PRIVATE | MAP_FIXED, c->img_fd,
+		      (long)off);
+	if (r != (long)ph->addr)
+		return r < 0 ? (int)r : err_setx(e, -EFAULT, "restore: pages mapped elsewhere");
+	c->nmapped++;
+	return 1;
+}
+
 /* Write one PAGES record into the tracee. */
 static int restore_pages(struct rctx *c, const struct img_view *v, struct err *e)
 {
 	struct img_pages ph;
 	memcpy(&ph, v->data, sizeof(ph));
 	size_t len = (size_t)ph.npages * IMG_PAGE;
+	int rc = restore_map_pages(c, v, &ph, e);
+	if (rc)
+		return rc < 0 ? rc : 0;
 	struct iovec lo = {(void *)(v->data + sizeof(ph)), len}, ro = {(void *)ph.addr, len};
 	if (process_vm_writev(c->pid, &lo, 1, &ro, 1, 0) == (ssize_t)len)
 		return 0;
@@ -591,11 +642,23 @@ static int restore_mm(struct rctx *c, struct err *e)
 	return r < 0 ? (int)r : 0;
 }
 
-/* Signal dispositions (all of them: the stub may have inherited ignores). */
+/* Does a new stub already have action a for signal s? exec left it every
+ * action at SIG_DFL with no flags and no mask, except the ignores it
+ * inherited from this process, which started it. Not so for a process we
+ * restore into. Each action skipped saves an injected syscall. */
+static int restore_sa_preset(const struct rctx *c, int s, const struct img_sigaction *a)
+{
+	struct sigaction mine;
+	if (c->o->mode & RESTORE_INTO || a->handler || a->flags || a->mask)
+		return 0;
+	return sigaction(s, NULL, &mine) == 0 && mine.sa_handler != SIG_IGN;
+}
+
+/* Signal dispositions (all that differ from the stub's). */
 static int restore_sigactions(struct rctx *c, struct err *e)
 {
 	for (int s = 1; s <= 64; s++) {
-		if (s == SIGKILL || s == SIGSTOP)
+		if (s == SIGKILL || s == SIGSTOP || restore_sa_preset(c, s, &c->p.sa[s - 1]))
 			continue;
 		uint64_t a = inject_put(&c->j, 1024, &c->p.sa[s - 1], sizeof(c->p.sa[0]));
 		if (RSYS(c, e, "rt_sigaction", SYS_rt_sigaction, s, (long)a, 0, 8, 0, 0) < 0)
@@ -617,6 +680,9 @@ static int restore_rlimits(struct rctx *c, struct err *e)
 {
 	for (int r = 0; r < 16; r++) {
 		uint64_t lim[2] = {c->p.task.rlim[r][0], c->p.task.rlim[r][1]};
+		struct rlimit mine; /* the stub has ours */
+		if (getrlimit(r, &mine) == 0 && mine.rlim_cur == lim[0] && mine.rlim_max == lim[1])
+			continue;
 		uint64_t a = inject_put(&c->j, 1024, lim, sizeof(lim));
 		if (RSYS(c, e, "prlimit", SYS_prlimit64, 0, r, (long)a, 0, 0, 0) < 0)
 			return err_prefix(e, "rlimit %d (%llu/%llu): ", r,
@@ -852,6 +918,9 @@ static int restore_confine(struct rctx *c, struct err *e)
 /* After the last page: everything but memory, then drop the injection page. */
 static int restore_finish(struct rctx *c, struct err *e)
 {
+	if (c->img_fd >= 0) /* the mappings keep the file */
+		RSYS(c, NULL, "close", SYS_close, c->img_fd, 0, 0, 0, 0, 0);
+	c->img_fd = -1;
 	int rc = restore_protect(c, e), home = !(c->o->mode & (RESTORE_INTO | RESTORE_SANDBOX));
 	if (!rc)
 		rc = restore_mm(c, e);
@@ -933,6 +1002,7 @@ int restore_process_io(const struct img_io *in, const struct restore_opts *o, pi
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.pid = -1;
+	c.img_fd = -1;
 	double t0 = util_now();
 	int rc = img_reader_open_io(&c.rd, in, e);
 	if (!rc)
