@@ -7,6 +7,8 @@
 #include "appliance/xmem.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -70,20 +72,139 @@ static int img_io_write2(const struct img_io *io, const void *a, size_t alen, co
 	return 0;
 }
 
-/* Write the buffered output and then payload b (b may be NULL). */
-static int img_emit(struct img_writer *w, const uint8_t *b, size_t blen)
+/* The writer thread and the spare halves of the doubled buffers. One job
+ * at most is in flight: the one whose buffers are the spares. */
+struct img_async {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const struct img_io *io;
+	const void *a, *b;
+	size_t alen, blen;
+	int busy, stop, err;
+	uint8_t *out, *raw, *cbuf;
+};
+
+/* Writer thread: write each job, keep the first error. */
+static void *img_async_run(void *arg)
 {
-	int rc = img_io_write2(&w->io, w->out, w->out_len, b, blen);
+	struct img_async *as = arg;
+	pthread_mutex_lock(&as->mu);
+	for (;;) {
+		while (!as->busy && !as->stop)
+			pthread_cond_wait(&as->cv, &as->mu);
+		if (!as->busy)
+			break;
+		pthread_mutex_unlock(&as->mu);
+		int rc = as->err ? 0 : img_io_write2(as->io, as->a, as->alen, as->b, as->blen);
+		pthread_mutex_lock(&as->mu);
+		if (rc && !as->err)
+			as->err = rc;
+		as->busy = 0;
+		pthread_cond_broadcast(&as->cv);
+	}
+	pthread_mutex_unlock(&as->mu);
+	return NULL;
+}
+
+/* Start the writer thread (signals stay with the caller's threads). */
+static void img_async_start(struct img_writer *w)
+{
+	struct img_async *as = xcalloc(1, sizeof(*as));
+	pthread_mutex_init(&as->mu, NULL);
+	pthread_cond_init(&as->cv, NULL);
+	as->io = &w->io;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&as->th, NULL, img_async_run, as);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) { /* no thread: write synchronously */
+		pthread_mutex_destroy(&as->mu);
+		pthread_cond_destroy(&as->cv);
+		free(as);
+		return;
+	}
+	as->out = xmalloc(w->out_cap);
+	as->raw = xmalloc(PAGES_RAW);
+	as->cbuf = xmalloc(CBUF_LEN);
+	w->async = as;
+}
+
+/* Wait until the writer thread is idle; its first error, if any. */
+static int img_async_wait(struct img_async *as)
+{
+	pthread_mutex_lock(&as->mu);
+	while (as->busy)
+		pthread_cond_wait(&as->cv, &as->mu);
+	int rc = as->err;
+	pthread_mutex_unlock(&as->mu);
+	return rc;
+}
+
+/* Hand the buffered output and payload b to the writer thread, and take the
+ * spare buffers for what comes next. */
+static int img_async_submit(struct img_writer *w, const uint8_t *b, size_t blen)
+{
+	struct img_async *as = w->async;
+	int rc = img_async_wait(as);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&as->mu);
+	as->a = w->out, as->alen = w->out_len, as->b = b, as->blen = blen;
+	as->busy = 1;
+	pthread_cond_broadcast(&as->cv);
+	pthread_mutex_unlock(&as->mu);
+	uint8_t *t = w->out;
+	w->out = as->out, as->out = t;
+	if (b && b == w->raw)
+		t = w->raw, w->raw = as->raw, as->raw = t;
+	else if (b && b == w->cbuf)
+		t = w->cbuf, w->cbuf = as->cbuf, as->cbuf = t;
+	return 0;
+}
+
+/* Stop the writer thread and free its buffers. */
+static void img_async_stop(struct img_writer *w)
+{
+	struct img_async *as = w->async;
+	if (!as)
+		return;
+	pthread_mutex_lock(&as->mu);
+	as->stop = 1;
+	pthread_cond_broadcast(&as->cv);
+	pthread_mutex_unlock(&as->mu);
+	pthread_join(as->th, NULL);
+	pthread_mutex_destroy(&as->mu);
+	pthread_cond_destroy(&as->cv);
+	free(as->out);
+	free(as->raw);
+	free(as->cbuf);
+	free(as);
+	w->async = NULL;
+}
+
+/* Write the buffered output and then payload b (b may be NULL). */
+static int img_emit(struct img_writer *w, const uint8_t *b, size_t blen, int sync)
+{
+	int rc;
+	if (w->async) {
+		rc = img_async_submit(w, b, blen);
+		if (!rc && sync)
+			rc = img_async_wait(w->async);
+	} else {
+		rc = img_io_write2(&w->io, w->out, w->out_len, b, blen);
+	}
 	if (!rc)
 		w->bytes += w->out_len + blen;
 	w->out_len = 0;
 	return rc;
 }
 
-/* Flush buffered output. */
-static int img_flush(struct img_writer *w, struct err *e)
+/* Flush buffered output (and wait for the writer thread when sync is set). */
+static int img_flush(struct img_writer *w, int sync, struct err *e)
 {
-	int rc = img_emit(w, NULL, 0);
+	int rc = img_emit(w, NULL, 0, sync);
 	return rc ? err_set(e, rc, "write image") : 0;
 }
 
@@ -92,7 +213,7 @@ static int img_reserve(struct img_writer *w, size_t n, struct err *e)
 {
 	if (w->out_len + n <= w->out_cap)
 		return 0;
-	return img_flush(w, e);
+	return img_flush(w, 0, e);
 }
 
 /* Write the stream header onto an fd. */
@@ -177,8 +298,11 @@ static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const voi
 		w->out_len += len;
 		return 0;
 	}
-	/* A page payload goes out from where it is, behind what is buffered. */
-	if ((rc = img_emit(w, p, len)))
+	/* A page payload goes out from where it is, behind what is buffered,
+	 * written by the writer thread while the next one is prepared. */
+	if (!w->async)
+		img_async_start(w);
+	if ((rc = img_emit(w, p, len, 0)))
 		return err_set(e, rc, "write image");
 	return 0;
 }
@@ -226,12 +350,13 @@ int img_writer_finish(struct img_writer *w, struct err *e)
 {
 	struct img_end end = {w->nrec + 1, w->npages};
 	int rc = img_put(w, IMG_R_END, COMP_NONE, &end, sizeof(end), sizeof(end), e);
-	return rc ? rc : img_flush(w, e);
+	return rc ? rc : img_flush(w, 1, e);
 }
 
 /* Free writer buffers. */
 void img_writer_free(struct img_writer *w)
 {
+	img_async_stop(w);
 	free(w->out);
 	free(w->raw);
 	free(w->cbuf);

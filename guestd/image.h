@@ -150,7 +150,11 @@ struct img_io {
 	void *ctx;
 };
 
-/* A buffered writer onto an fd (file, pipe or socket) or an img_io. */
+struct img_async;
+
+/* A buffered writer onto an fd (file, pipe or socket) or an img_io. From the
+ * first page payload on, a writer thread writes the previous payload while
+ * the next one is read and checksummed (buffers are doubled for that). */
 struct img_writer {
 	int fd;
 	struct img_io io;
@@ -162,6 +166,7 @@ struct img_writer {
 	uint64_t nrec, npages, bytes;
 	int align;     /* a regular file: page-align uncompressed page data */
 	uint64_t base; /* file offset of the stream's first byte */
+	struct img_async *async;
 };
 
 /* Write the header; comp applies to PAGES records. 0 or negative code. */

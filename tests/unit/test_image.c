@@ -85,8 +85,8 @@ static void test_roundtrip(void **state)
 }
 
 /* In a regular file, uncompressed page data starts page-aligned (behind PAD
- * records the reader skips), big records included, and the reader says where
- * it is in the file. */
+ * records the reader skips), big records included (they go out through the
+ * writer thread), and the reader says where it is in the file. */
 static void test_aligned_pages(void **state)
 {
 	int fd = memfd_create("img", 0);
