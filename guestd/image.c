@@ -259,7 +259,7 @@ int img_writer_open_io(struct img_writer *w, const struct img_io *io, int comp, 
 static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const void *p, size_t len,
 		   size_t raw_len, struct err *e);
 
-/* Before uncompressed pages in a file: a PAD record that puts the page data
+/* Before a full record of uncompressed pages in a file: a PAD record that puts the page data
  * (behind two record headers and struct img_pages) on a page boundary. */
 static int img_pad(struct img_writer *w, struct err *e)
 {
@@ -281,7 +281,10 @@ static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const voi
 		return err_setx(e, -E2BIG, "image record %s too large (%zu bytes)",
 				img_type_name(type), raw_len);
 	int rc = 0;
-	if (w->align && type == IMG_R_PAGES && comp == COMP_NONE && (rc = img_pad(w, e)))
+	/* Only full records are worth aligning (a restorer maps no others):
+	 * padding every one-page run of a sparse heap would double its image. */
+	if (w->align && type == IMG_R_PAGES && comp == COMP_NONE && len == PAGES_RAW &&
+	    (rc = img_pad(w, e)))
 		return rc;
 	/* Page payloads go out from the staging buffers, not through out. */
 	int direct = len >= DIRECT_MIN && (p == w->raw || p == w->cbuf);
@@ -483,9 +486,13 @@ static int img_read_one(struct img_reader *r, struct img_view *v, struct err *e)
 	int rc = img_fill(r, &h, sizeof(h), "a record header", e);
 	if (rc || (rc = img_check_rec(r, &h, at, e)))
 		return rc;
-	const uint8_t *payload = r->buf;
-	if (r->map && h.len <= r->map_len - r->offset) {
-		payload = r->map + r->offset; /* checked below, before any use */
+	/* Page data is used where it lies in a mapped file; everything else
+	 * is copied, so that every record's data is aligned for its struct
+	 * (page data in a file is: a page boundary minus struct img_pages). */
+	const uint8_t *payload = r->buf, *pos = r->map ? r->map + r->offset : NULL;
+	if (pos && h.len <= r->map_len - r->offset && h.type == IMG_R_PAGES &&
+	    (uintptr_t)pos % sizeof(uint64_t) == 0) {
+		payload = pos; /* checked below, before any use */
 		r->offset += h.len;
 	} else if ((rc = img_fill(r, r->buf, h.len, img_type_name(h.type), e))) {
 		return rc;

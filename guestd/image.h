@@ -13,8 +13,9 @@
  *
  * Version 2: PAGES records hold up to 2 MiB (one read per run of present
  * pages, up to 512 of them), and a writer onto a regular file puts a PAD
- * record (zeros, CRC-covered like any other) before each uncompressed PAGES
- * record so that its page data starts at a page-aligned file offset: a
+ * record (zeros, CRC-covered like any other) before each full (2 MiB)
+ * uncompressed PAGES record so that its page data starts at a page-aligned
+ * file offset: a
  * restorer may then map those pages from the file instead of copying them
  * (restore.h, RESTORE_MAP). Readers skip PAD records. Version 1 images are
  * refused.

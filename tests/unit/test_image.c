@@ -84,9 +84,10 @@ static void test_roundtrip(void **state)
 	}
 }
 
-/* In a regular file, uncompressed page data starts page-aligned (behind PAD
- * records the reader skips), big records included (they go out through the
- * writer thread), and the reader says where it is in the file. */
+/* In a regular file, the page data of full uncompressed records starts
+ * page-aligned (behind PAD records the reader skips; they go out through the
+ * writer thread), smaller records are not padded, and the reader says where
+ * full records lie in the file. */
 static void test_aligned_pages(void **state)
 {
 	int fd = memfd_create("img", 0);
@@ -114,14 +115,16 @@ static void test_aligned_pages(void **state)
 	for (int r = 0; r < 4; r++) {
 		assert_int_equal(img_read(&rd, &v, &e), 1);
 		assert_int_equal(v.type, IMG_R_PAGES);
-		assert_true(v.file_off >= 0);
+		size_t last = (np[r] - 1) * IMG_PAGE;
+		assert_int_equal(v.data[sizeof(struct img_pages) + last],
+				 (uint8_t)((np[r] - 1) * 3 + (uint32_t)r));
+		if (np[r] != IMG_PAGES_PER_REC)
+			continue; /* not padded: wherever it happens to lie */
 		int64_t off = v.file_off + (int64_t)sizeof(struct img_pages);
 		assert_int_equal(off % IMG_PAGE, 0);
 		uint8_t b;
-		size_t last = (np[r] - 1) * IMG_PAGE;
 		assert_int_equal(pread(fd, &b, 1, off + (off_t)last), 1);
-		assert_int_equal(b, (uint8_t)((np[r] - 1) * 3 + (uint32_t)r));
-		assert_int_equal(v.data[sizeof(struct img_pages) + last], b);
+		assert_int_equal(b, v.data[sizeof(struct img_pages) + last]);
 	}
 	assert_int_equal(img_read(&rd, &v, &e), 0);
 	assert_int_equal(rd.npages, 2 * IMG_PAGES_PER_REC + 6);
