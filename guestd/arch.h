@@ -65,6 +65,10 @@ int arch_ret_restarts(long v);
 #define ARCH_ERESTART_RESTARTBLOCK 516
 /* Skip the syscall of a syscall-entry (seccomp) stop and return v instead. */
 void arch_skip_syscall(arch_regs_t *r, long v);
+/* Make a system call straight, touching neither errno nor anything else in
+ * memory: for a child that runs in its parent's address space. The result,
+ * or a negative errno. */
+long arch_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5);
 /* The six syscall arguments of r. */
 void arch_syscall_args(const arch_regs_t *r, long args[6]);
 

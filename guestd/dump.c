@@ -479,6 +479,48 @@ static int dump_write_pages(struct dump_ctx *c, struct img_writer *w, struct err
 	return 0;
 }
 
+/* Is the file mapped at m a process image? Looked at through map_files,
+ * which works for a deleted file too, else through its path. */
+static int dump_is_image(pid_t pid, const struct proc_vma *m)
+{
+	char magic[sizeof(IMG_MAGIC)], mf[96];
+	snprintf(mf, sizeof(mf), "/proc/%d/map_files/%lx-%lx", pid, (unsigned long)m->start,
+		 (unsigned long)m->end);
+	int fd = open(mf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	int yes = fd >= 0 && pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+		  !memcmp(magic, IMG_MAGIC, sizeof(magic));
+	if (fd >= 0)
+		close(fd);
+	return yes;
+}
+
+/* Memory that a restore mapped from its image file (RESTORE_MAP) is the
+ * process's anonymous memory: dump every present page of it, as such, so
+ * the new image does not depend on the old file. */
+static void dump_adopt_images(struct dump_ctx *c)
+{
+	char *last = NULL;
+	int last_yes = 0;
+	for (size_t i = 0; i < c->nvma; i++) {
+		struct proc_vma *m = &c->vmas[i];
+		if (m->kind != VMA_FILE || m->shared)
+			continue;
+		if (!last || strcmp(last, m->path)) {
+			free(last);
+			last = xstrdup(m->path);
+			last_yes = dump_is_image(c->pid, m);
+		}
+		if (!last_yes)
+			continue;
+		m->kind = VMA_ANON;
+		m->pgoff = m->dev = m->ino = 0;
+		m->path[0] = '\0';
+	}
+	free(last);
+}
+
 /* Collect the state of the stopped process (the injection page is gone again after). */
 static int dump_collect(struct dump_ctx *c, struct err *e)
 {
@@ -499,6 +541,7 @@ static int dump_collect(struct dump_ctx *c, struct err *e)
 		return rc ? rc : rc2;
 	if ((rc = procfs_maps(c->pid, &c->vmas, &c->nvma)))
 		return err_set(e, rc, "pid %d: read maps", c->pid);
+	dump_adopt_images(c);
 	if (!(c->mode & (DUMP_M_BODY | DUMP_M_NOFDS)) &&
 	    (rc = procfs_fds(c->pid, &c->fds, &c->nfd)))
 		return err_set(e, rc, "pid %d: read fds", c->pid);

@@ -7,21 +7,28 @@
 #include "appliance/xmem.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #define OUT_CAP (1u << 20)
+#define DIRECT_MIN (64u << 10) /* payloads this big are not copied into the buffer */
 #define PAGES_RAW (sizeof(struct img_pages) + IMG_PAGES_PER_REC * IMG_PAGE)
+#define CBUF_LEN (comp_bound(COMP_ZSTD, PAGES_RAW) + comp_bound(COMP_LZO, PAGES_RAW))
 
 _Static_assert(sizeof(struct img_rec) == 24, "record header layout");
 _Static_assert(sizeof(struct img_header) == 112, "file header layout");
 
 static const char *type_names[IMG_R__MAX] = {
-    "?",	  "PROC",    "STRING", "AUXV", "REGS", "XSTATE", "TASK",
-    "SIGACTIONS", "SIGINFO", "VDSO",   "FD",   "VMA",  "PAGES",	 "END",
+    "?",       "PROC", "STRING", "AUXV", "REGS",  "XSTATE", "TASK", "SIGACTIONS",
+    "SIGINFO", "VDSO", "FD",	 "VMA",	 "PAGES", "END",    "PAD",
 };
 
 /* Name of a record type. */
@@ -38,15 +45,167 @@ static int img_io_move(const struct img_io *io, void *buf, size_t n, int rd)
 	return rd ? util_read_full(io->fd, buf, n) : util_write_full(io->fd, buf, n);
 }
 
-/* Flush buffered output. */
-static int img_flush(struct img_writer *w, struct err *e)
+/* Write a then b (a gather write on an fd, so big payloads skip the buffer). */
+static int img_io_write2(const struct img_io *io, const void *a, size_t alen, const void *b,
+			 size_t blen)
 {
-	int rc = img_io_move(&w->io, w->out, w->out_len, 0);
-	if (rc)
-		return err_set(e, rc, "write image");
-	w->bytes += w->out_len;
-	w->out_len = 0;
+	if (io->fn) {
+		int rc = alen ? io->fn(io->ctx, (void *)a, alen) : 0;
+		return rc || !blen ? rc : io->fn(io->ctx, (void *)b, blen);
+	}
+	struct iovec iov[2] = {{(void *)a, alen}, {(void *)b, blen}};
+	struct iovec *v = iov;
+	int n = 2;
+	while (n) {
+		ssize_t r = writev(io->fd, v, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		for (; n && (size_t)r >= v->iov_len; v++, n--)
+			r -= (ssize_t)v->iov_len;
+		if (n) {
+			v->iov_base = (uint8_t *)v->iov_base + r;
+			v->iov_len -= (size_t)r;
+		}
+	}
 	return 0;
+}
+
+/* The writer thread and the spare halves of the doubled buffers. One job
+ * at most is in flight: the one whose buffers are the spares. */
+struct img_async {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const struct img_io *io;
+	const void *a, *b;
+	size_t alen, blen;
+	int busy, stop, err;
+	uint8_t *out, *raw, *cbuf;
+};
+
+/* Writer thread: write each job, keep the first error. */
+static void *img_async_run(void *arg)
+{
+	struct img_async *as = arg;
+	pthread_mutex_lock(&as->mu);
+	for (;;) {
+		while (!as->busy && !as->stop)
+			pthread_cond_wait(&as->cv, &as->mu);
+		if (!as->busy)
+			break;
+		pthread_mutex_unlock(&as->mu);
+		int rc = as->err ? 0 : img_io_write2(as->io, as->a, as->alen, as->b, as->blen);
+		pthread_mutex_lock(&as->mu);
+		if (rc && !as->err)
+			as->err = rc;
+		as->busy = 0;
+		pthread_cond_broadcast(&as->cv);
+	}
+	pthread_mutex_unlock(&as->mu);
+	return NULL;
+}
+
+/* Start the writer thread (signals stay with the caller's threads). */
+static void img_async_start(struct img_writer *w)
+{
+	struct img_async *as = xcalloc(1, sizeof(*as));
+	pthread_mutex_init(&as->mu, NULL);
+	pthread_cond_init(&as->cv, NULL);
+	as->io = &w->io;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&as->th, NULL, img_async_run, as);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) { /* no thread: write synchronously */
+		pthread_mutex_destroy(&as->mu);
+		pthread_cond_destroy(&as->cv);
+		free(as);
+		return;
+	}
+	as->out = xmalloc(w->out_cap);
+	as->raw = xmalloc(PAGES_RAW);
+	as->cbuf = xmalloc(CBUF_LEN);
+	w->async = as;
+}
+
+/* Wait until the writer thread is idle; its first error, if any. */
+static int img_async_wait(struct img_async *as)
+{
+	pthread_mutex_lock(&as->mu);
+	while (as->busy)
+		pthread_cond_wait(&as->cv, &as->mu);
+	int rc = as->err;
+	pthread_mutex_unlock(&as->mu);
+	return rc;
+}
+
+/* Hand the buffered output and payload b to the writer thread, and take the
+ * spare buffers for what comes next. */
+static int img_async_submit(struct img_writer *w, const uint8_t *b, size_t blen)
+{
+	struct img_async *as = w->async;
+	int rc = img_async_wait(as);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&as->mu);
+	as->a = w->out, as->alen = w->out_len, as->b = b, as->blen = blen;
+	as->busy = 1;
+	pthread_cond_broadcast(&as->cv);
+	pthread_mutex_unlock(&as->mu);
+	uint8_t *t = w->out;
+	w->out = as->out, as->out = t;
+	if (b && b == w->raw)
+		t = w->raw, w->raw = as->raw, as->raw = t;
+	else if (b && b == w->cbuf)
+		t = w->cbuf, w->cbuf = as->cbuf, as->cbuf = t;
+	return 0;
+}
+
+/* Stop the writer thread and free its buffers. */
+static void img_async_stop(struct img_writer *w)
+{
+	struct img_async *as = w->async;
+	if (!as)
+		return;
+	pthread_mutex_lock(&as->mu);
+	as->stop = 1;
+	pthread_cond_broadcast(&as->cv);
+	pthread_mutex_unlock(&as->mu);
+	pthread_join(as->th, NULL);
+	pthread_mutex_destroy(&as->mu);
+	pthread_cond_destroy(&as->cv);
+	free(as->out);
+	free(as->raw);
+	free(as->cbuf);
+	free(as);
+	w->async = NULL;
+}
+
+/* Write the buffered output and then payload b (b may be NULL). */
+static int img_emit(struct img_writer *w, const uint8_t *b, size_t blen, int sync)
+{
+	int rc;
+	if (w->async) {
+		rc = img_async_submit(w, b, blen);
+		if (!rc && sync)
+			rc = img_async_wait(w->async);
+	} else {
+		rc = img_io_write2(&w->io, w->out, w->out_len, b, blen);
+	}
+	if (!rc)
+		w->bytes += w->out_len + blen;
+	w->out_len = 0;
+	return rc;
+}
+
+/* Flush buffered output (and wait for the writer thread when sync is set). */
+static int img_flush(struct img_writer *w, int sync, struct err *e)
+{
+	int rc = img_emit(w, NULL, 0, sync);
+	return rc ? err_set(e, rc, "write image") : 0;
 }
 
 /* Make room for n bytes in the output buffer. */
@@ -54,7 +213,7 @@ static int img_reserve(struct img_writer *w, size_t n, struct err *e)
 {
 	if (w->out_len + n <= w->out_cap)
 		return 0;
-	return img_flush(w, e);
+	return img_flush(w, 0, e);
 }
 
 /* Write the stream header onto an fd. */
@@ -71,10 +230,16 @@ int img_writer_open_io(struct img_writer *w, const struct img_io *io, int comp, 
 	w->fd = io->fd;
 	w->io = *io;
 	w->comp = comp;
+	struct stat sb;
+	off_t pos = io->fn ? -1 : lseek(io->fd, 0, SEEK_CUR);
+	if (pos >= 0 && fstat(io->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		w->align = 1;
+		w->base = (uint64_t)pos;
+	}
 	w->out_cap = OUT_CAP + IMG_REC_MAX;
 	w->out = xmalloc(w->out_cap);
 	w->raw = xmalloc(PAGES_RAW);
-	w->cbuf = xmalloc(comp_bound(COMP_ZSTD, PAGES_RAW) + comp_bound(COMP_LZO, PAGES_RAW));
+	w->cbuf = xmalloc(CBUF_LEN);
 	struct img_header h;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, IMG_MAGIC, sizeof(IMG_MAGIC));
@@ -91,6 +256,23 @@ int img_writer_open_io(struct img_writer *w, const struct img_io *io, int comp, 
 	return 0;
 }
 
+static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const void *p, size_t len,
+		   size_t raw_len, struct err *e);
+
+/* Before a full record of uncompressed pages in a file: a PAD record that puts the page data
+ * (behind two record headers and struct img_pages) on a page boundary. */
+static int img_pad(struct img_writer *w, struct err *e)
+{
+	static const uint8_t zeros[IMG_PAGE];
+	const uint64_t hdrs = sizeof(struct img_rec) + sizeof(struct img_pages);
+	uint64_t pos = w->base + w->bytes + w->out_len;
+	if ((pos + hdrs) % IMG_PAGE == 0)
+		return 0;
+	size_t pad =
+	    (size_t)((IMG_PAGE - (pos + sizeof(struct img_rec) + hdrs) % IMG_PAGE) % IMG_PAGE);
+	return img_put(w, IMG_R_PAD, COMP_NONE, zeros, pad, pad, e);
+}
+
 /* Append one record with a stored payload of len bytes (raw_len after decompression). */
 static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const void *p, size_t len,
 		   size_t raw_len, struct err *e)
@@ -98,15 +280,33 @@ static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const voi
 	if (len > IMG_REC_MAX || raw_len > IMG_REC_MAX)
 		return err_setx(e, -E2BIG, "image record %s too large (%zu bytes)",
 				img_type_name(type), raw_len);
-	int rc = img_reserve(w, sizeof(struct img_rec) + len, e);
+	int rc = 0;
+	/* Only full records are worth aligning (a restorer maps no others):
+	 * padding every one-page run of a sparse heap would double its image. */
+	if (w->align && type == IMG_R_PAGES && comp == COMP_NONE && len == PAGES_RAW &&
+	    (rc = img_pad(w, e)))
+		return rc;
+	/* Page payloads go out from the staging buffers, not through out. */
+	int direct = len >= DIRECT_MIN && (p == w->raw || p == w->cbuf);
+	rc = img_reserve(w, sizeof(struct img_rec) + (direct ? 0 : len), e);
 	if (rc)
 		return rc;
 	struct img_rec h = {type, comp, (uint32_t)len, (uint32_t)raw_len, crc32c(0, p, len), 0, 0};
 	h.hcrc = crc32c(0, &h, sizeof(h));
 	memcpy(w->out + w->out_len, &h, sizeof(h));
-	memcpy(w->out + w->out_len + sizeof(h), p, len);
-	w->out_len += sizeof(h) + len;
+	w->out_len += sizeof(h);
 	w->nrec++;
+	if (!direct) {
+		memcpy(w->out + w->out_len, p, len);
+		w->out_len += len;
+		return 0;
+	}
+	/* A page payload goes out from where it is, behind what is buffered,
+	 * written by the writer thread while the next one is prepared. */
+	if (!w->async)
+		img_async_start(w);
+	if ((rc = img_emit(w, p, len, 0)))
+		return err_set(e, rc, "write image");
 	return 0;
 }
 
@@ -153,12 +353,13 @@ int img_writer_finish(struct img_writer *w, struct err *e)
 {
 	struct img_end end = {w->nrec + 1, w->npages};
 	int rc = img_put(w, IMG_R_END, COMP_NONE, &end, sizeof(end), sizeof(end), e);
-	return rc ? rc : img_flush(w, e);
+	return rc ? rc : img_flush(w, 1, e);
 }
 
 /* Free writer buffers. */
 void img_writer_free(struct img_writer *w)
 {
+	img_async_stop(w);
 	free(w->out);
 	free(w->raw);
 	free(w->cbuf);
@@ -168,7 +369,13 @@ void img_writer_free(struct img_writer *w)
 /* Read exactly n bytes, naming truncation clearly. */
 static int img_fill(struct img_reader *r, void *p, size_t n, const char *what, struct err *e)
 {
-	int rc = img_io_move(&r->io, p, n, 1);
+	int rc = 0;
+	if (r->map && n > r->map_len - r->offset)
+		rc = -EIO;
+	else if (r->map)
+		memcpy(p, r->map + r->offset, n);
+	else
+		rc = img_io_move(&r->io, p, n, 1);
 	if (rc == -EIO)
 		return err_setx(
 		    e, -EPROTO,
@@ -187,12 +394,28 @@ int img_reader_open(struct img_reader *r, int fd, struct err *e)
 	return img_reader_open_io(r, &io, e);
 }
 
+/* A regular file: map the stream instead of reading it (one copy less). */
+static void img_reader_map(struct img_reader *r)
+{
+	struct stat sb;
+	off_t pos = r->io.fn ? -1 : lseek(r->fd, 0, SEEK_CUR);
+	if (pos < 0 || fstat(r->fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size <= pos)
+		return;
+	void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
+	if (m == MAP_FAILED)
+		return; /* read it then */
+	r->map = (const uint8_t *)m + pos;
+	r->map_len = (size_t)(sb.st_size - pos);
+	r->base = (uint64_t)pos;
+}
+
 /* Read and validate the header from an img_io. */
 int img_reader_open_io(struct img_reader *r, const struct img_io *io, struct err *e)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = io->fd;
 	r->io = *io;
+	img_reader_map(r);
 	int rc = img_fill(r, &r->hdr, sizeof(r->hdr), "the header", e);
 	if (rc)
 		return rc;
@@ -253,8 +476,8 @@ static int img_check_end(struct img_reader *r, const struct img_view *v, struct 
 	return 0;
 }
 
-/* Read the next record. */
-int img_read(struct img_reader *r, struct img_view *v, struct err *e)
+/* Read the next record, PAD included. */
+static int img_read_one(struct img_reader *r, struct img_view *v, struct err *e)
 {
 	if (r->done)
 		return 0;
@@ -263,18 +486,29 @@ int img_read(struct img_reader *r, struct img_view *v, struct err *e)
 	int rc = img_fill(r, &h, sizeof(h), "a record header", e);
 	if (rc || (rc = img_check_rec(r, &h, at, e)))
 		return rc;
-	if ((rc = img_fill(r, r->buf, h.len, img_type_name(h.type), e)))
+	/* Page data is used where it lies in a mapped file; everything else
+	 * is copied, so that every record's data is aligned for its struct
+	 * (page data in a file is: a page boundary minus struct img_pages). */
+	const uint8_t *payload = r->buf, *pos = r->map ? r->map + r->offset : NULL;
+	if (pos && h.len <= r->map_len - r->offset && h.type == IMG_R_PAGES &&
+	    (uintptr_t)pos % sizeof(uint64_t) == 0) {
+		payload = pos; /* checked below, before any use */
+		r->offset += h.len;
+	} else if ((rc = img_fill(r, r->buf, h.len, img_type_name(h.type), e))) {
 		return rc;
-	if (crc32c(0, r->buf, h.len) != h.crc)
+	}
+	if (crc32c(0, payload, h.len) != h.crc)
 		return err_setx(e, -EBADMSG,
 				"corrupted image: %s record at offset %llu fails its checksum",
 				img_type_name(h.type), (unsigned long long)at);
 	v->type = h.type;
 	v->len = h.raw_len;
 	v->offset = at;
-	v->data = r->buf;
+	v->data = payload;
+	v->file_off = payload == r->buf ? -1 : (int64_t)(r->base + (uint64_t)(payload - r->map));
 	if (h.comp != COMP_NONE) {
-		if (comp_decompress(h.comp, r->buf, h.len, r->raw, h.raw_len))
+		v->file_off = -1;
+		if (comp_decompress(h.comp, payload, h.len, r->raw, h.raw_len))
 			return err_setx(
 			    e, -EBADMSG,
 			    "corrupted image: %s data at offset %llu does not decompress",
@@ -299,9 +533,21 @@ int img_read(struct img_reader *r, struct img_view *v, struct err *e)
 	return 1;
 }
 
+/* Read the next record; PAD records are only alignment and are skipped. */
+int img_read(struct img_reader *r, struct img_view *v, struct err *e)
+{
+	int rc;
+	while ((rc = img_read_one(r, v, e)) == 1 && v->type == IMG_R_PAD)
+		;
+	return rc;
+}
+
 /* Free reader buffers. */
 void img_reader_free(struct img_reader *r)
 {
+	if (r->map)
+		munmap((void *)(r->map - r->base), r->map_len + r->base);
+	r->map = NULL;
 	free(r->buf);
 	free(r->raw);
 	r->buf = r->raw = NULL;

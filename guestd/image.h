@@ -10,6 +10,15 @@
  * per record), then END { record count, page count }. Every record is checked
  * (header CRC, payload CRC, length bounds) before use; a stream without END is
  * truncated. Fixed-size structures are little-endian, x86-64 layout.
+ *
+ * Version 2: PAGES records hold up to 2 MiB (one read per run of present
+ * pages, up to 512 of them), and a writer onto a regular file puts a PAD
+ * record (zeros, CRC-covered like any other) before each full (2 MiB)
+ * uncompressed PAGES record so that its page data starts at a page-aligned
+ * file offset: a
+ * restorer may then map those pages from the file instead of copying them
+ * (restore.h, RESTORE_MAP). Readers skip PAD records. Version 1 images are
+ * refused.
  */
 #ifndef GUESTD_IMAGE_H
 #define GUESTD_IMAGE_H
@@ -20,10 +29,10 @@
 #include <stdint.h>
 
 #define IMG_MAGIC "MOSXIMG"
-#define IMG_VERSION 1
+#define IMG_VERSION 2
 #define IMG_PAGE 4096u
-#define IMG_PAGES_PER_REC 64u /* 256 KiB of pages per PAGES record */
-#define IMG_REC_MAX (2u << 20)
+#define IMG_PAGES_PER_REC 512u /* 2 MiB of pages per PAGES record */
+#define IMG_REC_MAX (4u << 20)
 
 enum img_type {
 	IMG_R_PROC = 1,	  /* struct img_proc */
@@ -39,6 +48,7 @@ enum img_type {
 	IMG_R_VMA,	  /* struct img_vma + path */
 	IMG_R_PAGES,	  /* struct img_pages + npages * 4096 bytes */
 	IMG_R_END,	  /* struct img_end */
+	IMG_R_PAD,	  /* zeros: aligns the next PAGES record's pages in a file */
 	IMG_R__MAX
 };
 
@@ -141,7 +151,11 @@ struct img_io {
 	void *ctx;
 };
 
-/* A buffered writer onto an fd (file, pipe or socket) or an img_io. */
+struct img_async;
+
+/* A buffered writer onto an fd (file, pipe or socket) or an img_io. From the
+ * first page payload on, a writer thread writes the previous payload while
+ * the next one is read and checksummed (buffers are doubled for that). */
 struct img_writer {
 	int fd;
 	struct img_io io;
@@ -151,6 +165,9 @@ struct img_writer {
 	uint8_t *raw;  /* staging for one PAGES payload */
 	uint8_t *cbuf; /* compression output */
 	uint64_t nrec, npages, bytes;
+	int align;     /* a regular file: page-align uncompressed page data */
+	uint64_t base; /* file offset of the stream's first byte */
+	struct img_async *async;
 };
 
 /* Write the header; comp applies to PAGES records. 0 or negative code. */
@@ -175,6 +192,11 @@ struct img_reader {
 	uint8_t *buf, *raw;
 	uint64_t nrec, npages, offset;
 	int done;
+	/* A regular file is read through a read-only mapping, not copied
+	 * (it must not be truncated while it is read). */
+	const uint8_t *map;
+	size_t map_len; /* bytes of the stream in the mapping */
+	uint64_t base;	/* file offset of the stream's first byte */
 };
 
 /* One record as read: data is valid until the next img_read. */
@@ -182,7 +204,8 @@ struct img_view {
 	uint16_t type;
 	uint32_t len;
 	const uint8_t *data;
-	uint64_t offset; /* where the record starts in the stream */
+	uint64_t offset;  /* where the record starts in the stream */
+	int64_t file_off; /* file offset of data when it is stored raw in a mapped file, else -1 */
 };
 
 /* Read and check the header. */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/prctl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,14 @@ struct rctx {
 	struct inject j;
 	pid_t pid;
 	int injecting;
+	uint8_t *stub_stack; /* the stub's starter ran here: freed once it is gone */
+	long img_fd;	     /* RESTORE_MAP: the image file, open in the tracee (or -1) */
+	size_t nmapped;	     /* records mapped from it */
 };
+
+/* At most this many records are mapped (each becomes a VMA; the kernel
+ * allows 65530 by default): 32 GiB. The rest is copied. */
+#define MAP_MAX_RECORDS 16384u
 
 /* Keep a copy of a record's variable part as a string. */
 static char *plan_str(const struct img_view *v, size_t off, uint32_t len, struct err *e)
@@ -244,21 +252,48 @@ static void plan_free(struct plan *p)
 	free(p->cwd);
 }
 
-/* Child side of the stub spawn: wait for the go, then exec the stub. */
-static void restore_stub_child(int memfd, int sync, int sandbox)
+/* What the stub's starter needs; it lives in the parent's memory. */
+struct stub_start {
+	int memfd, sync, sandbox;
+};
+
+#define STUB_STACK (64u << 10)
+
+/* Child side of the stub spawn: wait for the go, then exec the stub. It runs
+ * in the restorer's address space (clone with CLONE_VM, like vfork), so it
+ * uses raw system calls only: no errno, no libc state, nothing on the heap. */
+__attribute__((no_sanitize("address", "undefined"))) static int restore_stub_child(void *arg)
 {
-	sigset_t all;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	const struct stub_start *s = arg;
+	static char *const argv[] = {"mosix-stub", NULL}, *const envp[] = {NULL};
+	uint64_t all = ~0ull;
 	char c;
-	if (read(sync, &c, 1) != 1)
-		_exit(126);
-	syscall(SYS_close_range, 3, ~0u, 0x4 /* CLOSE_RANGE_CLOEXEC */);
-	if (sandbox) /* a body gets nothing of the hosting node, not even stdio */
-		syscall(SYS_close_range, 0, 2, 0x4);
-	char *argv[] = {"mosix-stub", NULL}, *envp[] = {NULL};
-	syscall(SYS_execveat, memfd, "", argv, envp, AT_EMPTY_PATH);
-	_exit(127);
+	arch_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, sizeof(all), 0);
+	if (arch_raw_syscall(SYS_read, s->sync, (long)&c, 1, 0, 0) != 1)
+		arch_raw_syscall(SYS_exit, 126, 0, 0, 0, 0);
+	arch_raw_syscall(SYS_close_range, 3, ~0u, 0x4 /* CLOSE_RANGE_CLOEXEC */, 0, 0);
+	if (s->sandbox) /* a body gets nothing of the hosting node, not even stdio */
+		arch_raw_syscall(SYS_close_range, 0, 2, 0x4, 0, 0);
+	arch_raw_syscall(SYS_execveat, s->memfd, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH);
+	arch_raw_syscall(SYS_exit, 127, 0, 0, 0, 0);
+	return 127;
+}
+
+/* Start the stub's process without copying the restorer's page tables: a
+ * fork of a caller holding gigabytes costs a quarter of a second. All
+ * signals stay blocked until the child has blocked them itself, so that no
+ * handler of the parent ever runs on the child's stack. */
+static pid_t restore_clone(struct rctx *c, struct stub_start *s)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	c->stub_stack = xmalloc(STUB_STACK);
+	pid_t pid = clone(restore_stub_child, c->stub_stack + STUB_STACK, CLONE_VM | SIGCHLD, s);
+	int saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
 }
 
 /* Start the stub as a seized child and stop it at its first instruction. */
@@ -272,14 +307,13 @@ static int restore_spawn(struct rctx *c, uint64_t *entry, struct err *e)
 	int sync[2];
 	if (rc || pipe2(sync, O_CLOEXEC))
 		return err_set(e, rc ? rc : -errno, "prepare restore stub");
-	pid_t pid = fork();
+	struct stub_start s = {memfd, sync[0], !!(c->o->mode & RESTORE_SANDBOX)};
+	pid_t pid = restore_clone(c, &s);
 	if (pid < 0) {
 		close(sync[0]);
 		close(sync[1]);
-		return err_set(e, -errno, "fork");
+		return err_set(e, -errno, "clone");
 	}
-	if (pid == 0)
-		restore_stub_child(memfd, sync[0], c->o->mode & RESTORE_SANDBOX);
 	close(sync[0]);
 	c->pid = pid;
 	if (ptrace(PTRACE_SEIZE, pid, 0,
@@ -519,12 +553,57 @@ static int restore_protect(struct rctx *c, struct err *e)
 	return 0;
 }
 
+/* The image VMA that holds [a, a+len) whole, if it is private anonymous memory. */
+static const struct img_vma *restore_anon_vma(const struct plan *p, uint64_t a, uint64_t len)
+{
+	for (size_t i = 0; i < p->nvma; i++) {
+		const struct img_vma *m = &p->vmas[i];
+		if (a >= m->start && a + len <= m->end)
+			return (m->kind == VMA_ANON || m->kind == VMA_HEAP) &&
+				       !(m->flags & IMG_VMA_SHARED)
+				   ? m
+				   : NULL;
+	}
+	return NULL;
+}
+
+/* Map one record's pages from the image file over their place: 1 if done,
+ * 0 if this record must be copied, or a negative code. */
+static int restore_map_pages(struct rctx *c, const struct img_view *v, const struct img_pages *ph,
+			     struct err *e)
+{
+	size_t len = (size_t)ph->npages * IMG_PAGE;
+	int64_t off = v->file_off + (int64_t)sizeof(*ph);
+	const struct img_vma *m;
+	if (!(c->o->mode & RESTORE_MAP) || v->file_off < 0 || off % IMG_PAGE ||
+	    ph->npages != IMG_PAGES_PER_REC || c->nmapped >= MAP_MAX_RECORDS ||
+	    !(m = restore_anon_vma(&c->p, ph->addr, len)))
+		return 0;
+	if (c->img_fd < 0) { /* the tracee opens the restorer's own file */
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), c->rd.fd);
+		c->img_fd = restore_open(c, path, O_RDONLY | O_CLOEXEC, 0, e);
+		if (c->img_fd < 0)
+			return (int)c->img_fd;
+	}
+	long r = RSYS(c, e, "map pages", SYS_mmap, (long)ph->addr, (long)len,
+		      (long)(m->prot | PROT_READ | PROT_WRITE), MAP_PRIVATE | MAP_FIXED, c->img_fd,
+		      (long)off);
+	if (r != (long)ph->addr)
+		return r < 0 ? (int)r : err_setx(e, -EFAULT, "restore: pages mapped elsewhere");
+	c->nmapped++;
+	return 1;
+}
+
 /* Write one PAGES record into the tracee. */
 static int restore_pages(struct rctx *c, const struct img_view *v, struct err *e)
 {
 	struct img_pages ph;
 	memcpy(&ph, v->data, sizeof(ph));
 	size_t len = (size_t)ph.npages * IMG_PAGE;
+	int rc = restore_map_pages(c, v, &ph, e);
+	if (rc)
+		return rc < 0 ? rc : 0;
 	struct iovec lo = {(void *)(v->data + sizeof(ph)), len}, ro = {(void *)ph.addr, len};
 	if (process_vm_writev(c->pid, &lo, 1, &ro, 1, 0) == (ssize_t)len)
 		return 0;
@@ -563,11 +642,23 @@ static int restore_mm(struct rctx *c, struct err *e)
 	return r < 0 ? (int)r : 0;
 }
 
-/* Signal dispositions (all of them: the stub may have inherited ignores). */
+/* Does a new stub already have action a for signal s? exec left it every
+ * action at SIG_DFL with no flags and no mask, except the ignores it
+ * inherited from this process, which started it. Not so for a process we
+ * restore into. Each action skipped saves an injected syscall. */
+static int restore_sa_preset(const struct rctx *c, int s, const struct img_sigaction *a)
+{
+	struct sigaction mine;
+	if (c->o->mode & RESTORE_INTO || a->handler || a->flags || a->mask)
+		return 0;
+	return sigaction(s, NULL, &mine) == 0 && mine.sa_handler != SIG_IGN;
+}
+
+/* Signal dispositions (all that differ from the stub's). */
 static int restore_sigactions(struct rctx *c, struct err *e)
 {
 	for (int s = 1; s <= 64; s++) {
-		if (s == SIGKILL || s == SIGSTOP)
+		if (s == SIGKILL || s == SIGSTOP || restore_sa_preset(c, s, &c->p.sa[s - 1]))
 			continue;
 		uint64_t a = inject_put(&c->j, 1024, &c->p.sa[s - 1], sizeof(c->p.sa[0]));
 		if (RSYS(c, e, "rt_sigaction", SYS_rt_sigaction, s, (long)a, 0, 8, 0, 0) < 0)
@@ -589,6 +680,9 @@ static int restore_rlimits(struct rctx *c, struct err *e)
 {
 	for (int r = 0; r < 16; r++) {
 		uint64_t lim[2] = {c->p.task.rlim[r][0], c->p.task.rlim[r][1]};
+		struct rlimit mine; /* the stub has ours */
+		if (getrlimit(r, &mine) == 0 && mine.rlim_cur == lim[0] && mine.rlim_max == lim[1])
+			continue;
 		uint64_t a = inject_put(&c->j, 1024, lim, sizeof(lim));
 		if (RSYS(c, e, "prlimit", SYS_prlimit64, 0, r, (long)a, 0, 0, 0) < 0)
 			return err_prefix(e, "rlimit %d (%llu/%llu): ", r,
@@ -828,6 +922,9 @@ static int restore_confine(struct rctx *c, struct err *e)
 /* After the last page: everything but memory, then drop the injection page. */
 static int restore_finish(struct rctx *c, struct err *e)
 {
+	if (c->img_fd >= 0) /* the mappings keep the file */
+		RSYS(c, NULL, "close", SYS_close, c->img_fd, 0, 0, 0, 0, 0);
+	c->img_fd = -1;
 	int rc = restore_protect(c, e), home = !(c->o->mode & (RESTORE_INTO | RESTORE_SANDBOX));
 	if (!rc)
 		rc = restore_mm(c, e);
@@ -909,6 +1006,7 @@ int restore_process_io(const struct img_io *in, const struct restore_opts *o, pi
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.pid = -1;
+	c.img_fd = -1;
 	double t0 = util_now();
 	int rc = img_reader_open_io(&c.rd, in, e);
 	if (!rc)
@@ -929,6 +1027,7 @@ int restore_process_io(const struct img_io *in, const struct restore_opts *o, pi
 			info->t_total = util_now() - t0;
 		}
 	}
+	free(c.stub_stack); /* the stub has exec'd or been reaped by now */
 	img_reader_free(&c.rd);
 	plan_free(&c.p);
 	return rc;

@@ -18,6 +18,15 @@ struct fd_redirect {
 	1u		   /* into an existing process (o->into): a body coming home into          \
 			    * its deputy, which keeps its own fds, cwd, umask and limits */
 #define RESTORE_SANDBOX 2u /* a migrated body: no fds, confined by o->sandbox */
+/* Restoring from a regular file: map full, uncompressed PAGES records of
+ * anonymous memory from the image file (MAP_PRIVATE) instead of copying
+ * them. Every record is still checked against its CRC, and the END record
+ * too, before the process can run; but its memory then stays backed by the
+ * file until written: the file must not be truncated (SIGBUS) or rewritten in
+ * place (the process would see it) while the process lives. Checkpoint files
+ * are replaced by rename, which is safe. A later dump of such a process
+ * stores those pages as anonymous memory again. */
+#define RESTORE_MAP 4u
 
 /* The confinement of a body on a node that is not its home. */
 #define RESTORE_BODY_NPROC 4096 /* RLIMIT_NPROC of bodies (their user's process count) */

@@ -24,6 +24,7 @@ plot out.'/throughput.dat' using 2:xtic(1) title 'dump, none' lc rgb '#1f77b4', 
      '' using 3 title 'dump, lzo' lc rgb '#aec7e8', \
      '' using 4 title 'restore, none' lc rgb '#d62728', \
      '' using 5 title 'restore, lzo' lc rgb '#ff9896', \
+     '' using 9 title 'restore, none, mapped' lc rgb '#ff7f0e', \
      '' using 6 title 'raw copy (warm)' lc rgb '#555555', \
      '' using 7 title 'raw copy (fresh memory)' lc rgb '#999999', \
      '' using 8 title 'tmpfs write' lc rgb '#cccccc'
@@ -32,7 +33,7 @@ plot out.'/throughput.dat' using 2:xtic(1) title 'dump, none' lc rgb '#1f77b4', 
 set output out.'/downtime.png'
 set title 'Freeze to running copy (ms, median of 3; target under 100 ms)'
 set style histogram rowstacked
-set xlabel "sequential through a tmpfs file; pipelined through a pipe or a socketpair"
+set xlabel "sequential through a tmpfs file (copied or mapped); pipelined through a pipe or a socketpair"
 set boxwidth 0.6
 set ylabel 'milliseconds'
 plot out.'/downtime.dat' using 2:xtic(1) title 'freeze' lc rgb '#2ca02c', \
@@ -52,7 +53,7 @@ set logscale xy
 set xrange [*:*]
 set yrange [1:12]
 set ytics (1, 1.25, 1.5, 2, 3, 4, 6, 8, 10)
-set multiplot layout 1,2 title 'Page compression per 256 KiB record: ratio vs speed (median of 3)'
+set multiplot layout 1,2 title 'Page compression per 2 MiB record: ratio vs speed (median of 3)'
 n = words(names)
 set title 'compression'
 set xlabel 'MB/s of uncompressed data (log)'

@@ -1,6 +1,6 @@
 /* engine_compress.c: LZO vs LZ4 vs zstd on real process images: a 256 MiB
  * target of mixed data and a python3 holding a few MB of objects. The inputs
- * are the images' own PAGES payloads (up to 256 KiB each), compressed one by
+ * are the images' own PAGES payloads (up to 2 MiB each), compressed one by
  * one with comp_compress() as the image writer does.
  *
  * Usage: engine_compress OUTDIR [MiB]   (writes OUTDIR/compress.dat)
@@ -210,7 +210,7 @@ static int measure(int comp, const struct chunks *c, struct result *r, struct er
 static void print_table(const struct chunks *c, size_t nimg, struct result r[][NMETHOD])
 {
 	printf("## Compression of page data\n\n"
-	       "Each image's PAGES payloads (up to 256 KiB each, %d rounds after a warm-up, "
+	       "Each image's PAGES payloads (up to 2 MiB each, %d rounds after a warm-up, "
 	       "median), compressed one by one with comp_compress() like the image writer; a "
 	       "payload that does not shrink is stored (counted as a copy on the way back). "
 	       "MB/s of uncompressed data. zstd is level 1. none = memcpy, for scale.\n\n",

@@ -23,10 +23,11 @@
 /* Memory a round allocates: the image file and the restored copy, and some. */
 #define PREFAULT(len) (2 * (len) + (len) / 4)
 
-enum { SEQ, PIPE, SOCK, NMODE };
-static const char *const mode_names[NMODE] = {"sequential (tmpfs file)", "pipelined (pipe, 1 MiB)",
-					      "pipelined (socketpair, 4 MiB)"};
-static const char *const mode_short[NMODE] = {"file", "pipe", "socket"};
+enum { SEQ, SEQMAP, PIPE, SOCK, NMODE };
+static const char *const mode_names[NMODE] = {
+    "sequential (tmpfs file)", "sequential (tmpfs file, map)", "pipelined (pipe, 1 MiB)",
+    "pipelined (socketpair, 4 MiB)"};
+static const char *const mode_short[NMODE] = {"file", "file map", "pipe", "socket"};
 static const int methods[] = {COMP_NONE, COMP_LZO};
 #define NMETHOD ARRAY_SIZE(methods)
 
@@ -83,10 +84,10 @@ static void *job_run(void *arg)
 
 /* Restore from fd and continue the copy; stamps the end of both. *pid is
  * a running copy on success, -1 otherwise. */
-static int restore_and_cont(int fd, pid_t *pid, struct restore_info *info, double t[2],
-			    struct err *e)
+static int restore_and_cont(int fd, unsigned mode, pid_t *pid, struct restore_info *info,
+			    double t[2], struct err *e)
 {
-	struct restore_opts o = {.ptrace_opts = PTRACE_O_EXITKILL};
+	struct restore_opts o = {.ptrace_opts = PTRACE_O_EXITKILL, .mode = mode};
 	int rc = restore_process(fd, &o, pid, info, e);
 	t[0] = util_now();
 	if (!rc && (rc = bench_cont(*pid, e)))
@@ -112,7 +113,8 @@ static void round_fill(struct round *r, const double d[3], const double s[2],
 }
 
 /* One sequential round: the target is seized by this thread. */
-static int round_seq(const struct bench_target *t, int fd, int comp, struct round *r, struct err *e)
+static int round_seq(const struct bench_target *t, int fd, int comp, unsigned rmode,
+		     struct round *r, struct err *e)
 {
 	double d[3], s[2];
 	struct dump_stats st;
@@ -127,7 +129,7 @@ static int round_seq(const struct bench_target *t, int fd, int comp, struct roun
 	rc = freeze_and_dump(t->pid, fd, comp, d, &st, e);
 	if (!rc)
 		rc = bench_rewind(fd, 0, e);
-	if (!rc && !(rc = restore_and_cont(fd, &pid, &info, s, e))) {
+	if (!rc && !(rc = restore_and_cont(fd, rmode, &pid, &info, s, e))) {
 		round_fill(r, d, s, &st, &info);
 		rc = bench_check_restored(pid, t, e);
 	}
@@ -185,7 +187,7 @@ static int round_pipe(const struct bench_target *t, int mode, int comp, struct r
 	double s[2];
 	struct restore_info info;
 	pid_t pid = -1;
-	int rc = restore_and_cont(p[0], &pid, &info, s, e);
+	int rc = restore_and_cont(p[0], 0, &pid, &info, s, e);
 	close(p[0]); /* a failed restore must not leave the dumper blocked on a full pipe */
 	job_finish(&j, th);
 	if (!rc && j.rc) {
@@ -220,8 +222,9 @@ static int measure(const struct bench_target *t, int fd, int mode, int comp, str
 {
 	struct round rs[BENCH_REPS + 1];
 	for (int i = 0; i <= BENCH_REPS; i++) {
-		int rc = mode == SEQ ? round_seq(t, fd, comp, &rs[i], e)
-				     : round_pipe(t, mode, comp, &rs[i], e);
+		int rc = mode == SEQ	  ? round_seq(t, fd, comp, 0, &rs[i], e)
+			 : mode == SEQMAP ? round_seq(t, fd, comp, RESTORE_MAP, &rs[i], e)
+					  : round_pipe(t, mode, comp, &rs[i], e);
 		if (rc)
 			return err_prefix(e, "%s, %s: ", mode_names[mode], comp_name(comp));
 	}

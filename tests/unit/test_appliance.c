@@ -27,6 +27,27 @@ static void test_crc32c(void **state)
 	assert_int_equal(crc32c(crc32c(0, buf, 333), buf + 333, 667), crc32c(0, buf, 1000));
 }
 
+/* Large buffers take the three-stream path: it must agree with small steps
+ * (which never do) at every length around the stream boundaries. */
+static void test_crc32c_streams(void **state)
+{
+	size_t n = 3 * 8192 * 3 + 77;
+	unsigned char *buf = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (unsigned char)(i * 2654435761u >> 13);
+	static const size_t lens[] = {3 * 8192 - 1, 3 * 8192, 3 * 8192 + 5, 6 * 8192 + 8, 0};
+	for (int k = 0; k < 5; k++) {
+		size_t len = lens[k] ? lens[k] : n;
+		uint32_t small = 0;
+		for (size_t off = 0; off < len; off += 1000)
+			small = crc32c(small, buf + off, len - off < 1000 ? len - off : 1000);
+		assert_int_equal(crc32c(0, buf, len), small);
+		assert_int_equal(crc32c(crc32c(0, buf, 7), buf + 7, len - 7), small);
+	}
+	free(buf);
+	(void)state;
+}
+
 /* Errors carry strerror and context. */
 static void test_err(void **state)
 {
@@ -98,9 +119,9 @@ static void test_compress(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_crc32c),     cmocka_unit_test(test_err),
-	    cmocka_unit_test(test_parse_long), cmocka_unit_test(test_ckpt_split),
-	    cmocka_unit_test(test_compress),
+	    cmocka_unit_test(test_crc32c),     cmocka_unit_test(test_crc32c_streams),
+	    cmocka_unit_test(test_err),	       cmocka_unit_test(test_parse_long),
+	    cmocka_unit_test(test_ckpt_split), cmocka_unit_test(test_compress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,6 +84,54 @@ static void test_roundtrip(void **state)
 	}
 }
 
+/* In a regular file, the page data of full uncompressed records starts
+ * page-aligned (behind PAD records the reader skips; they go out through the
+ * writer thread), smaller records are not padded, and the reader says where
+ * full records lie in the file. */
+static void test_aligned_pages(void **state)
+{
+	int fd = memfd_create("img", 0);
+	struct img_writer w;
+	struct err e;
+	struct img_proc p;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(img_writer_open(&w, fd, COMP_NONE, &e), 0);
+	assert_int_equal(img_write(&w, IMG_R_PROC, &p, sizeof(p), NULL, 0, &e), 0);
+	const uint32_t np[4] = {5, IMG_PAGES_PER_REC, 1, IMG_PAGES_PER_REC};
+	for (int r = 0; r < 4; r++) {
+		uint8_t *buf = img_pages_buf(&w);
+		for (size_t i = 0; i < np[r] * IMG_PAGE; i++)
+			buf[i] = (uint8_t)(i / IMG_PAGE * 3 + (size_t)r);
+		assert_int_equal(img_pages_commit(&w, 0x10000000ull * (r + 1), np[r], &e), 0);
+	}
+	assert_int_equal(img_writer_finish(&w, &e), 0);
+	img_writer_free(&w);
+	lseek(fd, 0, SEEK_SET);
+	struct img_reader rd;
+	struct img_view v;
+	assert_int_equal(img_reader_open(&rd, fd, &e), 0);
+	assert_int_equal(img_read(&rd, &v, &e), 1);
+	assert_int_equal(v.type, IMG_R_PROC);
+	for (int r = 0; r < 4; r++) {
+		assert_int_equal(img_read(&rd, &v, &e), 1);
+		assert_int_equal(v.type, IMG_R_PAGES);
+		size_t last = (np[r] - 1) * IMG_PAGE;
+		assert_int_equal(v.data[sizeof(struct img_pages) + last],
+				 (uint8_t)((np[r] - 1) * 3 + (uint32_t)r));
+		if (np[r] != IMG_PAGES_PER_REC)
+			continue; /* not padded: wherever it happens to lie */
+		int64_t off = v.file_off + (int64_t)sizeof(struct img_pages);
+		assert_int_equal(off % IMG_PAGE, 0);
+		uint8_t b;
+		assert_int_equal(pread(fd, &b, 1, off + (off_t)last), 1);
+		assert_int_equal(b, v.data[sizeof(struct img_pages) + last]);
+	}
+	assert_int_equal(img_read(&rd, &v, &e), 0);
+	assert_int_equal(rd.npages, 2 * IMG_PAGES_PER_REC + 6);
+	img_reader_free(&rd);
+	close(fd);
+}
+
 /* Compressible pages get smaller with every real method. */
 static void test_compression_shrinks(void **state)
 {
@@ -174,7 +222,7 @@ static void test_garbage(void **state)
 static void test_expect(void **state)
 {
 	uint8_t d[8] = {0};
-	struct img_view v = {IMG_R_TASK, 8, d, 100};
+	struct img_view v = {IMG_R_TASK, 8, d, 100, -1};
 	struct err e;
 	assert_int_equal(img_expect(&v, 8, 0, &e), 0);
 	assert_int_equal(img_expect(&v, 4, 1, &e), 0);
@@ -185,9 +233,13 @@ static void test_expect(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_compression_shrinks),
-	    cmocka_unit_test(test_truncated), cmocka_unit_test(test_flipped),
-	    cmocka_unit_test(test_garbage),   cmocka_unit_test(test_expect),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_aligned_pages),
+	    cmocka_unit_test(test_compression_shrinks),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_flipped),
+	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_expect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

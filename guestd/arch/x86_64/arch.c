@@ -204,3 +204,16 @@ void arch_syscall_args(const arch_regs_t *r, long args[6])
 	args[4] = (long)r->r8;
 	args[5] = (long)r->r9;
 }
+
+/* A system call by hand: rcx and r11 are clobbered by the instruction. */
+long arch_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5)
+{
+	long ret;
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
