@@ -547,16 +547,22 @@ static int body_start_image(struct body *b, const void *arg, struct err *e)
 	return body_start(b, e);
 }
 
+/* A body record for connection c, nothing started yet. */
+static void body_init(struct body *b, struct wire_conn *c, const struct body_conf *bc)
+{
+	memset(b, 0, sizeof(*b));
+	b->c = c;
+	b->bc = bc;
+	b->pid = -1;
+	b->sigfd = -1;
+}
+
 /* Serve one migrated process. */
 int body_serve(struct wire_conn *c, const void *p, size_t len, const struct body_conf *bc,
 	       struct err *e)
 {
 	struct body b;
-	memset(&b, 0, sizeof(b));
-	b.c = c;
-	b.bc = bc;
-	b.pid = -1;
-	b.sigfd = -1;
+	body_init(&b, c, bc);
 	if (len != sizeof(b.hello))
 		return err_setx(e, -EPROTO, "bad migration request (%zu bytes)", len);
 	memcpy(&b.hello, p, sizeof(b.hello));
@@ -645,11 +651,7 @@ int body_adopt(struct wire_conn *c, const void *p, size_t len, const struct body
 {
 	struct body b;
 	struct mig_adopt a;
-	memset(&b, 0, sizeof(b));
-	b.c = c;
-	b.bc = bc;
-	b.pid = -1;
-	b.sigfd = -1;
+	body_init(&b, c, bc);
 	if (len != sizeof(a))
 		return err_setx(e, -EPROTO, "bad adoption request (%zu bytes)", len);
 	memcpy(&a, p, sizeof(a));

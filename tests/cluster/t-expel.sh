@@ -4,17 +4,9 @@
 # no process may be lost when a node sends its guests away or calls its own
 # processes home.
 source "$(dirname "$0")/../lib.sh"
-CL=$TOP/tests/cluster/cluster
-export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-expel-$$ # own per run: runs from other checkouts coexist
+source "$(dirname "$0")/suite.sh"
+cluster_suite expel 4
 ST=$MOSIX_CLUSTER_STATE
-W=$(mktemp -d /var/tmp/mosix-expel.XXXXXX) # seen by every node (not a private dir)
-cleanup() { "$CL" down >/dev/null 2>&1; rm -rf "$W"; }
-trap cleanup EXIT
-if ! "$CL" up 4 --force >"$W/up.log" 2>&1; then
-	t_fail expel/cluster-up "$(tail -n 5 "$W/up.log")"
-	exit 0
-fi
-on() { "$CL" exec "$@"; }
 
 # start HOME PROG TAG: run PROG under mosrun on HOME; sets PID (its pid) and MR
 # (the local pid of the exec that waits for it). Output in $W/TAG.out.

@@ -6,20 +6,9 @@
 # give the same output as at home. Moves of a busy process never let one of
 # its calls run unsupervised in the sandbox.
 source "$(dirname "$0")/../lib.sh"
-CL=$TOP/tests/cluster/cluster
+source "$(dirname "$0")/suite.sh"
 FORKPROBE=$TOP/$B/tools/forkprobe
-export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-fork-$$ # own per run: runs from other checkouts coexist
-W=$(mktemp -d /var/tmp/mosix-fork.XXXXXX) # seen by every node
-cleanup() {
-	"$CL" down >/dev/null 2>&1
-	rm -rf "$W"
-}
-trap cleanup EXIT
-if ! "$CL" up 3 --force >"$W/up.log" 2>&1; then
-	t_fail fork/cluster-up "$(tail -n 5 "$W/up.log")"
-	exit 0
-fi
-on() { "$CL" exec "$@"; }
+cluster_suite fork 3
 
 # fork, the raw fork syscall, vfork and clone(CLONE_PARENT_SETTID) at node 2.
 out=$(on 1 mosrun -v -2 "$FORKPROBE" 2>&1)

@@ -5,21 +5,13 @@
 # call interrupted by a signal restarts under SA_RESTART and fails with EINTR
 # without it, as a local call would.
 source "$(dirname "$0")/../lib.sh"
-CL=$TOP/tests/cluster/cluster
+source "$(dirname "$0")/suite.sh"
 SIGPROBE=$TOP/$B/tools/sigprobe
-export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-jobctl-$$ # own per run: runs from other checkouts coexist
-W=$(mktemp -d /var/tmp/mosix-jobctl.XXXXXX) # seen by every node
-cleanup() {
+suite_cleanup() {
 	exec 7>&- 2>/dev/null
 	pkill -u 65534 -f "$SIGPROBE" 2>/dev/null
-	"$CL" down >/dev/null 2>&1
-	rm -rf "$W"
 }
-trap cleanup EXIT
-if ! "$CL" up 3 --force >"$W/up.log" 2>&1; then
-	t_fail jobctl/cluster-up "$(tail -n 5 "$W/up.log")"
-	exit 0
-fi
+cluster_suite jobctl 3
 
 state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
 # stopped PID: in a stop for 0.3 s on end (a body is in a ptrace-stop, 't',

@@ -2,17 +2,9 @@
 # t-migrate.sh: real migrations between the nodes of a netns test cluster.
 # Home is n1; every check is the program's own output or exit status.
 source "$(dirname "$0")/../lib.sh"
-CL=$TOP/tests/cluster/cluster
+source "$(dirname "$0")/suite.sh"
 TOOLS=$TOP/$B/tools
-export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-migrate-$$ # own per run: runs from other checkouts coexist
-W=$(mktemp -d /var/tmp/mosix-migrate.XXXXXX) # seen by every node (not a private dir)
-cleanup() { "$CL" down >/dev/null 2>&1; rm -rf "$W"; }
-trap cleanup EXIT
-if ! "$CL" up 4 --force >"$W/up.log" 2>&1; then
-	t_fail migrate/cluster-up "$(tail -n 5 "$W/up.log")"
-	exit 0
-fi
-on() { "$CL" exec "$@"; }
+cluster_suite migrate 4
 
 # ready_pid FILE: the pid from a READY line (waits for it).
 ready_pid() {

@@ -81,12 +81,7 @@ void arch_set_syscall(arch_regs_t *r, uint64_t ip, long nr, const long args[6])
 	r->rip = ip;
 	r->rax = (unsigned long long)nr;
 	r->orig_rax = (unsigned long long)-1;
-	r->rdi = (unsigned long long)args[0];
-	r->rsi = (unsigned long long)args[1];
-	r->rdx = (unsigned long long)args[2];
-	r->r10 = (unsigned long long)args[3];
-	r->r8 = (unsigned long long)args[4];
-	r->r9 = (unsigned long long)args[5];
+	arch_set_syscall_args(r, args);
 }
 
 /* Syscall return value. */
