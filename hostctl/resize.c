@@ -191,19 +191,29 @@ static int resize_add_node(virConnectPtr v, struct vcluster *c, int k, double ti
 	return r;
 }
 
+/* Lock the state and load cluster name: the lock's fd, or a negative code. */
+static int resize_load(const char *name, struct vcluster *c, struct err *e)
+{
+	int lock = state_lock(e);
+	if (lock < 0)
+		return lock;
+	int r = state_load(name, c, e);
+	if (r < 0) {
+		state_prune_root();
+		close(lock);
+		return r;
+	}
+	return lock;
+}
+
 /* hostctl add. */
 int resize_add(const char *name, double timeout_s, struct err *e)
 {
 	struct vcluster c;
-	_cleanup_close_ int lock = state_lock(e);
+	_cleanup_close_ int lock = resize_load(name, &c, e);
 	if (lock < 0)
 		return lock;
-	int r = state_load(name, &c, e);
-	if (r < 0) {
-		state_prune_root();
-		return r;
-	}
-	int k = state_free_node(&c);
+	int r, k = state_free_node(&c);
 	long total, avail;
 	probe_meminfo(&total, &avail);
 	if (k < 0 || c.nodes >= STATE_NODES_MAX)
@@ -266,15 +276,10 @@ static int resize_remove_node(virConnectPtr v, struct vcluster *c, int node, int
 int resize_remove(const char *name, const char *node_arg, int force, struct err *e)
 {
 	struct vcluster c;
-	int node;
-	_cleanup_close_ int lock = state_lock(e);
+	int node, r;
+	_cleanup_close_ int lock = resize_load(name, &c, e);
 	if (lock < 0)
 		return lock;
-	int r = state_load(name, &c, e);
-	if (r < 0) {
-		state_prune_root();
-		return r;
-	}
 	if ((r = vcluster_parse_node(&c, node_arg, &node, e)) < 0)
 		return r;
 	if (node == 1)
