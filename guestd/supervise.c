@@ -229,10 +229,10 @@ static int job_bring_home(struct job *j, struct sproc *p, char *msg, size_t len)
 }
 
 /* Freeze a process at home and send it to node. */
-static int job_send(struct job *j, struct sproc *p, int node, char *msg, size_t len)
+static int job_send(struct job *j, struct sproc *p, int node, int stopped, char *msg, size_t len)
 {
 	struct err e = {0, ""};
-	if (job_freeze(j, p->pid, msg, len))
+	if (!stopped && job_freeze(j, p->pid, msg, len))
 		return -ESRCH;
 	char where[512] = "";
 	int rc = remote_migrate(p->pid, node, j->o->mig_flags, &p->dep, where, sizeof(where), &e);
@@ -287,7 +287,7 @@ static int job_move(struct job *j, pid_t pid, int node, char *msg, size_t len)
 	struct sproc *p = job_find(j, pid);
 	if (p->dep && (rc = job_bring_home(j, p, msg, len)))
 		return rc;
-	return node ? job_send(j, p, node, msg, len) : 0;
+	return node ? job_send(j, p, node, 0, msg, len) : 0;
 }
 
 /* A child deputy made for a fork at a remote node joins the job. */
@@ -458,10 +458,22 @@ static void job_on_event(struct job *j, pid_t pid, int st)
 		ptrace(PTRACE_CONT, pid, 0, 0);
 	} else if (ev == PTRACE_EVENT_EXEC && pid == j->main && j->start_pending) {
 		char why[1024];
+		/* Step out of execve (its return would overwrite what injection
+		 * sets) and send it from that stop: were it let run first, a short
+		 * program could end before it was frozen. */
+		int xs = 0;
 		j->start_pending = 0;
-		ptrace(PTRACE_CONT, pid, 0, 0);
 		struct sproc *p = job_find(j, pid);
-		if (p && job_send(j, p, j->o->start_node, why, sizeof(why)))
+		if (ptrace(PTRACE_SYSCALL, pid, 0, 0) || waitpid(pid, &xs, __WALL) < 0)
+			return;
+		if (!WIFSTOPPED(xs) || WSTOPSIG(xs) != (SIGTRAP | 0x80)) {
+			fprintf(stderr,
+				"mosrun: pid %d stays at home: it %s before it could move\n", pid,
+				WIFSTOPPED(xs) ? "stopped" : "ended");
+			job_on_wait(j, pid, xs); /* whatever it was, as any other time */
+			return;
+		}
+		if (p && job_send(j, p, j->o->start_node, 1, why, sizeof(why)))
 			fprintf(stderr, "mosrun: %s\n", why);
 	} else if (ev == PTRACE_EVENT_STOP &&
 		   (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) {
