@@ -44,28 +44,42 @@ struct body {
 	struct fwd_buf req;
 };
 
-/* At a seccomp stop the trapped call is still in progress: skip it and step
- * to its syscall-exit stop, then set the registers that execute it again
- * (at home, where the image goes). Injection needs a task out of any call. */
+/* Step a body stopped in a call to its syscall-exit stop; its registers there. */
+static int body_finish_call(struct body *b, arch_regs_t *out)
+{
+	int st;
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, b->pid, 0, 0) || waitpid(b->pid, &st, __WALL) < 0)
+			return -errno;
+		if (!WIFSTOPPED(st))
+			return -ESRCH;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			return arch_get_regs(b->pid, out);
+	}
+}
+
+/* At a seccomp stop (registers r) the trapped call is still in progress:
+ * skip it, step to its syscall-exit stop, and leave the registers out there. */
+static int body_skip_call(struct body *b, const arch_regs_t *r, const arch_regs_t *out)
+{
+	arch_regs_t skip = *r, x;
+	arch_skip_syscall(&skip, -ENOSYS);
+	int rc = arch_set_regs(b->pid, &skip);
+	if (!rc)
+		rc = body_finish_call(b, &x);
+	return rc ? rc : arch_set_regs(b->pid, out);
+}
+
+/* Leave the trapped call with registers that execute it again (at home,
+ * where the image goes). Injection needs a task out of any call. */
 static int body_leave_syscall(struct body *b, struct err *e)
 {
-	arch_regs_t r, skip;
-	int rc = arch_get_regs(b->pid, &r), st;
-	skip = r;
-	arch_skip_syscall(&skip, -ENOSYS);
+	arch_regs_t r, again;
+	int rc = arch_get_regs(b->pid, &r);
+	again = r;
+	arch_reexec_syscall(&again);
 	if (!rc)
-		rc = arch_set_regs(b->pid, &skip);
-	while (!rc) {
-		if (ptrace(PTRACE_SYSCALL, b->pid, 0, 0) || waitpid(b->pid, &st, __WALL) < 0)
-			rc = -errno;
-		else if (!WIFSTOPPED(st))
-			rc = -ESRCH;
-		else if (WSTOPSIG(st) == (SIGTRAP | 0x80))
-			break;
-	}
-	arch_reexec_syscall(&r);
-	if (!rc)
-		rc = arch_set_regs(b->pid, &r);
+		rc = body_skip_call(b, &r, &again);
 	return rc ? err_set(e, rc, "body %d: leave its system call", b->pid) : 0;
 }
 
@@ -87,26 +101,11 @@ static int body_go_home(struct body *b, int reexec, const char *why, struct err 
 	return rc;
 }
 
-/* The masks of a "Sig...:" line of /proc/PID/status, or'ed together. */
-static uint64_t body_status_mask(pid_t pid, const char *const keys[], size_t nkeys)
-{
-	uint64_t m = 0;
-	char *st = NULL;
-	if (procfs_read(pid, "status", &st) < 0)
-		return 0;
-	for (const char *k = st; k && *k; k = strchr(k, '\n') ? strchr(k, '\n') + 1 : NULL)
-		for (size_t i = 0; i < nkeys; i++)
-			if (!strncmp(k, keys[i], strlen(keys[i])))
-				m |= strtoull(k + strlen(keys[i]), NULL, 16);
-	free(st);
-	return m;
-}
-
 /* Does sig have its default action in the body (neither caught nor ignored)? */
 static int body_default_action(pid_t pid, int sig)
 {
-	static const char *const keys[] = {"SigCgt:", "SigIgn:"};
-	return !(body_status_mask(pid, keys, ARRAY_SIZE(keys)) & (1ull << (sig - 1)));
+	struct proc_status ps;
+	return !procfs_status(pid, &ps) && !((ps.sigcgt | ps.sigign) & (1ull << (sig - 1)));
 }
 
 /* Handle frames from home while waiting for something else; a SYSRET stops
@@ -182,20 +181,6 @@ static int body_wait_sysret(struct body *b, long nr, const long args[6], int in_
 	}
 }
 
-/* Step a body stopped in a call to its syscall-exit stop; its registers there. */
-static int body_finish_call(struct body *b, arch_regs_t *out)
-{
-	int st;
-	for (;;) {
-		if (ptrace(PTRACE_SYSCALL, b->pid, 0, 0) || waitpid(b->pid, &st, __WALL) < 0)
-			return -errno;
-		if (!WIFSTOPPED(st))
-			return -ESRCH;
-		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
-			return arch_get_regs(b->pid, out);
-	}
-}
-
 /* Fill [addr, addr+len) of the body with the home file's bytes from off:
  * forwarded preads straight into the new mapping. */
 static int body_fill(struct body *b, long fd, uint64_t addr, uint64_t len, long off, struct err *e)
@@ -257,11 +242,12 @@ static int body_mmap_file(struct body *b, arch_regs_t *r, const long a[6], struc
 /* Signals pending on the body that it does not block. */
 static uint64_t body_deliverable(pid_t pid)
 {
-	static const char *const keys[] = {"SigPnd:", "ShdPnd:"};
+	struct proc_status ps;
 	uint64_t blocked = 0;
-	if (ptrace(PTRACE_GETSIGMASK, pid, sizeof(blocked), &blocked) < 0)
+	if (ptrace(PTRACE_GETSIGMASK, pid, sizeof(blocked), &blocked) < 0 ||
+	    procfs_status(pid, &ps))
 		return 0;
-	return body_status_mask(pid, keys, ARRAY_SIZE(keys)) & ~blocked;
+	return (ps.sigpnd | ps.shdpnd) & ~blocked;
 }
 
 /* A forwarded call was interrupted at home by a signal, which is now pending
@@ -271,17 +257,12 @@ static uint64_t body_deliverable(pid_t pid)
  * no signal be deliverable (blocked here), the call simply runs again. */
 static int body_restart(struct body *b, const arch_regs_t *r, long code, struct err *e)
 {
-	arch_regs_t skip = *r, out = *r, x;
-	arch_skip_syscall(&skip, -ENOSYS);
-	int rc = arch_set_regs(b->pid, &skip);
-	if (!rc)
-		rc = body_finish_call(b, &x);
+	arch_regs_t out = *r;
 	if (body_deliverable(b->pid))
 		arch_set_ret(&out, code); /* orig_rax keeps the call's number */
 	else
 		arch_reexec_syscall(&out);
-	if (!rc)
-		rc = arch_set_regs(b->pid, &out);
+	int rc = body_skip_call(b, r, &out);
 	if (rc)
 		return err_set(e, rc, "body %d: restart its system call", b->pid);
 	ptrace(PTRACE_CONT, b->pid, 0, 0);
@@ -569,33 +550,18 @@ int body_serve(struct wire_conn *c, const void *p, size_t len, const struct body
 	return body_run(&b, body_start_image, NULL, e);
 }
 
-/* A decimal field of /proc/PID/status ("PPid:"), or -1. */
-static long body_status_long(pid_t pid, const char *key)
-{
-	char *st = NULL;
-	long v = -1;
-	if (procfs_read(pid, "status", &st) < 0)
-		return -1;
-	for (const char *k = st; k && *k; k = strchr(k, '\n') ? strchr(k, '\n') + 1 : NULL)
-		if (!strncmp(k, key, strlen(key)))
-			v = strtol(k + strlen(key), NULL, 10);
-	free(st);
-	return v;
-}
-
 /* The child to adopt must be what a sibling supervisor left for us: a
  * stopped, untraced process of the bodies' user, child of a supervisor that
  * is a child of our guestd. Waits a little for it to stop. */
 static int body_check_orphan(struct body *b, pid_t pid, struct err *e)
 {
 	for (int i = 0; i < 200; i++) {
-		struct proc_status ps;
+		struct proc_status ps, sup;
 		struct proc_stat st;
-		long ppid = body_status_long(pid, "PPid:");
-		if (pid <= 1 || procfs_status(pid, &ps) || procfs_stat(pid, &st) || ppid <= 1)
+		if (pid <= 1 || procfs_status(pid, &ps) || procfs_stat(pid, &st) || ps.ppid <= 1)
 			return err_setx(e, -ESRCH, "no process %d to adopt", pid);
 		if (ps.uid[0] != b->bc->uid || ps.uid[1] != b->bc->uid ||
-		    body_status_long((pid_t)ppid, "PPid:") != (long)getppid())
+		    procfs_status(ps.ppid, &sup) || sup.ppid != getppid())
 			return err_setx(e, -EPERM, "process %d is not a forked body", pid);
 		if (ps.tracer <= 0 && st.state == 'T')
 			return 0;

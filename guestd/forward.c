@@ -1,6 +1,7 @@
 /* forward.c: the system-call table of migrated processes, and moving a
  * call's arguments from the body to the deputy and its results back. */
 #include "forward.h"
+#include "procfs.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
 
@@ -710,18 +711,9 @@ static int fwd_fast_identity(pid_t dep, long nr, long *ret)
 		*ret = dep;
 		return 1;
 	}
-	if (nr == SYS_getppid) {
-		char path[64], buf[512];
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)dep);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (fd >= 0)
-			close(fd);
-		char *p = n > 0 ? (buf[n] = '\0', strrchr(buf, ')')) : NULL;
-		int ppid;
-		if (!p || sscanf(p, ") %*c %d", &ppid) != 1)
-			return 0;
-		*ret = ppid;
+	struct proc_stat st;
+	if (nr == SYS_getppid && !procfs_stat(dep, &st)) {
+		*ret = st.ppid;
 		return 1;
 	}
 	return 0;

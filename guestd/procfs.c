@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -118,6 +119,7 @@ int procfs_stat(pid_t pid, struct proc_stat *st)
 	free(buf);
 	if (i <= 51)
 		return -EINVAL;
+	st->ppid = (pid_t)f[4];
 	st->start_code = f[26], st->end_code = f[27], st->start_stack = f[28];
 	st->start_data = f[45], st->end_data = f[46], st->start_brk = f[47];
 	st->arg_start = f[48], st->arg_end = f[49], st->env_start = f[50], st->env_end = f[51];
@@ -142,6 +144,11 @@ int procfs_status(pid_t pid, struct proc_status *st)
 		sscanf(line, "Seccomp: %d", &st->seccomp);
 		sscanf(line, "Umask: %o", &st->umask);
 		sscanf(line, "TracerPid: %d", &st->tracer);
+		sscanf(line, "PPid: %d", &st->ppid);
+		sscanf(line, "SigPnd: %" SCNx64, &st->sigpnd);
+		sscanf(line, "ShdPnd: %" SCNx64, &st->shdpnd);
+		sscanf(line, "SigIgn: %" SCNx64, &st->sigign);
+		sscanf(line, "SigCgt: %" SCNx64, &st->sigcgt);
 	}
 	return 0;
 }

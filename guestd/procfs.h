@@ -33,6 +33,7 @@ struct proc_stat {
 	uint64_t start_code, end_code, start_stack, start_data, end_data, start_brk;
 	uint64_t arg_start, arg_end, env_start, env_end;
 	char state;
+	pid_t ppid;
 };
 
 /* Selected fields of /proc/PID/status. */
@@ -42,7 +43,9 @@ struct proc_status {
 	gid_t gid[4];
 	int seccomp;
 	unsigned umask;
-	pid_t tracer;
+	pid_t tracer, ppid;
+	uint64_t sigpnd, shdpnd, sigign, sigcgt; /* signal masks: pending (thread,
+						   process), ignored, caught */
 };
 
 /* One open file descriptor. */

@@ -8,6 +8,7 @@
 #include "procfs.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -36,6 +37,11 @@ static void test_maps(void **state)
 	munmap(p, 8192);
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
 /* stat and status agree with what we know about ourselves. */
 static void test_stat_status(void **state)
 {
@@ -47,6 +53,25 @@ static void test_stat_status(void **state)
 	assert_int_equal(procfs_status(getpid(), &ss), 0);
 	assert_int_equal(ss.threads, 1);
 	assert_int_equal(ss.uid[0], getuid());
+	assert_int_equal(st.ppid, getppid());
+	assert_int_equal(ss.ppid, getppid());
+	/* a caught, an ignored and a pending (blocked) signal show in the masks */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	signal(SIGUSR1, on_usr1);
+	signal(SIGWINCH, SIG_IGN);
+	raise(SIGUSR2);
+	assert_int_equal(procfs_status(getpid(), &ss), 0);
+	assert_true(ss.sigcgt & (1ull << (SIGUSR1 - 1)));
+	assert_true(ss.sigign & (1ull << (SIGWINCH - 1)));
+	assert_true((ss.sigpnd | ss.shdpnd) & (1ull << (SIGUSR2 - 1)));
+	signal(SIGUSR2, SIG_IGN); /* drops the pending one */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	signal(SIGUSR1, SIG_DFL);
+	signal(SIGWINCH, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
 }
 
 /* An fd we open shows up with its offset and flags. */
