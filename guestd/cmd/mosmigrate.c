@@ -3,6 +3,7 @@
 #include "ctl.h"
 #include "appliance/util.h"
 
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,24 +97,26 @@ static int do_job(pid_t pid, enum ctl_op op, int node, unsigned flags)
 
 int main(int argc, char **argv)
 {
+	static const struct option lo[] = {
+	    {"help", no_argument, NULL, 'H'}, {"wait", no_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
 	unsigned flags = CTL_F_ASYNC;
-	int job = 0, i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--help")) {
+	int job = 0, c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+wj", lo, NULL)) != -1) {
+		if (c == 'H') {
 			fputs(usage, stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--wait")) {
+		} else if (c == 'w') {
 			flags = CTL_F_PROGRESS;
-		} else if (!strcmp(argv[i], "-j")) {
-			job = 1;
-		} else if (!strcmp(argv[i], "-wj") || !strcmp(argv[i], "-jw")) {
-			flags = CTL_F_PROGRESS;
+		} else if (c == 'j') {
 			job = 1;
 		} else {
-			fprintf(stderr, "mosmigrate: unknown option '%s'\n%s", argv[i], usage);
+			fprintf(stderr, "mosmigrate: unknown option '%s'\n%s", argv[optind - 1],
+				usage);
 			return 2;
 		}
 	}
+	int i = optind;
 	long pid;
 	if (argc - i != 2 || util_parse_long(argv[i], 1, INT_MAX, &pid)) {
 		fputs(usage, stderr);
