@@ -31,7 +31,10 @@ static int freeze_requeue(pid_t pid, siginfo_t *held, int n, struct err *e)
 	return rc ? rc : rc2;
 }
 
-/* Freeze a tracee. */
+/* Freeze a tracee: bring it to a PTRACE_EVENT_STOP. Any other ptrace stop
+ * met on the way (a seccomp or fork event, a signal) clears the kernel's
+ * pending interrupt (ptrace_stop: "any trap clears pending STOP trap"), so
+ * the interrupt is asked for again before the tracee goes on. */
 int freeze_process(pid_t pid, int *status, struct err *e)
 {
 	siginfo_t held[HELD_MAX];
@@ -45,26 +48,30 @@ int freeze_process(pid_t pid, int *status, struct err *e)
 			return err_set(e, -errno, "freeze pid %d: wait", pid);
 		if (status)
 			*status = st;
-		if (WIFEXITED(st) || WIFSIGNALED(st))
-			return err_setx(e, -ESRCH, "pid %d exited while being frozen", pid);
+		if (WIFEXITED(st))
+			return err_setx(e, -ESRCH, "pid %d exited (status %d) while being frozen",
+					pid, WEXITSTATUS(st));
+		if (WIFSIGNALED(st))
+			return err_setx(e, -ESRCH,
+					"pid %d was killed by signal %d while being frozen", pid,
+					WTERMSIG(st));
 		if ((st >> 16) == PTRACE_EVENT_STOP)
 			break;
 		if ((st >> 16) == PTRACE_EVENT_SECCOMP && !trapped && !arch_get_regs(pid, &call)) {
 			/* A filtered call (a migrated body's): it must not run here
-			 * unsupervised. Skip it now; the frozen task runs it again. */
+			 * unsupervised. Skip it now; the frozen task runs it again.
+			 * Skipped, it returns to user mode, where the interrupt
+			 * stops it before another instruction runs. */
 			arch_regs_t skip = call;
 			arch_skip_syscall(&skip, -ENOSYS);
 			trapped = !arch_set_regs(pid, &skip);
-			ptrace(PTRACE_CONT, pid, 0, 0);
-			continue;
+		} else if ((st >> 16) == 0 && nheld < HELD_MAX &&
+			   !ptrace(PTRACE_GETSIGINFO, pid, 0, &held[nheld])) {
+			nheld++; /* a signal about to be delivered: hold it */
 		}
-		if ((st >> 16) != 0) { /* fork/exec/... event: carry on to the interrupt */
-			ptrace(PTRACE_CONT, pid, 0, 0);
-			continue;
-		}
-		/* A signal about to be delivered: hold it and keep going. */
-		if (nheld < HELD_MAX && !ptrace(PTRACE_GETSIGINFO, pid, 0, &held[nheld]))
-			nheld++;
+		/* (a fork/exec/... event carries on to the interrupt; a tracee
+		 * killed meanwhile is reported by the next wait) */
+		ptrace(PTRACE_INTERRUPT, pid, 0, 0);
 		ptrace(PTRACE_CONT, pid, 0, 0);
 	}
 	if (trapped) {
