@@ -122,7 +122,7 @@ print("PASS busy", n, flush=True)
 PY
 on 1 mosrun -2 /usr/bin/python3 "$W/busy.py" >"$W/busy.out" 2>&1 &
 mr=$!
-bp=$(wait_for "$W/busy.out" '^READY ' 30 && awk '/^READY/ {print $2}' "$W/busy.out")
+bp=$(wait_for "$W/busy.out" '^READY ' 60 && awk '/^READY/ {print $2}' "$W/busy.out")
 moves=0
 for hop in home 3 home 2 3 home 2 home 3 home; do
 	on 1 mosmigrate -w "$bp" "$hop" >/dev/null 2>&1 && moves=$((moves + 1))
