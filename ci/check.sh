@@ -45,7 +45,9 @@ for level in ckpt cluster vm; do
 	for t in tests/$level/t-*.sh; do
 		[ -f "$t" ] || continue
 		echo "== $t"
-		timeout 1800 bash "$t" || true
+		# every signal at its default: a run started in the background
+		# (CI, nohup) would otherwise pass ignored ones on to the tests
+		timeout 1800 env --default-signal bash "$t" || true
 	done
 done
 
