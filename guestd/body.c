@@ -480,8 +480,12 @@ static int body_start(struct body *b, struct err *e)
 {
 	static struct sock_filter filter[FWD_MAX_FILTER];
 	size_t n = fwd_filter(filter, FWD_MAX_FILTER);
-	struct restore_sandbox sb = {b->bc->empty_root, b->bc->uid, b->bc->gid, filter,
-				     (unsigned short)n};
+	struct restore_sandbox sb = {.root = b->bc->empty_root,
+				     .uid = b->bc->uid,
+				     .gid = b->bc->gid,
+				     .filter = filter,
+				     .filter_len = (unsigned short)n,
+				     .mem_limit = b->bc->mem_limit};
 	struct restore_opts o = {NULL, 0, BODY_PTRACE_OPTS, RESTORE_SANDBOX, 0, &sb};
 	struct restore_info info;
 	int rc = mig_recv_image(b->c, &o, &b->pid, &info, e);

@@ -9,6 +9,7 @@
 #include "appliance/err.h"
 #include "appliance/wire.h"
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct body_conf {
@@ -16,6 +17,7 @@ struct body_conf {
 	const char *empty_root; /* an empty directory for the body's root */
 	uid_t uid;		/* unprivileged identity of bodies */
 	gid_t gid;
+	uint64_t mem_limit; /* bytes of address space a body may have (0: no bound) */
 };
 
 /* Serve one migrated process on connection c, whose WIRE_MIGRATE frame

@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/sysinfo.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@ struct gd {
 	struct cluster cl;
 	const struct daemon_opts *o;
 	char empty[256];
+	uint64_t guest_mem; /* bytes of address space a guest may have */
 	int tcp, lapi, sigfd, epfd, timerfd;
 	int stop;
 	struct node_info *nodes; /* shared with the per-connection children */
@@ -121,7 +123,7 @@ static void gd_serve_peer(struct gd *g, int fd)
 	if (guests_add(g->guests, getpid(), h.home_node, h.home_pid) < 0 ||
 	    __atomic_load_n(&g->guests->blocked, __ATOMIC_SEQ_CST))
 		gd_refuse_guest(g, &c);
-	struct body_conf bc = {g->cl.self, g->empty, NOBODY, NOBODY};
+	struct body_conf bc = {g->cl.self, g->empty, NOBODY, NOBODY, g->guest_mem};
 	int rc =
 	    type == WIRE_ADOPT ? body_adopt(&c, p, len, &bc, &e) : body_serve(&c, p, len, &bc, &e);
 	if (rc)
@@ -420,10 +422,16 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 	memset(&g, 0, sizeof(g));
 	g.o = o;
 	g.tcp = g.lapi = g.sigfd = g.epfd = g.timerfd = -1;
+	struct sysinfo si;
+	g.guest_mem = o->guest_mem;
+	if (!g.guest_mem && sysinfo(&si) == 0) /* no bigger than this node */
+		g.guest_mem = (uint64_t)si.totalram * si.mem_unit;
 	int rc = gd_setup(&g, e);
 	if (!rc)
-		log_info("node %d of cluster '%s' (%zu nodes) listening on port %u", g.cl.self,
-			 g.cl.name, g.cl.nnodes, g.cl.port);
+		log_info("node %d of cluster '%s' (%zu nodes) listening on port %u; guests may "
+			 "have %llu MiB each",
+			 g.cl.self, g.cl.name, g.cl.nnodes, g.cl.port,
+			 (unsigned long long)(g.guest_mem >> 20));
 	while (!rc && !g.stop) {
 		struct epoll_event ev[8];
 		int n = epoll_wait(g.epfd, ev, 8, -1);

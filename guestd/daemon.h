@@ -5,11 +5,14 @@
 #ifndef GUESTD_DAEMON_H
 #define GUESTD_DAEMON_H
 
+#include <stdint.h>
+
 #include "appliance/err.h"
 
 struct daemon_opts {
 	const char *confdir; /* cluster.conf and cluster.key */
 	const char *rundir;  /* sockets and the bodies' empty root */
+	uint64_t guest_mem;  /* bytes of address space a guest may have; 0: this node's RAM */
 };
 
 /* Run until SIGTERM/SIGINT. 0, or a negative code when it could not start. */

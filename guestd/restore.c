@@ -216,8 +216,18 @@ static int plan_take(struct plan *p, const struct img_view *v, struct err *e)
 }
 
 /* Check the plan is complete and fits this machine. */
-static int plan_check(struct plan *p, unsigned mode, struct err *e)
+/* Bytes of address space the image's mappings take. */
+static uint64_t plan_vm_size(const struct plan *p)
 {
+	uint64_t n = 0;
+	for (size_t i = 0; i < p->nvma; i++)
+		n += p->vmas[i].end - p->vmas[i].start;
+	return n;
+}
+
+static int plan_check(struct plan *p, const struct restore_opts *o, struct err *e)
+{
+	unsigned mode = o->mode;
 	unsigned need = 1u << IMG_R_PROC | 1u << IMG_R_TASK | 1u << IMG_R_SIGACTIONS |
 			1u << IMG_R_VDSO | 1u << IMG_R_REGS | 1u << IMG_R_XSTATE | 1u << IMG_R_AUXV;
 	if ((p->have & need) != need || !p->exe || !p->cwd || !p->nvma)
@@ -231,6 +241,11 @@ static int plan_check(struct plan *p, unsigned mode, struct err *e)
 		    e, -EOPNOTSUPP,
 		    "image has %zu bytes of FPU state; this CPU has %zu (a different CPU model)",
 		    p->xstate_len, xs);
+	uint64_t vm = plan_vm_size(p), lim = o->sandbox ? o->sandbox->mem_limit : 0;
+	if ((mode & RESTORE_SANDBOX) && lim && vm > lim)
+		return err_setx(e, -ENOMEM,
+				"it has %llu MiB of address space; guests here may have %llu MiB",
+				(unsigned long long)(vm >> 20), (unsigned long long)(lim >> 20));
 	return 0;
 }
 
@@ -882,13 +897,28 @@ static int restore_confine(struct rctx *c, struct err *e)
 	 * traps every fork), so a few fds and a bound on the processes of the
 	 * bodies' user on this node (their count, not one body's: NPROC 0
 	 * would stop the supervised fork too, and raising another user's limit
-	 * takes CAP_SYS_RESOURCE); no core files here. */
+	 * takes CAP_SYS_RESOURCE); no core files here; and no more address
+	 * space than the node allows a guest (an allocation beyond it fails
+	 * with ENOMEM, as on a smaller machine). */
 	static const struct {
 		int res;
 		uint64_t v;
-	} lim[] = {{RLIMIT_NPROC, RESTORE_BODY_NPROC}, {RLIMIT_NOFILE, 16}, {RLIMIT_CORE, 0}};
+	} lim[] = {{RLIMIT_NPROC, RESTORE_BODY_NPROC},
+		   {RLIMIT_NOFILE, 16},
+		   {RLIMIT_CORE, 0},
+		   {RLIMIT_AS, 0}};
 	for (size_t i = 0; i < ARRAY_SIZE(lim); i++) {
 		uint64_t l[2] = {lim[i].v, lim[i].v};
+		if (lim[i].res == RLIMIT_AS) {
+			/* the node's bound on a guest's memory, or the
+			 * process's own when that is lower */
+			if (!sb->mem_limit)
+				continue;
+			for (int k = 0; k < 2; k++) {
+				uint64_t own = c->p.task.rlim[RLIMIT_AS][k];
+				l[k] = own < sb->mem_limit ? own : sb->mem_limit;
+			}
+		}
 		uint64_t a = inject_put(&c->j, 2048, l, sizeof(l)); /* 1024 holds "/" */
 		if (RSYS(c, e, "prlimit", SYS_prlimit64, 0, lim[i].res, (long)a, 0, 0, 0) < 0)
 			return err_prefix(e, "confine the body: ");
@@ -952,7 +982,7 @@ static int restore_finish(struct rctx *c, struct err *e)
 static int restore_prepare(struct rctx *c, struct err *e)
 {
 	uint64_t entry = 0, where = restore_inject_addr(&c->p);
-	int rc = plan_check(&c->p, c->o->mode, e);
+	int rc = plan_check(&c->p, c->o, e);
 	if (!rc && !where)
 		rc = err_setx(e, -ENOMEM, "restore: no free address for the injection page");
 	if (!rc && (c->o->mode & RESTORE_INTO)) {

@@ -37,6 +37,7 @@ struct restore_sandbox {
 	gid_t gid;
 	const void *filter; /* seccomp BPF program (struct sock_filter[]) */
 	unsigned short filter_len;
+	uint64_t mem_limit; /* bytes of address space (RLIMIT_AS); 0: none */
 };
 
 struct restore_opts {

@@ -3,6 +3,7 @@
 #include "localapi.h"
 #include "appliance/cluster.h"
 #include "appliance/log.h"
+#include "appliance/util.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -10,26 +11,38 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: guestd [-c DIR] [-r RUNDIR] [-f] [-v|-d]\n"
+    "usage: guestd [-c DIR] [-r RUNDIR] [-m MIB] [-f] [-v|-d]\n"
     "Run this node's cluster daemon.\n"
     "  -c DIR     cluster map and key (DIR/cluster.conf, DIR/cluster.key; default /etc/mosix)\n"
     "  -r RUNDIR  sockets and the bodies' empty root (default /run/mosix)\n"
+    "  -m MIB     address space a guest (a process migrated here) may have, in MiB\n"
+    "             (default: this node's RAM); bigger ones are refused, and an\n"
+    "             allocation beyond it fails with ENOMEM\n"
     "  -f         stay in the foreground, log to stderr (default: daemon, syslog)\n"
     "  -v, -d     log more (info, debug)\n"
     "  --help     this text\n";
 
 int main(int argc, char **argv)
 {
-	struct daemon_opts o = {CLUSTER_DEFAULT_DIR, LAPI_SOCK_DIR};
+	struct daemon_opts o = {CLUSTER_DEFAULT_DIR, LAPI_SOCK_DIR, 0};
+	long mib;
 	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 	int c, fg = 0;
-	while ((c = getopt_long(argc, argv, "c:r:fvd", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:m:fvd", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o.confdir = optarg;
 			break;
 		case 'r':
 			o.rundir = optarg;
+			break;
+		case 'm':
+			if (util_parse_long(optarg, 1, 1L << 40, &mib) < 0) {
+				fprintf(stderr, "guestd: -m: bad size '%s' (MiB, 1 or more)\n",
+					optarg);
+				return 2;
+			}
+			o.guest_mem = (uint64_t)mib << 20;
 			break;
 		case 'f':
 			fg = 1;

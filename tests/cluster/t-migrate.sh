@@ -81,7 +81,9 @@ if grep -q "runs on node 2" <<<"$out" && grep -q "got:hello" <<<"$out" && ! grep
 else
 	t_fail migrate/terminal-stdin "$(tr '\r\n' '  ' <<<"$out")"
 fi
-out=$(on 1 sh -c "(sleep 3; printf '\003') | script -qec 'mosrun -v -2 /bin/sleep 30' /dev/null" 2>&1)
+# (SIGINT back to its default first: a test started in the background by a
+# shell without job control inherits it ignored, and so would sleep.)
+out=$(on 1 sh -c "(sleep 3; printf '\003') | env --default-signal=INT script -qec 'mosrun -v -2 /bin/sleep 30' /dev/null" 2>&1)
 rc=$?
 if [ $rc -eq 130 ] && grep -q "runs on node 2" <<<"$out"; then
 	t_pass migrate/ctrl-c
@@ -242,15 +244,67 @@ sleep 0.5
 body=$(pgrep -u 65534 -f sandbox_probe | head -n 1) # bodies run as nobody
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$body/status" 2>/dev/null)
 nproc=$(awk '/^Max processes/ {print $3}' "/proc/$body/limits" 2>/dev/null)
+as=$(awk '/^Max address space/ {print $4}' "/proc/$body/limits" 2>/dev/null)
 root=$(ls -A "/proc/$body/root/" 2>/dev/null | wc -l)
 touch "$W/go.sb"
 wait_exit $mr 30
 kill $lp 2>/dev/null
-if [ "$RC" -eq 0 ] && [ "$(grep -c '^PASS' "$W/sb.out")" -eq 3 ] && [ "$uid" = 65534 ] && [ "$root" = 0 ] && [ "$nproc" = 4096 ]; then
+if [ "$RC" -eq 0 ] && [ "$(grep -c '^PASS' "$W/sb.out")" -eq 3 ] && [ "$uid" = 65534 ] && [ "$root" = 0 ] && [ "$nproc" = 4096 ] &&
+	[ "$as" = $(($(on 2 awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024)) ]; then
 	t_pass migrate/sandbox
 else
-	t_fail migrate/sandbox "exit $RC, body $body uid '$uid', root entries '$root', nproc '$nproc': $(grep -E 'PASS|FAIL' "$W/sb.out" | tr '\n' ' ')"
+	t_fail migrate/sandbox "exit $RC, body $body uid '$uid', root entries '$root', nproc '$nproc', address space '$as': $(grep -E 'PASS|FAIL' "$W/sb.out" | tr '\n' ' ')"
 fi
+
+# The hosting node's memory bound (guestd -m MIB): a process bigger than it
+# is refused and carries on at home; one that fits runs there, and an
+# allocation beyond the bound fails with ENOMEM, as on a smaller machine.
+"$CL" kill-guestd 3 --term >/dev/null
+"$CL" start-guestd 3 -m 64 >/dev/null
+on 1 env MOSTEST_GO="$W/go.m1" mosrun "$PROGS/heap_sparse" >"$W/m1.out" 2>&1 &
+mr=$!
+pid=$(ready_pid "$W/m1.out")
+m=$(on 1 mosmigrate -w "$pid" 3 2>&1)
+mrc=$?
+touch "$W/go.m1"
+wait_exit $mr 30
+if [ $mrc -ne 0 ] && grep -q "guests here may have 64 MiB" <<<"$m" && grep -q "stays at home" <<<"$m" &&
+	[ "$RC" -eq 0 ] && grep -q "^PASS" "$W/m1.out"; then
+	t_pass migrate/memory-bound-refuses-bigger
+else
+	t_fail migrate/memory-bound-refuses-bigger "mosmigrate exit $mrc ($m); run exit $RC: $(tail -n 2 "$W/m1.out")"
+fi
+cat >"$W/grow.py" <<'PY'
+import os, sys, time
+print("READY", flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
+try:
+    big = bytearray(200 << 20)
+    print("GOT", len(big), flush=True)
+except MemoryError:
+    print("ENOMEM", flush=True)
+print("SMALL", len(bytearray(8 << 20)), flush=True)
+PY
+for k in 3 2; do
+	on 1 mosrun -v -$k /usr/bin/python3 "$W/grow.py" "$W/go.grow$k" >"$W/grow$k.out" 2>"$W/grow$k.err" &
+	mr=$!
+	wait_for "$W/grow$k.out" '^READY' 30
+	body=$(pgrep -u 65534 -f grow.py | head -n 1)
+	lim=$(awk '/^Max address space/ {print $4}' "/proc/$body/limits" 2>/dev/null)
+	touch "$W/go.grow$k"
+	wait_exit $mr 60
+	eval "rc$k=\$RC lim$k=\$lim"
+done
+if [ "$rc3" -eq 0 ] && grep -q "runs on node 3" "$W/grow3.err" && [ "$lim3" = $((64 << 20)) ] &&
+	grep -qx "ENOMEM" "$W/grow3.out" && grep -qx "SMALL 8388608" "$W/grow3.out" &&
+	[ "$rc2" -eq 0 ] && grep -qx "GOT 209715200" "$W/grow2.out" && grep -q "runs on node 2" "$W/grow2.err"; then
+	t_pass migrate/memory-bound-enomem-beyond
+else
+	t_fail migrate/memory-bound-enomem-beyond "node 3: exit $rc3, limit '$lim3', $(cat "$W/grow3.out" "$W/grow3.err" | tr '\n' ' '); node 2: exit $rc2, limit '$lim2', $(tr '\n' ' ' <"$W/grow2.out")"
+fi
+"$CL" kill-guestd 3 --term >/dev/null
+"$CL" start-guestd 3 >/dev/null
 
 # Faults. Target guestd down: the migration fails cleanly, the process carries on at home.
 "$CL" kill-guestd 3 >/dev/null
