@@ -21,7 +21,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/sysinfo.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -36,7 +35,7 @@ struct gd {
 	struct cluster cl;
 	const struct daemon_opts *o;
 	char empty[256];
-	uint64_t guest_mem; /* bytes of address space a guest may have */
+	uint64_t guest_mem; /* bytes of address space a guest may have; 0: no bound */
 	int tcp, lapi, sigfd, epfd, timerfd;
 	int stop;
 	struct node_info *nodes; /* shared with the per-connection children */
@@ -422,15 +421,13 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 	memset(&g, 0, sizeof(g));
 	g.o = o;
 	g.tcp = g.lapi = g.sigfd = g.epfd = g.timerfd = -1;
-	struct sysinfo si;
 	g.guest_mem = o->guest_mem;
-	if (!g.guest_mem && sysinfo(&si) == 0) /* no bigger than this node */
-		g.guest_mem = (uint64_t)si.totalram * si.mem_unit;
 	int rc = gd_setup(&g, e);
 	if (!rc)
-		log_info("node %d of cluster '%s' (%zu nodes) listening on port %u; guests may "
-			 "have %llu MiB each",
-			 g.cl.self, g.cl.name, g.cl.nnodes, g.cl.port,
+		log_info("node %d of cluster '%s' (%zu nodes) listening on port %u", g.cl.self,
+			 g.cl.name, g.cl.nnodes, g.cl.port);
+	if (!rc && g.guest_mem)
+		log_info("guests may have %llu MiB of address space each",
 			 (unsigned long long)(g.guest_mem >> 20));
 	while (!rc && !g.stop) {
 		struct epoll_event ev[8];

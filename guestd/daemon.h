@@ -12,7 +12,7 @@
 struct daemon_opts {
 	const char *confdir; /* cluster.conf and cluster.key */
 	const char *rundir;  /* sockets and the bodies' empty root */
-	uint64_t guest_mem;  /* bytes of address space a guest may have; 0: this node's RAM */
+	uint64_t guest_mem;  /* bytes of address space a guest may have; 0: no bound */
 };
 
 /* Run until SIGTERM/SIGINT. 0, or a negative code when it could not start. */

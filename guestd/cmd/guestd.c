@@ -16,8 +16,8 @@ static const char usage[] =
     "  -c DIR     cluster map and key (DIR/cluster.conf, DIR/cluster.key; default /etc/mosix)\n"
     "  -r RUNDIR  sockets and the bodies' empty root (default /run/mosix)\n"
     "  -m MIB     address space a guest (a process migrated here) may have, in MiB\n"
-    "             (default: this node's RAM); bigger ones are refused, and an\n"
-    "             allocation beyond it fails with ENOMEM\n"
+    "             (default: no bound but its own); bigger ones are refused, and\n"
+    "             an allocation beyond it fails with ENOMEM\n"
     "  -f         stay in the foreground, log to stderr (default: daemon, syslog)\n"
     "  -v, -d     log more (info, debug)\n"
     "  --help     this text\n";
