@@ -256,18 +256,25 @@ else
 	t_fail migrate/sandbox "exit $RC, body $body uid '$uid', root entries '$root', nproc '$nproc', address space '$as': $(grep -E 'PASS|FAIL' "$W/sb.out" | tr '\n' ' ')"
 fi
 
+# move_to_3 TAG: start heap_sparse at home (output in $W/TAG.out), ask for it
+# on node 3 with mosmigrate -w, then let it finish; sets m (what mosmigrate
+# said), mrc (its exit status) and RC (the program's).
+move_to_3() {
+	on 1 env MOSTEST_GO="$W/go.$1" mosrun "$PROGS/heap_sparse" >"$W/$1.out" 2>&1 &
+	local mr=$! pid
+	pid=$(ready_pid "$W/$1.out")
+	m=$(on 1 mosmigrate -w "$pid" 3 2>&1)
+	mrc=$?
+	touch "$W/go.$1"
+	wait_exit $mr 30
+}
+
 # The hosting node's memory bound (guestd -m MIB): a process bigger than it
 # is refused and carries on at home; one that fits runs there, and an
 # allocation beyond the bound fails with ENOMEM, as on a smaller machine.
 "$CL" kill-guestd 3 --term >/dev/null
 "$CL" start-guestd 3 -m 64 >/dev/null
-on 1 env MOSTEST_GO="$W/go.m1" mosrun "$PROGS/heap_sparse" >"$W/m1.out" 2>&1 &
-mr=$!
-pid=$(ready_pid "$W/m1.out")
-m=$(on 1 mosmigrate -w "$pid" 3 2>&1)
-mrc=$?
-touch "$W/go.m1"
-wait_exit $mr 30
+move_to_3 m1
 if [ $mrc -ne 0 ] && grep -q "guests here may have 64 MiB" <<<"$m" && grep -q "stays at home" <<<"$m" &&
 	[ "$RC" -eq 0 ] && grep -q "^PASS" "$W/m1.out"; then
 	t_pass migrate/memory-bound-refuses-bigger
@@ -308,13 +315,7 @@ fi
 
 # Faults. Target guestd down: the migration fails cleanly, the process carries on at home.
 "$CL" kill-guestd 3 >/dev/null
-on 1 env MOSTEST_GO="$W/go.f1" mosrun "$PROGS/heap_sparse" >"$W/f1.out" 2>&1 &
-mr=$!
-pid=$(ready_pid "$W/f1.out")
-m=$(on 1 mosmigrate -w "$pid" 3 2>&1)
-mrc=$?
-touch "$W/go.f1"
-wait_exit $mr 30
+move_to_3 f1
 if [ $mrc -ne 0 ] && grep -q "stays at home" <<<"$m" && [ "$RC" -eq 0 ] && grep -q "^PASS" "$W/f1.out"; then
 	t_pass migrate/target-down-stays-home
 else
