@@ -65,17 +65,28 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
+	struct err e = {0, ""};
+	struct cluster cl;
 	if (!fg) {
+		/* a map or key that does not load is said here, on the
+		 * terminal, with a failing exit status, before going to the
+		 * background */
+		if (cluster_load(o.confdir, &cl, &e)) {
+			fprintf(stderr, "guestd: %s\n", e.msg);
+			return 1;
+		}
+		cluster_free(&cl);
 		if (daemon(0, 0)) {
 			perror("guestd: daemon");
 			return 1;
 		}
 		log_use_syslog(1, "guestd");
 	}
-	struct err e = {0, ""};
 	if (daemon_run(&o, &e)) {
-		fprintf(stderr, "guestd: %s\n", e.msg);
-		log_error("%s", e.msg);
+		if (fg)
+			fprintf(stderr, "guestd: %s\n", e.msg);
+		else
+			log_error("%s", e.msg);
 		return 1;
 	}
 	return 0;

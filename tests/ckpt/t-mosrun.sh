@@ -161,3 +161,24 @@ msg=$(mosmigrate 999999999 checkpoint 2>&1)
 check no-such-process "$msg" grep -q "no process" <<<"$msg"
 msg=$(mosmigrate 12x checkpoint 2>&1)
 check bad-pid "exit $?" test $? -eq 2
+
+# guestd's own command line: usage errors exit 2, a map that does not load
+# exits 1 with the reason on the terminal, also when it would go to the
+# background (nothing left running).
+bad_usage=""
+for bad in "-m 0" "-m abc" "-m" "extra" "-x"; do
+	# shellcheck disable=SC2086
+	msg=$(timeout 10 guestd $bad 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && grep -q "usage\|bad size" <<<"$msg" || bad_usage="$bad_usage '$bad'->$rc"
+done
+check guestd-usage-errors "want exit 2 and a message:$bad_usage" test -z "$bad_usage"
+bad_conf=""
+for fg in -f ""; do
+	# shellcheck disable=SC2086
+	msg=$(timeout 10 guestd -c "$d/no-such-dir" -r "$d/run" $fg 2>&1)
+	rc=$?
+	[ $rc -eq 1 ] && grep -q "no-such-dir/cluster.conf: No such file" <<<"$msg" || bad_conf="$bad_conf '$fg'->$rc ($msg)"
+done
+left=$(pgrep -f "guestd -c $d/no-such-dir")
+check guestd-bad-map "$bad_conf; left running: '$left'" test -z "$bad_conf" -a -z "$left"
