@@ -39,9 +39,13 @@ run_work() {
 
 # 64-byte request/response over the link (tests/bench/rr.c: C, TCP_NODELAY,
 # 5000 round trips), measured right before the forwarded calls.
-$CL exec 2 "$TOP/$B/bench/rr" serve 10.77.0.2 47100 &
-rr=$($CL exec 1 "$TOP/$B/bench/rr" ping 10.77.0.2 47100 5000)
-wait
+# link_rr N [GAP_US [SIZE]]: microseconds per round trip (rr ping's arguments).
+link_rr() {
+	$CL exec 2 "$TOP/$B/bench/rr" serve 10.77.0.2 47100 "${3:-64}" &
+	$CL exec 1 "$TOP/$B/bench/rr" ping 10.77.0.2 47100 "$@"
+	wait
+}
+rr=$(link_rr 5000)
 
 home=$(run_work lat-home 0 lat "$W/data")
 away=$(run_work lat-away 2 lat "$W/data")
@@ -66,8 +70,8 @@ field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }
 {
 	echo "## MOSIX Table 1 in our terms (seconds; slowdown of the migrated run)"
 	echo
-	echo "| workload | at home | migrated | slowdown |"
-	echo "|---|--:|--:|--:|"
+	echo "| workload | at home | migrated | slowdown | calls | us per call | link RR, same spacing (us) |"
+	echo "|---|--:|--:|--:|--:|--:|--:|"
 	sum=0
 	nmix=0
 	for w in "cpu 15000" "mix $W/f.io 16 32768 15000" "mix $W/f.io 8 65536 15000" \
@@ -83,9 +87,24 @@ field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }
 		*) label="pure I/O: 64 MB in $(($(cut -d' ' -f4 <<<"$w") / 1024)) KiB blocks" ;;
 		esac
 		case $w in cpu* | mix*) sum=$(bc -l <<<"$sum + $sd") && nmix=$((nmix + 1)) ;; esac
-		printf '| %s | %s | %s | %.2f%% |\n' "$label" "$h" "$a" "$sd"
+		# The cost of one forwarded block call, next to the link's round
+		# trip (a request of the block's size, a 64-byte answer) made
+		# with as much computing between trips as the program does
+		# between calls: what the link costs when the CPUs idle between.
+		calls="" percall="" linkrr=""
+		case $w in
+		mix* | io*)
+			read -r mb bs <<<"$(cut -d' ' -f3,4 <<<"$w")"
+			calls=$((2 * (mb << 20) / bs))
+			percall=$(printf '%.0f' "$(bc -l <<<"($a - $h) * 1000000 / $calls")")
+			gap=0
+			case $w in mix*) gap=$(printf '%.0f' "$(bc -l <<<"$h * 1000000 / $calls")") ;; esac
+			linkrr=$(link_rr $((gap > 0 ? 150 : 2000)) "$gap" "$bs")
+			;;
+		esac
+		printf '| %s | %s | %s | %.2f%% | %s | %s | %s |\n' "$label" "$h" "$a" "$sd" "$calls" "$percall" "$linkrr"
 	done
-	printf '| **average of cpu and app rows** (MOSIX: 1.085%%) | | | **%.2f%%** |\n' "$(bc -l <<<"$sum / $nmix")"
+	printf '| **average of cpu and app rows** (MOSIX: 1.085%%) | | | **%.2f%%** | | | |\n' "$(bc -l <<<"$sum / $nmix")"
 	echo
 } | tee -a "$OUT/migrate.md"
 
