@@ -63,12 +63,13 @@ field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }
 	echo
 } | tee "$OUT/migrate.md"
 
+REPS=${REPS:-3}
 # MOSIX's Table 1 ran applications of about 10 minutes that did tens to
 # hundreds of MB of 32/64 KiB block I/O (0.15-0.8 MB per second of compute).
 # The "app" rows keep that ratio at about 20 s of compute (16 MB and 8 MB);
 # the "io" rows are pure block I/O, the worst case, for reference.
 {
-	echo "## MOSIX Table 1 in our terms (seconds; slowdown of the migrated run)"
+	echo "## MOSIX Table 1 in our terms (seconds; slowdown of the migrated run; median of $REPS pairs)"
 	echo
 	echo "| workload | at home | migrated | slowdown | calls | us per call | link RR, same spacing (us) |"
 	echo "|---|--:|--:|--:|--:|--:|--:|"
@@ -76,11 +77,19 @@ field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }
 	nmix=0
 	for w in "cpu 15000" "mix $W/f.io 16 32768 15000" "mix $W/f.io 8 65536 15000" \
 		"io $W/f.io 64 32768" "io $W/f.io 64 65536"; do
-		# shellcheck disable=SC2086
-		h=$(run_work t1h 0 $w | sed -n 's/seconds //p')
-		# shellcheck disable=SC2086
-		a=$(run_work t1a 2 $w | sed -n 's/seconds //p')
-		sd=$(bc -l <<<"($a - $h) / $h * 100")
+		# REPS pairs, home and migrated next to each other in alternating
+		# order; the median pair's numbers (this VM's speed drifts by
+		# +-2% over a minute: one pair is not a measurement)
+		pairs=()
+		for ((r = 0; r < REPS; r++)); do
+			for where in $((r % 2 ? 2 : 0)) $((r % 2 ? 0 : 2)); do
+				# shellcheck disable=SC2086
+				t=$(run_work t1.$where $where $w | sed -n 's/seconds //p')
+				[ "$where" = 0 ] && h=$t || a=$t
+			done
+			pairs+=("$(bc -l <<<"($a - $h) / $h * 100") $h $a")
+		done
+		read -r sd h a <<<"$(printf '%s\n' "${pairs[@]}" | sort -g | sed -n "$(((REPS + 1) / 2))p")"
 		case $w in
 		cpu*) label="cpu-bound (RC)" ;;
 		mix*) label="app: $(cut -d' ' -f3 <<<"$w") MB in $(($(cut -d' ' -f4 <<<"$w") / 1024)) KiB blocks" ;;
