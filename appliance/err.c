@@ -6,7 +6,8 @@
 #include <string.h>
 
 /* Format into e->msg, optionally adding strerror. */
-static int err_vset(struct err *e, int code, int with_errno, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int err_vset(struct err *e, int code, int with_errno,
+							  const char *fmt, va_list ap)
 {
 	if (code >= 0)
 		code = -1;

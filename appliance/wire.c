@@ -616,6 +616,7 @@ static void peer_addr(int fd, char *out, size_t size)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char ip[INET6_ADDRSTRLEN];
+	memset(&ss, 0, sizeof(ss));
 	snprintf(out, size, "peer");
 	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return;

@@ -66,7 +66,8 @@ int ctl_accept(int lfd, int *cfd, struct ctl_req *req, struct err *e)
 }
 
 /* Send one reply message. */
-static void ctl_send(int cfd, int status, int flags, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void ctl_send(int cfd, int status, int flags,
+							   const char *fmt, va_list ap)
 {
 	static struct ctl_rep r;
 	memset(&r, 0, sizeof(r));

@@ -127,7 +127,7 @@ int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err 
 {
 	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, LAPI_CONNECT, node};
 	struct lapi_rep r;
-	int fd, rc = lapi_call(&q, &r, &fd, e);
+	int fd = -1, rc = lapi_call(&q, &r, &fd, e);
 	if (rc)
 		return rc;
 	if (fd < 0)
@@ -149,7 +149,8 @@ int lapi_info(int *self_node, int *nnodes, struct err *e)
 {
 	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, LAPI_INFO, 0};
 	struct lapi_rep r;
-	int fd, rc = lapi_call(&q, &r, &fd, e);
+	memset(&r, 0, sizeof(r));
+	int fd = -1, rc = lapi_call(&q, &r, &fd, e);
 	if (!rc) {
 		*self_node = r.self_node;
 		*nnodes = r.nnodes;
@@ -162,7 +163,7 @@ int lapi_nodes(char *buf, size_t len, int *self_node, int *nnodes, struct err *e
 {
 	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, LAPI_NODES, 0};
 	static struct lapi_rep r;
-	int fd, rc = lapi_call(&q, &r, &fd, e);
+	int fd = -1, rc = lapi_call(&q, &r, &fd, e);
 	if (!rc) {
 		*self_node = r.self_node;
 		*nnodes = r.nnodes;

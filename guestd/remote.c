@@ -445,7 +445,7 @@ static int dep_on_home(struct deputy *d, const uint8_t *p, size_t len, struct er
 	struct restore_opts o = {NULL, 0, 0, RESTORE_INTO, d->pid, NULL};
 	struct restore_info info;
 	pid_t pid;
-	if ((rc = mig_recv_image(&d->c, &o, &pid, &info, e)))
+	if (mig_recv_image(&d->c, &o, &pid, &info, e))
 		return err_prefix(e, "pid %d could not come home from node %d: ", d->pid, d->node);
 	log_info("pid %d is home from node %d (%s)", d->pid, d->node, st.msg);
 	return 0;
