@@ -423,6 +423,12 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 	g.tcp = g.lapi = g.sigfd = g.epfd = g.timerfd = -1;
 	g.guest_mem = o->guest_mem;
 	int rc = gd_setup(&g, e);
+	if (!rc && o->background) {
+		if (daemon(0, 0))
+			rc = err_set(e, -errno, "become a daemon");
+		else
+			log_use_syslog(1, "guestd");
+	}
 	if (!rc)
 		log_info("node %d of cluster '%s' (%zu nodes) listening on port %u", g.cl.self,
 			 g.cl.name, g.cl.nnodes, g.cl.port);

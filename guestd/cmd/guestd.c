@@ -24,7 +24,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-	struct daemon_opts o = {CLUSTER_DEFAULT_DIR, LAPI_SOCK_DIR, 0};
+	struct daemon_opts o = {CLUSTER_DEFAULT_DIR, LAPI_SOCK_DIR, 0, 0};
 	long mib;
 	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 	int c, fg = 0;
@@ -65,28 +65,12 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
+	/* without -f it goes to the background once set up, so that what
+	 * keeps it from starting is still said here, with exit status 1 */
 	struct err e = {0, ""};
-	struct cluster cl;
-	if (!fg) {
-		/* a map or key that does not load is said here, on the
-		 * terminal, with a failing exit status, before going to the
-		 * background */
-		if (cluster_load(o.confdir, &cl, &e)) {
-			fprintf(stderr, "guestd: %s\n", e.msg);
-			return 1;
-		}
-		cluster_free(&cl);
-		if (daemon(0, 0)) {
-			perror("guestd: daemon");
-			return 1;
-		}
-		log_use_syslog(1, "guestd");
-	}
+	o.background = !fg;
 	if (daemon_run(&o, &e)) {
-		if (fg)
-			fprintf(stderr, "guestd: %s\n", e.msg);
-		else
-			log_error("%s", e.msg);
+		fprintf(stderr, "guestd: %s\n", e.msg);
 		return 1;
 	}
 	return 0;

@@ -196,6 +196,12 @@ if [ -x "$BIN/guestd" ]; then
 	bad=""
 	for k in 1 2 3; do cl start-guestd $k >/dev/null 2>>"$T/real" || bad="$bad n$k"; done
 	check guestd-real "no guestd on$bad: $(cat "$T/real")" test -z "$bad"
+	# A second guestd on n1, as a daemon: what keeps it from starting (the
+	# address in use) is said on the terminal, with exit 1, not in syslog.
+	msg=$(cl exec 1 timeout 10 "$BIN/guestd" -c /etc/mosix -r /tmp/second-guestd 2>&1)
+	rc=$?
+	[ $rc -eq 1 ] && grep -q "Address already in use" <<<"$msg"
+	check guestd-daemon-start-error "exit $rc: $msg" test $? -eq 0
 else
 	t_skip cluster/guestd-real "$B/bin/guestd is not built yet"
 fi
