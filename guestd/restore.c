@@ -215,7 +215,6 @@ static int plan_take(struct plan *p, const struct img_view *v, struct err *e)
 	}
 }
 
-/* Check the plan is complete and fits this machine. */
 /* Bytes of address space the image's mappings take. */
 static uint64_t plan_vm_size(const struct plan *p)
 {
@@ -225,6 +224,7 @@ static uint64_t plan_vm_size(const struct plan *p)
 	return n;
 }
 
+/* Check the plan is complete and fits this machine (and the sandbox's bound). */
 static int plan_check(struct plan *p, const struct restore_opts *o, struct err *e)
 {
 	unsigned mode = o->mode;
@@ -900,26 +900,23 @@ static int restore_confine(struct rctx *c, struct err *e)
 	 * takes CAP_SYS_RESOURCE); no core files here; and no more address
 	 * space than the node allows a guest (an allocation beyond it fails
 	 * with ENOMEM, as on a smaller machine). */
-	static const struct {
+	struct {
 		int res;
-		uint64_t v;
-	} lim[] = {{RLIMIT_NPROC, RESTORE_BODY_NPROC},
-		   {RLIMIT_NOFILE, 16},
-		   {RLIMIT_CORE, 0},
-		   {RLIMIT_AS, 0}};
-	for (size_t i = 0; i < ARRAY_SIZE(lim); i++) {
-		uint64_t l[2] = {lim[i].v, lim[i].v};
-		if (lim[i].res == RLIMIT_AS) {
-			/* the node's bound on a guest's memory, or the
-			 * process's own when that is lower */
-			if (!sb->mem_limit)
-				continue;
-			for (int k = 0; k < 2; k++) {
-				uint64_t own = c->p.task.rlim[RLIMIT_AS][k];
-				l[k] = own < sb->mem_limit ? own : sb->mem_limit;
-			}
+		uint64_t v[2]; /* soft, hard */
+	} lim[4] = {{RLIMIT_NPROC, {RESTORE_BODY_NPROC, RESTORE_BODY_NPROC}},
+		    {RLIMIT_NOFILE, {16, 16}},
+		    {RLIMIT_CORE, {0, 0}}};
+	size_t nlim = 3;
+	if (sb->mem_limit) { /* the node's bound, or the process's own where lower */
+		lim[nlim].res = RLIMIT_AS;
+		for (int k = 0; k < 2; k++) {
+			uint64_t own = c->p.task.rlim[RLIMIT_AS][k];
+			lim[nlim].v[k] = own < sb->mem_limit ? own : sb->mem_limit;
 		}
-		uint64_t a = inject_put(&c->j, 2048, l, sizeof(l)); /* 1024 holds "/" */
+		nlim++;
+	}
+	for (size_t i = 0; i < nlim; i++) {
+		uint64_t a = inject_put(&c->j, 2048, lim[i].v, sizeof(lim[i].v)); /* 1024: "/" */
 		if (RSYS(c, e, "prlimit", SYS_prlimit64, 0, lim[i].res, (long)a, 0, 0, 0) < 0)
 			return err_prefix(e, "confine the body: ");
 	}

@@ -28,9 +28,9 @@ struct fd_redirect {
  * stores those pages as anonymous memory again. */
 #define RESTORE_MAP 4u
 
-/* The confinement of a body on a node that is not its home. */
 #define RESTORE_BODY_NPROC 4096 /* RLIMIT_NPROC of bodies (their user's process count) */
 
+/* The confinement of a body on a node that is not its home. */
 struct restore_sandbox {
 	const char *root; /* an empty directory to chroot into */
 	uid_t uid;	  /* unprivileged identity */
