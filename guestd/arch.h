@@ -63,6 +63,8 @@ void arch_set_syscall_args(arch_regs_t *r, const long args[6]);
 int arch_ret_restarts(long v);
 /* -ERESTART_RESTARTBLOCK (its restart block stays in the kernel). */
 #define ARCH_ERESTART_RESTARTBLOCK 516
+/* -ERESTARTNOINTR: a call the kernel restarts after a signal's handler, whatever its flags. */
+#define ARCH_ERESTARTNOINTR 513
 /* Skip the syscall of a syscall-entry (seccomp) stop and return v instead. */
 void arch_skip_syscall(arch_regs_t *r, long v);
 /* Make a system call straight, touching neither errno nor anything else in

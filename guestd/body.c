@@ -282,6 +282,12 @@ static int body_is_fork(long nr, const long args[6])
 	       (nr == SYS_clone && !((unsigned long)args[0] & ~(unsigned long)BODY_FORK_FLAGS));
 }
 
+/* The clone flags of a fork call (fork and vfork: a plain SIGCHLD fork). */
+static unsigned long body_fork_flags(long nr, const long args[6])
+{
+	return nr == SYS_clone ? (unsigned long)args[0] : SIGCHLD;
+}
+
 /* Run the fork here: the child (our child, by CLONE_PARENT: the body never
  * reaps it) ends up stopped and detached, for the supervisor that adopts it.
  * *child: its pid, or the fork's error; *x: the parent's registers at the
@@ -289,7 +295,7 @@ static int body_is_fork(long nr, const long args[6])
 static int body_fork_here(struct body *b, const arch_regs_t *r, long nr, const long args[6],
 			  pid_t *child_out, arch_regs_t *x, struct err *e)
 {
-	unsigned long fl = nr == SYS_clone ? (unsigned long)args[0] : SIGCHLD;
+	unsigned long fl = body_fork_flags(nr, args);
 	long ca[6] = {
 	    (long)((fl & ~(unsigned long)CSIGNAL) | CLONE_PARENT | SIGCHLD), 0, 0, 0, 0, 0};
 	if (nr == SYS_clone)
@@ -344,7 +350,7 @@ static int body_fork(struct body *b, const arch_regs_t *r, long nr, const long a
 		return frc;
 	long ret = child;
 	if (child > 0) {
-		unsigned long fl = nr == SYS_clone ? (unsigned long)args[0] : SIGCHLD;
+		unsigned long fl = body_fork_flags(nr, args);
 		struct mig_fork f = {child, 0, fl, fl & CLONE_CHILD_SETTID ? (uint64_t)args[3] : 0};
 		int rc = arch_set_regs(b->pid, &again);
 		if (!rc)
@@ -363,7 +369,7 @@ static int body_fork(struct body *b, const arch_regs_t *r, long nr, const long a
 		log_info("pid %d (home %d/%d) forked: child %d here, home pid %ld", b->pid,
 			 b->hello.home_node, b->hello.home_pid, child, ret);
 	}
-	if (ret == -513 /* -ERESTARTNOINTR */)
+	if (ret == -ARCH_ERESTARTNOINTR)
 		x = again; /* interrupted here by a signal: fork again after it */
 	else
 		arch_set_ret(&x, ret);
@@ -423,7 +429,7 @@ static int body_on_wait(struct body *b, int st, struct err *e)
 	if (ev == PTRACE_EVENT_SECCOMP)
 		return body_on_syscall(b, e);
 	if (ev == PTRACE_EVENT_STOP) {
-		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+		if (util_is_stop_signal(sig)) {
 			/* job control: it stays stopped until SIGCONT, and its home
 			 * process stops the same way, for its parent and shell */
 			struct mig_signal s = {sig == SIGSTOP && b->stop_as ? b->stop_as : sig, 0};

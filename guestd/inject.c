@@ -32,8 +32,7 @@ int inject_step(struct inject *j, int req, int *status)
 		if (ev == PTRACE_EVENT_STOP || ev == PTRACE_EVENT_SECCOMP)
 			continue; /* interrupt, group-stop, or our own call meeting the
 				   * body's filter: just go on */
-		if (ev == 0 &&
-		    (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) {
+		if (ev == 0 && util_is_stop_signal(sig)) {
 			j->held_stop = sig;
 			continue;
 		}

@@ -343,11 +343,6 @@ static void dep_signal_in_call(struct deputy *d, int sig)
 	ptrace(PTRACE_CONT, d->pid, 0, 0);
 }
 
-static int is_stop_signal(int sig)
-{
-	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
-
 /* The body stopped (job control): stop the deputy by the same signal. */
 static int dep_on_stopped(struct deputy *d, const uint8_t *p, size_t len, struct err *e)
 {
@@ -355,7 +350,7 @@ static int dep_on_stopped(struct deputy *d, const uint8_t *p, size_t len, struct
 	if (len != sizeof(s))
 		return err_setx(e, -EPROTO, "bad stop report from node %d", d->node);
 	memcpy(&s, p, sizeof(s));
-	if (!is_stop_signal(s.sig))
+	if (!util_is_stop_signal(s.sig))
 		return err_setx(e, -EPROTO, "node %d reported a stop by signal %d", d->node, s.sig);
 	d->stop_sig = s.sig;
 	syscall(SYS_tgkill, d->pid, d->pid, s.sig);
@@ -366,7 +361,7 @@ static int dep_on_stopped(struct deputy *d, const uint8_t *p, size_t len, struct
 int remote_on_stop(struct deputy *d, int st)
 {
 	int ev = st >> 16, sig = WSTOPSIG(st);
-	if (ev == PTRACE_EVENT_STOP && is_stop_signal(sig)) {
+	if (ev == PTRACE_EVENT_STOP && util_is_stop_signal(sig)) {
 		ptrace(PTRACE_LISTEN, d->pid, 0, 0); /* stopped until SIGCONT, as its body */
 		d->stopped = sig;
 		return sig;

@@ -475,8 +475,7 @@ static void job_on_event(struct job *j, pid_t pid, int st)
 		}
 		if (p && job_send(j, p, j->o->start_node, 1, why, sizeof(why)))
 			fprintf(stderr, "mosrun: %s\n", why);
-	} else if (ev == PTRACE_EVENT_STOP &&
-		   (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) {
+	} else if (ev == PTRACE_EVENT_STOP && util_is_stop_signal(sig)) {
 		ptrace(PTRACE_LISTEN, pid, 0, 0); /* stay stopped until SIGCONT */
 		if (pid == j->main && sig != SIGSTOP)
 			kill(getpid(), SIGSTOP); /* let the shell see the job stop */

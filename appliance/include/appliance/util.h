@@ -40,5 +40,7 @@ ssize_t util_read_file(const char *path, char **out);
 double util_now(void);
 /* Parse a base-10 integer strictly into *out within [min,max]. 0 or -EINVAL. */
 int util_parse_long(const char *s, long min, long max, long *out);
+/* Is sig one of job control's stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU)? */
+int util_is_stop_signal(int sig);
 
 #endif
