@@ -315,8 +315,7 @@ static int key_read(const char *dir, uint8_t *key, struct err *e)
 	return r;
 }
 
-/* Load DIR/cluster.conf (and DIR/node) and DIR/cluster.key. */
-/* The map, and the key when want_key. */
+/* Load DIR/cluster.conf (and DIR/node), and DIR/cluster.key when want_key. */
 static int cluster_read(const char *dir, struct cluster *c, int want_key, struct err *e)
 {
 	memset(c, 0, sizeof(*c));

@@ -259,8 +259,9 @@ int img_writer_open_io(struct img_writer *w, const struct img_io *io, int comp, 
 static int img_put(struct img_writer *w, uint16_t type, uint16_t comp, const void *p, size_t len,
 		   size_t raw_len, struct err *e);
 
-/* Before a full record of uncompressed pages in a file: a PAD record that puts the page data
- * (behind two record headers and struct img_pages) on a page boundary. */
+/* Before a full record of uncompressed pages in a file: a PAD record that
+ * puts the page data (behind two record headers and struct img_pages) on a
+ * page boundary. */
 static int img_pad(struct img_writer *w, struct err *e)
 {
 	static const uint8_t zeros[IMG_PAGE];

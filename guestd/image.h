@@ -15,9 +15,8 @@
  * pages, up to 512 of them), and a writer onto a regular file puts a PAD
  * record (zeros, CRC-covered like any other) before each full (2 MiB)
  * uncompressed PAGES record so that its page data starts at a page-aligned
- * file offset: a
- * restorer may then map those pages from the file instead of copying them
- * (restore.h, RESTORE_MAP). Readers skip PAD records. Version 1 images are
+ * file offset: a restorer may then map those pages from the file instead of
+ * copying them (restore.h, RESTORE_MAP). Readers skip PAD records. Version 1 images are
  * refused.
  */
 #ifndef GUESTD_IMAGE_H

@@ -177,7 +177,7 @@ int lapi_simple(enum lapi_op op, char *buf, size_t len, struct err *e)
 {
 	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, (uint32_t)op, 0};
 	static struct lapi_rep r;
-	int fd, rc = lapi_call(&q, &r, &fd, e);
+	int fd = -1, rc = lapi_call(&q, &r, &fd, e);
 	if (!rc)
 		snprintf(buf, len, "%s", r.msg);
 	return rc;
