@@ -125,6 +125,27 @@ static int prep_cluster_conf(const struct vcluster *c, int keep_key, struct err 
 	return r < 0 ? err_prefix(e, "cluster map: ") : 0;
 }
 
+/* Node's ssh host key, in its state dir. */
+static int prep_host_key(const struct vcluster *c, int node, struct err *e)
+{
+	_cleanup_free_ char *nd = state_node_dir(c, node);
+	_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
+	_cleanup_free_ char *hc = xasprintf("n%d@%s", node, c->name);
+	return keys_ssh_pair(hk, hc, e);
+}
+
+/* Node's qcow2 overlay over the pinned base image. */
+static int prep_overlay(const struct vcluster *c, int node, struct err *e)
+{
+	_cleanup_free_ char *nd = state_node_dir(c, node);
+	_cleanup_free_ char *base = xasprintf("%s/base.qcow2", c->dir);
+	_cleanup_free_ char *disk = xasprintf("%s/disk.qcow2", nd);
+	char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F",
+			"qcow2",    "-b",     base, disk, NULL};
+	int r = proc_run(argv, NULL, e);
+	return r < 0 ? err_prefix(e, "overlay for n%d: ", node) : 0;
+}
+
 /* Keys: the user's ssh key, the nodes' own key, host keys, the cluster map and key. */
 int prep_keys(const struct vcluster *c, struct err *e)
 {
@@ -136,12 +157,8 @@ int prep_keys(const struct vcluster *c, struct err *e)
 		r = keys_ssh_pair(nk, comment, e);
 	if (r == 0)
 		r = prep_cluster_conf(c, 0, e);
-	for (int i = 1; i <= c->nodes && r == 0; i++) {
-		_cleanup_free_ char *nd = state_node_dir(c, i);
-		_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
-		_cleanup_free_ char *hc = xasprintf("n%d@%s", i, c->name);
-		r = keys_ssh_pair(hk, hc, e);
-	}
+	for (int i = 1; i <= c->nodes && r == 0; i++)
+		r = prep_host_key(c, i, e);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *up = keys_read_pub(uk, e);
@@ -156,17 +173,10 @@ int prep_keys(const struct vcluster *c, struct err *e)
 /* Per-node dirs and qcow2 overlays over the pinned base image. */
 int prep_disks(const struct vcluster *c, struct err *e)
 {
-	_cleanup_free_ char *base = xasprintf("%s/base.qcow2", c->dir);
-	for (int i = 1; i <= c->nodes; i++) {
-		_cleanup_free_ char *nd = state_node_dir(c, i);
-		_cleanup_free_ char *disk = xasprintf("%s/disk.qcow2", nd);
-		char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F",
-				"qcow2",    "-b",     base, disk, NULL};
-		int r = proc_run(argv, NULL, e);
-		if (r < 0)
-			return err_prefix(e, "overlay for n%d: ", i);
-	}
-	return 0;
+	int r = 0;
+	for (int i = 1; i <= c->nodes && r == 0; i++)
+		r = prep_overlay(c, i, e);
+	return r;
 }
 
 /* Create the state dir tree (refuses an existing one: the name is in use). */
@@ -192,18 +202,10 @@ int prep_dirs(const struct vcluster *c, struct err *e)
 int prep_node(const struct vcluster *c, int node, struct err *e)
 {
 	_cleanup_free_ char *nd = state_node_dir(c, node);
-	_cleanup_free_ char *hk = xasprintf("%s/ssh_host_ed25519_key", nd);
-	_cleanup_free_ char *hc = xasprintf("n%d@%s", node, c->name);
-	_cleanup_free_ char *base = xasprintf("%s/base.qcow2", c->dir);
-	_cleanup_free_ char *disk = xasprintf("%s/disk.qcow2", nd);
-	char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F",
-			"qcow2",    "-b",     base, disk, NULL};
 	if (mkdir(nd, 0700) < 0)
 		return err_set(e, -errno, "mkdir %s", nd);
-	int r = keys_ssh_pair(hk, hc, e);
-	if (r == 0 && (r = proc_run(argv, NULL, e)) < 0)
-		err_prefix(e, "overlay for n%d: ", node);
-	return r;
+	int r = prep_host_key(c, node, e);
+	return r < 0 ? r : prep_overlay(c, node, e);
 }
 
 /* The map and known_hosts again, for the cluster's nodes now (same key). */

@@ -14,7 +14,6 @@
 #include "appliance/log.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
-#include "nodewait.h"
 #include "prep.h"
 #include "probe.h"
 #include "proc.h"
@@ -126,26 +125,25 @@ static void resize_insert(struct vcluster *c, int k)
 	c->nodes++;
 }
 
+/* Take node k out of c's id list. */
+static void resize_delete(struct vcluster *c, int k)
+{
+	int i = state_node_index(c, k);
+	if (i < 0)
+		return;
+	memmove(&c->id[i], &c->id[i + 1], (size_t)(c->nodes - i - 1) * sizeof(c->id[0]));
+	c->nodes--;
+}
+
 /* Boot the new node and wait for its ssh. */
 static int resize_boot(virConnectPtr v, const struct vcluster *c, int k, double timeout_s,
 		       struct err *e)
 {
-	struct xml_opts xo = {.tb_cache_mib = virt_has_tb_cache(v) ? VCLUSTER_TB_CACHE_MIB : 0,
-			      .kernel_args = getenv("MOSIX_KERNEL_ARGS")};
+	struct xml_opts xo = vcluster_xml_opts(v);
 	int r = resize_dhcp(v, c, k, 1, e);
 	if (r == 0)
 		r = vcluster_start_node(v, c, k, &xo, e);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *ip = state_node_ip(c, k);
-	_cleanup_free_ char *name = xasprintf("n%d", k);
-	struct nodewait w = {.name = name, .ip = ip};
-	if ((r = nodewait_ssh(&w, 1, timeout_s, 1, NULL, e)) < 0) {
-		_cleanup_free_ char *nd = state_node_dir(c, k);
-		_cleanup_free_ char *log = xasprintf("%s/console.log", nd);
-		nodewait_tail(log, 20);
-	}
-	return r;
+	return r < 0 ? r : vcluster_wait_ssh(c, &k, 1, timeout_s, e);
 }
 
 /* Undo a half-added node: domain, DHCP entry, dir; the old map again. */
@@ -156,11 +154,7 @@ static void resize_undo_add(virConnectPtr v, struct vcluster *c, int k)
 	virt_dom_remove(v, dom, NULL);
 	resize_dhcp(v, c, k, 0, NULL);
 	state_rmtree(nd, NULL);
-	int i = state_node_index(c, k);
-	if (i >= 0) {
-		memmove(&c->id[i], &c->id[i + 1], (size_t)(c->nodes - i - 1) * sizeof(c->id[0]));
-		c->nodes--;
-	}
+	resize_delete(c, k);
 	prep_update_maps(c, NULL);
 	state_save(c, NULL);
 }
@@ -262,9 +256,7 @@ static int resize_remove_node(virConnectPtr v, struct vcluster *c, int node, int
 	if ((r = virt_dom_remove(v, dom, e)) < 0 || (r = state_rmtree(nd, e)) < 0)
 		return r;
 	resize_dhcp(v, c, node, 0, NULL); /* gone already is fine */
-	int i = state_node_index(c, node);
-	memmove(&c->id[i], &c->id[i + 1], (size_t)(c->nodes - i - 1) * sizeof(c->id[0]));
-	c->nodes--;
+	resize_delete(c, node);
 	if ((r = prep_update_maps(c, e)) < 0 || (r = state_save(c, e)) < 0 ||
 	    (r = resize_push_maps(c, 0, e)) < 0)
 		return r;

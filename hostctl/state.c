@@ -45,8 +45,7 @@ int state_free_node(const struct vcluster *c)
 	return k <= STATE_NODES_MAX ? k : -1;
 }
 
-/* "1,2,4": the node numbers. */
-static char *state_ids(const struct vcluster *c)
+char *state_ids(const struct vcluster *c)
 {
 	char *s = xstrdup("");
 	for (int i = 0; i < c->nodes; i++) {

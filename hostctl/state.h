@@ -27,6 +27,8 @@ int state_name_ok(const char *name);
 int state_node_index(const struct vcluster *c, int k);
 /* Number 1..STATE_NODES_MAX for a new node: the lowest one not in use. */
 int state_free_node(const struct vcluster *c);
+/* "1,2,4": c's node numbers (free it). */
+char *state_ids(const struct vcluster *c);
 /* Fill c->dir from c->name. */
 void state_set_dir(struct vcluster *c);
 /* Write DIR/state.conf. */

@@ -97,6 +97,12 @@ static int vcluster_virt_in_use(virConnectPtr v, const char *name, struct err *e
 	return 0;
 }
 
+struct xml_opts vcluster_xml_opts(virConnectPtr v)
+{
+	return (struct xml_opts){.tb_cache_mib = virt_has_tb_cache(v) ? VCLUSTER_TB_CACHE_MIB : 0,
+				 .kernel_args = getenv("MOSIX_KERNEL_ARGS")};
+}
+
 /* Define and start one node's domain. */
 int vcluster_start_node(virConnectPtr v, const struct vcluster *c, int node,
 			const struct xml_opts *xo, struct err *e)
@@ -115,8 +121,7 @@ static int vcluster_start(virConnectPtr v, const struct vcluster *c, struct err 
 	int r = virt_net_create(v, nx, e);
 	if (r < 0)
 		return r;
-	struct xml_opts xo = {.tb_cache_mib = virt_has_tb_cache(v) ? VCLUSTER_TB_CACHE_MIB : 0,
-			      .kernel_args = getenv("MOSIX_KERNEL_ARGS")};
+	struct xml_opts xo = vcluster_xml_opts(v);
 	for (int i = 1; i <= c->nodes; i++)
 		if ((r = vcluster_start_node(v, c, i, &xo, e)) < 0)
 			return r;
@@ -196,20 +201,20 @@ int vcluster_wait_gossip(const struct vcluster *c, double timeout_s, struct err 
 	return vcluster_stop ? err_setx(e, -EINTR, "interrupted") : 0;
 }
 
-/* Wait for ssh banners; on timeout show the silent nodes' consoles. */
-static int vcluster_wait(const struct vcluster *c, double timeout_s, struct err *e)
+int vcluster_wait_ssh(const struct vcluster *c, const int *ids, int n, double timeout_s,
+		      struct err *e)
 {
-	struct nodewait w[c->nodes];
-	char *ips[c->nodes], *names[c->nodes];
-	for (int i = 0; i < c->nodes; i++) {
-		ips[i] = state_node_ip(c, c->id[i]);
-		names[i] = xasprintf("n%d", c->id[i]);
+	struct nodewait w[n];
+	char *ips[n], *names[n];
+	for (int i = 0; i < n; i++) {
+		ips[i] = state_node_ip(c, ids[i]);
+		names[i] = xasprintf("n%d", ids[i]);
 		w[i] = (struct nodewait){.name = names[i], .ip = ips[i]};
 	}
-	int r = nodewait_ssh(w, c->nodes, timeout_s, 1, &vcluster_stop, e);
-	for (int i = 0; i < c->nodes; i++) {
+	int r = nodewait_ssh(w, n, timeout_s, 1, &vcluster_stop, e);
+	for (int i = 0; i < n; i++) {
 		if (r == -ETIMEDOUT && w[i].ready_s < 0) {
-			_cleanup_free_ char *nd = state_node_dir(c, c->id[i]);
+			_cleanup_free_ char *nd = state_node_dir(c, ids[i]);
 			_cleanup_free_ char *log = xasprintf("%s/console.log", nd);
 			fprintf(stderr, "node %s never answered ssh; its console:\n", names[i]);
 			nodewait_tail(log, 20);
@@ -217,6 +222,13 @@ static int vcluster_wait(const struct vcluster *c, double timeout_s, struct err 
 		free(ips[i]);
 		free(names[i]);
 	}
+	return r;
+}
+
+/* Wait for every node's ssh, then for gossip among their guestds. */
+static int vcluster_wait(const struct vcluster *c, double timeout_s, struct err *e)
+{
+	int r = vcluster_wait_ssh(c, c->id, c->nodes, timeout_s, e);
 	if (r < 0 || (r = vcluster_ssh_all(c, e)) < 0)
 		return r;
 	return vcluster_wait_gossip(c, timeout_s < 60 ? timeout_s : 60, e);
@@ -408,10 +420,7 @@ int vcluster_parse_node(const struct vcluster *c, const char *s, int *node, stru
 	long v;
 	const char *p = s[0] == 'n' ? s + 1 : s;
 	if (util_parse_long(p, 1, STATE_NODES_MAX, &v) < 0 || state_node_index(c, (int)v) < 0) {
-		char list[STATE_NODES_MAX * 4] = "";
-		for (int i = 0, at = 0; i < c->nodes; i++)
-			at += snprintf(list + at, sizeof(list) - (size_t)at, "%s%d", i ? "," : "",
-				       c->id[i]);
+		_cleanup_free_ char *list = state_ids(c);
 		return err_setx(e, -EINVAL, "no node '%s' in cluster '%s' (nodes %s)", s, c->name,
 				list);
 	}

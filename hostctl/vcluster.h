@@ -31,6 +31,12 @@ void vcluster_argv_free(char **v);
 /* Define and start the domain of one node (its dir, disk and keys exist). */
 int vcluster_start_node(virConnectPtr v, const struct vcluster *c, int node,
 			const struct xml_opts *xo, struct err *e);
+/* The domain options every node of this host gets. */
+struct xml_opts vcluster_xml_opts(virConnectPtr v);
+/* Wait until nodes ids[0..n) answer ssh; on timeout show the silent ones'
+ * consoles. */
+int vcluster_wait_ssh(const struct vcluster *c, const int *ids, int n, double timeout_s,
+		      struct err *e);
 /* Wait until every node's guestd sees every node of c up, with a progress line. */
 int vcluster_wait_gossip(const struct vcluster *c, double timeout_s, struct err *e);
 /* Parse "2" or "n2" into a node number valid for c. */
