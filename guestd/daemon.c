@@ -38,6 +38,7 @@ struct gd {
 	uint64_t guest_mem; /* bytes of address space a guest may have; 0: no bound */
 	int tcp, lapi, sigfd, epfd, timerfd;
 	int stop;
+	int daemonized;		 /* in the background (o->background): stderr is /dev/null */
 	struct node_info *nodes; /* shared with the per-connection children */
 	struct guests *guests;	 /* shared too: each supervisor registers itself */
 };
@@ -387,6 +388,16 @@ static int gd_setup(struct gd *g, struct err *e)
 		rc = gd_rundir(g, e);
 	if (rc || (g->tcp = gd_listen_tcp(g, e)) < 0 || (g->lapi = lapi_listen(e)) < 0)
 		return rc ? rc : e->code;
+	/* To the background here: what could keep it from starting has been
+	 * said on the caller's stderr, and what follows must be made in the
+	 * daemon itself (a signalfd put in an epoll set before a fork does not
+	 * wake it for the child's signals). */
+	if (g->o->background) {
+		if (daemon(0, 0))
+			return err_set(e, -errno, "become a daemon");
+		log_use_syslog(1, "guestd");
+		g->daemonized = 1;
+	}
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -423,12 +434,8 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 	g.tcp = g.lapi = g.sigfd = g.epfd = g.timerfd = -1;
 	g.guest_mem = o->guest_mem;
 	int rc = gd_setup(&g, e);
-	if (!rc && o->background) {
-		if (daemon(0, 0))
-			rc = err_set(e, -errno, "become a daemon");
-		else
-			log_use_syslog(1, "guestd");
-	}
+	if (rc && g.daemonized) /* its stderr is gone */
+		log_error("%s", e->msg);
 	if (!rc)
 		log_info("node %d of cluster '%s' (%zu nodes) listening on port %u", g.cl.self,
 			 g.cl.name, g.cl.nnodes, g.cl.port);

@@ -13,11 +13,13 @@ struct daemon_opts {
 	const char *confdir; /* cluster.conf and cluster.key */
 	const char *rundir;  /* sockets and the bodies' empty root */
 	uint64_t guest_mem;  /* bytes of address space a guest may have; 0: no bound */
-	int background;	     /* once set up, become a daemon (daemon(3)) and log to syslog */
+	int background;	     /* once its sockets are bound, become a daemon (daemon(3)) and
+				log to syslog */
 };
 
 /* Run until SIGTERM/SIGINT. 0, or a negative code when it could not start
- * (always before it went to the background: the caller's stderr still works). */
+ * (said on the caller's stderr when that was before it went to the
+ * background, as it is for a bad map or a bound address; in syslog after). */
 int daemon_run(const struct daemon_opts *o, struct err *e);
 
 #endif
