@@ -24,6 +24,13 @@ wait_for() {
 	return 1
 }
 
+# ready_pid FILE [SECONDS]: wait (default 30 s) for a "READY ... pid=N" line
+# in FILE, as the test programs print it, and print N.
+ready_pid() {
+	wait_for "$1" '^READY ' "${2:-30}" || return 1
+	sed -n 's/^READY .* pid=\([0-9]*\).*/\1/p' "$1" | head -n 1
+}
+
 # wait_exit PID [SECONDS]: wait for a background child of this shell and set
 # RC to its exit status; 124 on timeout (it is killed). Not for use in $(...).
 wait_exit() {

@@ -10,8 +10,7 @@ TAMPER=$TOP/$B/tools/imgtamper
 GO=$d/go
 MOSTEST_GO=$GO mosrun -C "$d/ck" "$PROGS/brk" >"$d/out" 2>&1 &
 mr=$!
-wait_for "$d/out" READY 20
-pid=$(sed -n 's/^READY .* pid=\([0-9]*\).*/\1/p' "$d/out")
+pid=$(ready_pid "$d/out" 20)
 mosmigrate "$pid" chkexit >/dev/null 2>&1
 wait_exit $mr 20 >/dev/null
 if [ ! -s "$d/ck.1" ]; then

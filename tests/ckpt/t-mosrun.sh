@@ -100,14 +100,12 @@ mkdir -p "$d/small"
 if mount -t tmpfs -o size=2m tmpfs "$d/small" 2>/dev/null; then
 	MOSTEST_GO=$GO mosrun -C "$d/small/ck" "$PROGS/cwd_rlimit" >"$d/a.out" 2>&1 &
 	mr=$!
-	wait_for "$d/a.out" READY 20
-	mosmigrate "$(sed -n 's/^READY .* pid=\([0-9]*\).*/\1/p' "$d/a.out")" chkexit >/dev/null
+	mosmigrate "$(ready_pid "$d/a.out" 20)" chkexit >/dev/null
 	wait_exit "$mr" 20
 	sum1=$(md5sum <"$d/small/ck.1")
 	MOSTEST_GO=$GO mosrun -C "$d/small/ck" "$PROGS/heap_sparse" >"$d/b.out" 2>&1 &
 	mr=$!
-	wait_for "$d/b.out" READY 20
-	pid=$(sed -n 's/^READY .* pid=\([0-9]*\).*/\1/p' "$d/b.out")
+	pid=$(ready_pid "$d/b.out" 20)
 	msg=$(mosmigrate "$pid" checkpoint 2>&1)
 	rc=$?
 	alive=$(kill -0 "$pid" 2>/dev/null && echo yes)

@@ -13,8 +13,7 @@ ST=$MOSIX_CLUSTER_STATE
 start() {
 	on "$1" env MOSTEST_GO="$W/go.$3" TMPDIR=/tmp mosrun "$PROGS/$2" >"$W/$3.out" 2>&1 &
 	MR=$!
-	wait_for "$W/$3.out" '^READY ' 30 || return 1
-	PID=$(sed -n 's/^READY .* pid=\([0-9]*\).*/\1/p' "$W/$3.out" | head -n 1)
+	PID=$(ready_pid "$W/$3.out") || return 1
 }
 
 # where HOME PID: "here" or "node N" as mosps on HOME tells.

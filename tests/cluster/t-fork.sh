@@ -24,9 +24,7 @@ fi
 on 1 mosrun -v -2 "$FORKPROBE" 3 >"$W/probe3.out" 2>&1 &
 mr=$!
 why=""
-if wait_for "$W/probe3.out" '^CHILD ' 30; then
-	:
-fi
+wait_for "$W/probe3.out" '^CHILD ' 30
 # the first CHILD line comes after the child reported; it sleeps 3 s meanwhile
 sleep 0.5
 kid=$(sed -n 's/^CHILD //p' "$W/probe3.out" | head -n 1)
@@ -115,14 +113,14 @@ on 1 sh -c 'echo x >/tmp/home-only'
 cat >"$W/busy.py" <<'PY'
 import os, sys, time
 t = time.time(); n = 0
-print("READY", os.getpid(), flush=True)
+print("READY busy pid=%d" % os.getpid(), flush=True)
 while time.time() - t < 8:
     os.stat("/tmp/home-only"); n += 1
 print("PASS busy", n, flush=True)
 PY
 on 1 mosrun -2 /usr/bin/python3 "$W/busy.py" >"$W/busy.out" 2>&1 &
 mr=$!
-bp=$(wait_for "$W/busy.out" '^READY ' 60 && awk '/^READY/ {print $2}' "$W/busy.out")
+bp=$(ready_pid "$W/busy.out" 60)
 moves=0
 for hop in home 3 home 2 3 home 2 home 3 home; do
 	on 1 mosmigrate -w "$bp" "$hop" >/dev/null 2>&1 && moves=$((moves + 1))

@@ -6,12 +6,6 @@ source "$(dirname "$0")/suite.sh"
 TOOLS=$TOP/$B/tools
 cluster_suite migrate 4
 
-# ready_pid FILE: the pid from a READY line (waits for it).
-ready_pid() {
-	wait_for "$1" '^READY ' 30 || return 1
-	sed -n 's/^READY .* pid=\([0-9]*\).*/\1/p' "$1" | head -n 1
-}
-
 # progs_case NAME ROUTE...: start NAME at home, move it along ROUTE (node
 # numbers or 'home'), let it check itself, expect PASS with its home pid.
 progs_case() {
