@@ -4,10 +4,10 @@
 #include "compress.h"
 #include "appliance/crc32c.h"
 #include "appliance/util.h"
+#include "appliance/worker.h"
 #include "appliance/xmem.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,71 +75,35 @@ static int img_io_write2(const struct img_io *io, const void *a, size_t alen, co
 /* The writer thread and the spare halves of the doubled buffers. One job
  * at most is in flight: the one whose buffers are the spares. */
 struct img_async {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	const struct img_io *io;
-	const void *a, *b;
-	size_t alen, blen;
-	int busy, stop, err;
+	struct worker *wk;
 	uint8_t *out, *raw, *cbuf;
 };
 
-/* Writer thread: write each job, keep the first error. */
-static void *img_async_run(void *arg)
+/* A job of the writer thread: buffered output a, then payload b. */
+struct img_job {
+	const void *a, *b;
+	size_t alen, blen;
+};
+
+/* Writer thread: write one job. */
+static int img_async_run(void *ctx, const void *job)
 {
-	struct img_async *as = arg;
-	pthread_mutex_lock(&as->mu);
-	for (;;) {
-		while (!as->busy && !as->stop)
-			pthread_cond_wait(&as->cv, &as->mu);
-		if (!as->busy)
-			break;
-		pthread_mutex_unlock(&as->mu);
-		int rc = as->err ? 0 : img_io_write2(as->io, as->a, as->alen, as->b, as->blen);
-		pthread_mutex_lock(&as->mu);
-		if (rc && !as->err)
-			as->err = rc;
-		as->busy = 0;
-		pthread_cond_broadcast(&as->cv);
-	}
-	pthread_mutex_unlock(&as->mu);
-	return NULL;
+	const struct img_job *j = job;
+	return img_io_write2(ctx, j->a, j->alen, j->b, j->blen);
 }
 
-/* Start the writer thread (signals stay with the caller's threads). */
+/* Start the writer thread (if none can be made, writes stay synchronous). */
 static void img_async_start(struct img_writer *w)
 {
-	struct img_async *as = xcalloc(1, sizeof(*as));
-	pthread_mutex_init(&as->mu, NULL);
-	pthread_cond_init(&as->cv, NULL);
-	as->io = &w->io;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&as->th, NULL, img_async_run, as);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc) { /* no thread: write synchronously */
-		pthread_mutex_destroy(&as->mu);
-		pthread_cond_destroy(&as->cv);
-		free(as);
+	struct worker *wk = worker_start(img_async_run, &w->io);
+	if (!wk)
 		return;
-	}
+	struct img_async *as = xcalloc(1, sizeof(*as));
+	as->wk = wk;
 	as->out = xmalloc(w->out_cap);
 	as->raw = xmalloc(PAGES_RAW);
 	as->cbuf = xmalloc(CBUF_LEN);
 	w->async = as;
-}
-
-/* Wait until the writer thread is idle; its first error, if any. */
-static int img_async_wait(struct img_async *as)
-{
-	pthread_mutex_lock(&as->mu);
-	while (as->busy)
-		pthread_cond_wait(&as->cv, &as->mu);
-	int rc = as->err;
-	pthread_mutex_unlock(&as->mu);
-	return rc;
 }
 
 /* Hand the buffered output and payload b to the writer thread, and take the
@@ -147,14 +111,10 @@ static int img_async_wait(struct img_async *as)
 static int img_async_submit(struct img_writer *w, const uint8_t *b, size_t blen)
 {
 	struct img_async *as = w->async;
-	int rc = img_async_wait(as);
+	struct img_job j = {w->out, b, w->out_len, blen};
+	int rc = worker_submit(as->wk, &j, sizeof(j));
 	if (rc)
 		return rc;
-	pthread_mutex_lock(&as->mu);
-	as->a = w->out, as->alen = w->out_len, as->b = b, as->blen = blen;
-	as->busy = 1;
-	pthread_cond_broadcast(&as->cv);
-	pthread_mutex_unlock(&as->mu);
 	uint8_t *t = w->out;
 	w->out = as->out, as->out = t;
 	if (b && b == w->raw)
@@ -170,13 +130,7 @@ static void img_async_stop(struct img_writer *w)
 	struct img_async *as = w->async;
 	if (!as)
 		return;
-	pthread_mutex_lock(&as->mu);
-	as->stop = 1;
-	pthread_cond_broadcast(&as->cv);
-	pthread_mutex_unlock(&as->mu);
-	pthread_join(as->th, NULL);
-	pthread_mutex_destroy(&as->mu);
-	pthread_cond_destroy(&as->cv);
+	worker_stop(as->wk);
 	free(as->out);
 	free(as->raw);
 	free(as->cbuf);
@@ -191,7 +145,7 @@ static int img_emit(struct img_writer *w, const uint8_t *b, size_t blen, int syn
 	if (w->async) {
 		rc = img_async_submit(w, b, blen);
 		if (!rc && sync)
-			rc = img_async_wait(w->async);
+			rc = worker_wait(w->async->wk);
 	} else {
 		rc = img_io_write2(&w->io, w->out, w->out_len, b, blen);
 	}
@@ -437,6 +391,8 @@ int img_reader_open_io(struct img_reader *r, const struct img_io *io, struct err
 				ARCH_NAME);
 	r->buf = xmalloc(IMG_REC_MAX);
 	r->raw = xmalloc(IMG_REC_MAX);
+	r->spare_buf = xmalloc(IMG_REC_MAX);
+	r->spare_raw = xmalloc(IMG_REC_MAX);
 	return 0;
 }
 
@@ -537,6 +493,9 @@ static int img_read_one(struct img_reader *r, struct img_view *v, struct err *e)
 /* Read the next record; PAD records are only alignment and are skipped. */
 int img_read(struct img_reader *r, struct img_view *v, struct err *e)
 {
+	uint8_t *t = r->buf;
+	r->buf = r->spare_buf, r->spare_buf = t;
+	t = r->raw, r->raw = r->spare_raw, r->spare_raw = t;
 	int rc;
 	while ((rc = img_read_one(r, v, e)) == 1 && v->type == IMG_R_PAD)
 		;
@@ -551,7 +510,9 @@ void img_reader_free(struct img_reader *r)
 	r->map = NULL;
 	free(r->buf);
 	free(r->raw);
-	r->buf = r->raw = NULL;
+	free(r->spare_buf);
+	free(r->spare_raw);
+	r->buf = r->raw = r->spare_buf = r->spare_raw = NULL;
 }
 
 /* Length check for a record's payload. */

@@ -30,7 +30,8 @@
 #define IMG_MAGIC "MOSXIMG"
 #define IMG_VERSION 2
 #define IMG_PAGE 4096u
-#define IMG_PAGES_PER_REC 512u /* 2 MiB of pages per PAGES record */
+#define IMG_PAGES_PER_REC 512u			/* 2 MiB of pages per PAGES record */
+#define IMG_HUGE (IMG_PAGES_PER_REC * IMG_PAGE) /* the dumper ends records at multiples of this */
 #define IMG_REC_MAX (4u << 20)
 
 enum img_type {
@@ -189,6 +190,7 @@ struct img_reader {
 	struct img_io io;
 	struct img_header hdr;
 	uint8_t *buf, *raw;
+	uint8_t *spare_buf, *spare_raw; /* the other set: img_read alternates */
 	uint64_t nrec, npages, offset;
 	int done;
 	/* A regular file is read through a read-only mapping, not copied
@@ -198,7 +200,9 @@ struct img_reader {
 	uint64_t base;	/* file offset of the stream's first byte */
 };
 
-/* One record as read: data is valid until the next img_read. */
+/* One record as read: data stays valid through the next img_read (which
+ * reads into the other set of buffers), so one record can be applied while
+ * the next is read. */
 struct img_view {
 	uint16_t type;
 	uint32_t len;

@@ -218,6 +218,48 @@ static void test_garbage(void **state)
 	}
 }
 
+/* A record's data stays valid through the next read (restore copies one
+ * record's pages while it reads the next), from a file and from a pipe,
+ * compressed or not. */
+static void test_view_outlives_next_read(void **state)
+{
+	for (int c = 0; c < COMP__MAX; c++) {
+		for (int piped = 0; piped < 2; piped++) {
+			size_t len;
+			int fd = make_stream(c, &len), p[2] = {-1, -1};
+			if (piped) {
+				uint8_t *all = xmalloc(len);
+				assert_int_equal(pread(fd, all, len, 0), (ssize_t)len);
+				assert_int_equal(pipe(p), 0);
+				assert_true(len < 65536); /* fits the pipe: no writer needed */
+				assert_int_equal(write(p[1], all, len), (ssize_t)len);
+				close(p[1]);
+				free(all);
+			}
+			struct img_reader r;
+			struct img_view v;
+			struct err e;
+			assert_int_equal(img_reader_open(&r, piped ? p[0] : fd, &e), 0);
+			do
+				assert_int_equal(img_read(&r, &v, &e), 1);
+			while (v.type != IMG_R_PAGES);
+			const uint8_t *first = v.data;
+			size_t n = v.len;
+			uint8_t *copy = xmalloc(n);
+			memcpy(copy, first, n);
+			assert_int_equal(img_read(&r, &v, &e), 1);
+			assert_int_equal(v.type, IMG_R_PAGES);
+			assert_ptr_not_equal(v.data, first);
+			assert_memory_equal(first, copy, n);
+			free(copy);
+			img_reader_free(&r);
+			close(fd);
+			if (piped)
+				close(p[0]);
+		}
+	}
+}
+
 /* A length check refuses short records. */
 static void test_expect(void **state)
 {
@@ -240,6 +282,7 @@ int main(void)
 	    cmocka_unit_test(test_flipped),
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_expect),
+	    cmocka_unit_test(test_view_outlives_next_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
