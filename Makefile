@@ -103,7 +103,7 @@ $(B)/tools/%: tests/tools/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@echo "  LD $@"
 	$(Q)$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
 
-$(B)/bench/%: tests/bench/%.c $(GUESTD_LIB) $(APPLIANCE_LIB)
+$(B)/bench/%: tests/bench/%.c tests/bench/bench.h $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"
 	$(Q)$(CC) $(LINK_CFLAGS) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)

@@ -435,8 +435,10 @@ static int dump_vma_pages(struct dump_ctx *c, struct img_writer *w, int pm,
 				want = 0; /* still the file's page: remapped from the file */
 			if (m->kind == VMA_FILE && a < file_end && (c->mode & DUMP_M_ALLPAGES))
 				want = 1; /* the file may not exist where this image goes */
+			/* Records end at 2 MiB boundaries too, so a dense region's
+			 * records are whole huge pages that restore can fill as such. */
 			if (want && run && run_start + run * IMG_PAGE == a &&
-			    run < IMG_PAGES_PER_REC) {
+			    run < IMG_PAGES_PER_REC && a % IMG_HUGE) {
 				run++;
 				continue;
 			}
@@ -530,6 +532,8 @@ static int dump_collect(struct dump_ctx *c, struct err *e)
 		rc = dump_external(c, e);
 	if (rc)
 		return rc;
+	struct inject_pin pin;
+	inject_pin(&pin, c->pid);
 	rc = inject_begin(&j, c->pid, 0, e);
 	if (!rc) {
 		c->regs = j.saved;
@@ -537,6 +541,7 @@ static int dump_collect(struct dump_ctx *c, struct err *e)
 		rc = dump_injected(c, &j, e);
 	}
 	int rc2 = inject_end(&j, 1, rc ? NULL : e);
+	inject_unpin(&pin);
 	if (rc || rc2)
 		return rc ? rc : rc2;
 	if ((rc = procfs_maps(c->pid, &c->vmas, &c->nvma)))

@@ -232,6 +232,35 @@ int inject_get(struct inject *j, uint64_t addr, void *buf, size_t len)
 	return r == (ssize_t)len ? 0 : -EIO;
 }
 
+void inject_pin(struct inject_pin *p, pid_t pid)
+{
+	p->on = 0;
+	p->pid = pid;
+	int cpu = sched_getcpu();
+	if (cpu < 0 || sched_getaffinity(0, sizeof(p->self), &p->self) ||
+	    sched_getaffinity(pid, sizeof(p->other), &p->other))
+		return;
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return;
+	if (sched_setaffinity(pid, sizeof(one), &one)) {
+		sched_setaffinity(0, sizeof(p->self), &p->self);
+		return;
+	}
+	p->on = 1;
+}
+
+void inject_unpin(struct inject_pin *p)
+{
+	if (!p->on)
+		return;
+	sched_setaffinity(p->pid, sizeof(p->other), &p->other);
+	sched_setaffinity(0, sizeof(p->self), &p->self);
+	p->on = 0;
+}
+
 /* Unmap our page through a syscall instruction elsewhere, then restore. */
 int inject_end(struct inject *j, int restore, struct err *e)
 {

@@ -5,6 +5,7 @@
 #include "appliance/err.h"
 #include "arch.h"
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -46,5 +47,19 @@ uint64_t inject_find_syscall(pid_t pid, int memfd, uint64_t avoid);
  * next stop, swallowing job-control stops (recorded in held_stop).
  * Returns the wait status, or negative when it died. */
 int inject_step(struct inject *j, int req, int *status);
+
+/* A tracer and its tracee take turns and never run at once: on one CPU each
+ * hand-over is a plain switch, across two it wakes the other CPU, which on a
+ * virtual machine costs tens of microseconds per injected call. */
+struct inject_pin {
+	pid_t pid;
+	int on;
+	cpu_set_t self, other; /* the affinities to put back */
+};
+/* Put the calling thread and pid on the CPU this thread runs on, for a run of
+ * injected calls. Best effort: on failure nothing is changed. */
+void inject_pin(struct inject_pin *p, pid_t pid);
+/* Put both affinities back as they were (a no-op if inject_pin did nothing). */
+void inject_unpin(struct inject_pin *p);
 
 #endif

@@ -10,6 +10,7 @@
 #include "appliance/crc32c.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
+#include "appliance/worker.h"
 #include "appliance/xmem.h"
 
 #include <errno.h>
@@ -63,10 +64,18 @@ struct rctx {
 	struct inject j;
 	pid_t pid;
 	int injecting;
-	uint8_t *stub_stack; /* the stub's starter ran here: freed once it is gone */
-	long img_fd;	     /* RESTORE_MAP: the image file, open in the tracee (or -1) */
-	size_t nmapped;	     /* records mapped from it */
+	uint8_t *stub_stack;   /* the stub's starter ran here: freed once it is gone */
+	long img_fd;	       /* RESTORE_MAP: the image file, open in the tracee (or -1) */
+	size_t nmapped;	       /* records mapped from it */
+	struct inject_pin pin; /* while injecting: the stub on this thread's CPU */
+	struct worker *wk;     /* copies a record's pages while the next is read */
+	uint64_t bad_addr;     /* where the worker's copy failed */
+	size_t bad_len;
+	int thp;       /* huge pages only where asked for: restore_huge asks */
+	uint8_t *huge; /* per VMA of the plan: what restore_huge did there */
 };
+
+enum { HUGE_NONE, HUGE_PRIMED, HUGE_MARKED }; /* see restore_huge */
 
 /* At most this many records are mapped (each becomes a VMA; the kernel
  * allows 65530 by default): 32 GiB. The rest is copied. */
@@ -610,20 +619,109 @@ static int restore_map_pages(struct rctx *c, const struct img_view *v, const str
 	return 1;
 }
 
-/* Write one PAGES record into the tracee. */
+/* Does this kernel give huge pages only to memory marked MADV_HUGEPAGE? */
+static int restore_thp_madvise(void)
+{
+	static int mode = -1;
+	if (mode < 0) {
+		char b[128] = "";
+		_cleanup_close_ int fd =
+		    open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, b, sizeof(b) - 1) : -1;
+		b[n > 0 ? n : 0] = '\0';
+		mode = strstr(b, "[madvise]") != NULL;
+	}
+	return mode;
+}
+
+/* A record that fills a whole aligned 2 MiB of private anonymous memory is
+ * written into a huge page: one page fault instead of 512, which is most of
+ * what copying into fresh memory costs. Where the kernel gives huge pages
+ * only on request, ask for this range alone (a sparse region stays in small
+ * pages, as it was); restore_huge_done takes the marks off again.
+ * The first such record of a VMA is written in small pages: its first fault
+ * gives the whole VMA, still in one piece, its anon_vma. Split first, each
+ * piece would get its own at its first fault, and pieces with different
+ * anon_vmas are never merged again. */
+static void restore_huge(struct rctx *c, const struct img_pages *ph)
+{
+	const struct img_vma *m;
+	if (!c->thp || ph->npages != IMG_PAGES_PER_REC || ph->addr % IMG_HUGE ||
+	    !(m = restore_anon_vma(&c->p, ph->addr, IMG_HUGE)))
+		return;
+	uint8_t *h = &c->huge[m - c->p.vmas];
+	if (*h == HUGE_NONE)
+		*h = HUGE_PRIMED;
+	else if (RSYS(c, NULL, "madvise", SYS_madvise, (long)ph->addr, (long)IMG_HUGE,
+		      MADV_HUGEPAGE, 0, 0, 0) == 0)
+		*h = HUGE_MARKED;
+}
+
+/* Merge the VMAs that restore_huge split back into one: marked as not
+ * wanting huge pages, which is how the kernel treats unmarked memory when
+ * huge pages are given on request only. */
+static int restore_huge_done(struct rctx *c, struct err *e)
+{
+	for (size_t i = 0; c->huge && i < c->p.nvma; i++) {
+		const struct img_vma *m = &c->p.vmas[i];
+		if (c->huge[i] == HUGE_MARKED &&
+		    RSYS(c, e, "madvise", SYS_madvise, (long)m->start, (long)(m->end - m->start),
+			 MADV_NOHUGEPAGE, 0, 0, 0) < 0)
+			return e->code;
+	}
+	return 0;
+}
+
+/* Copying one record's pages into the tracee. */
+struct page_job {
+	const uint8_t *src;
+	uint64_t addr;
+	size_t len;
+};
+
+/* Copy a record's pages (on the worker thread, or in line without one). */
+static int restore_copy(void *ctx, const void *job)
+{
+	struct rctx *c = ctx;
+	const struct page_job *j = job;
+	struct iovec lo = {(void *)j->src, j->len}, ro = {(void *)j->addr, j->len};
+	if (process_vm_writev(c->pid, &lo, 1, &ro, 1, 0) == (ssize_t)j->len)
+		return 0;
+	int rc = -errno;
+	c->bad_addr = j->addr, c->bad_len = j->len;
+	return rc ? rc : -EIO;
+}
+
+/* A failed copy, as an error. */
+static int restore_copy_failed(struct rctx *c, int rc, struct err *e)
+{
+	return err_set(e, rc, "restore: write %zu bytes at %#lx (is it inside a VMA?)", c->bad_len,
+		       (unsigned long)c->bad_addr);
+}
+
+/* Wait until every record's pages are in. */
+static int restore_pages_wait(struct rctx *c, struct err *e)
+{
+	int rc = c->wk ? worker_wait(c->wk) : 0;
+	return rc ? restore_copy_failed(c, rc, e) : 0;
+}
+
+/* Write one PAGES record into the tracee: handed to the worker thread, which
+ * copies it while the next record is read, checked and decompressed (the
+ * reader keeps this record's data valid that long). */
 static int restore_pages(struct rctx *c, const struct img_view *v, struct err *e)
 {
 	struct img_pages ph;
 	memcpy(&ph, v->data, sizeof(ph));
-	size_t len = (size_t)ph.npages * IMG_PAGE;
 	int rc = restore_map_pages(c, v, &ph, e);
 	if (rc)
 		return rc < 0 ? rc : 0;
-	struct iovec lo = {(void *)(v->data + sizeof(ph)), len}, ro = {(void *)ph.addr, len};
-	if (process_vm_writev(c->pid, &lo, 1, &ro, 1, 0) == (ssize_t)len)
-		return 0;
-	return err_set(e, -errno, "restore: write %zu bytes at %#lx (is it inside a VMA?)", len,
-		       (unsigned long)ph.addr);
+	restore_huge(c, &ph);
+	struct page_job j = {v->data + sizeof(ph), ph.addr, (size_t)ph.npages * IMG_PAGE};
+	if (!c->wk)
+		c->wk = worker_start(restore_copy, c);
+	rc = c->wk ? worker_submit(c->wk, &j, sizeof(j)) : restore_copy(c, &j);
+	return rc ? restore_copy_failed(c, rc, e) : 0;
 }
 
 /* PR_SET_MM_MAP: code/data/brk/stack/args/env/auxv and the exe link. */
@@ -952,7 +1050,10 @@ static int restore_finish(struct rctx *c, struct err *e)
 	if (c->img_fd >= 0) /* the mappings keep the file */
 		RSYS(c, NULL, "close", SYS_close, c->img_fd, 0, 0, 0, 0, 0);
 	c->img_fd = -1;
-	int rc = restore_protect(c, e), home = !(c->o->mode & (RESTORE_INTO | RESTORE_SANDBOX));
+	inject_pin(&c->pin, c->pid);
+	int rc = restore_huge_done(c, e), home = !(c->o->mode & (RESTORE_INTO | RESTORE_SANDBOX));
+	if (!rc)
+		rc = restore_protect(c, e);
 	if (!rc)
 		rc = restore_mm(c, e);
 	if (!rc && !(c->o->mode & RESTORE_INTO))
@@ -991,9 +1092,14 @@ static int restore_prepare(struct rctx *c, struct err *e)
 		c->injecting = 1;
 	}
 	if (!rc)
+		inject_pin(&c->pin, c->pid);
+	if (!rc)
 		rc = restore_clear_stub(c, e);
 	if (!rc)
 		rc = restore_map_all(c, e);
+	c->thp = restore_thp_madvise();
+	c->huge = xcalloc(c->p.nvma + 1, 1);
+	inject_unpin(&c->pin); /* the pages are written while the stub waits */
 	return rc;
 }
 
@@ -1018,7 +1124,7 @@ static int restore_stream(struct rctx *c, struct err *e)
 		if ((rc = restore_pages(c, &v, e)))
 			return rc;
 	}
-	if (rc < 0)
+	if (rc < 0 || (rc = restore_pages_wait(c, e)))
 		return rc;
 	if (!prepared && (rc = restore_prepare(c, e)))
 		return rc;
@@ -1038,8 +1144,10 @@ int restore_process_io(const struct img_io *in, const struct restore_opts *o, pi
 	int rc = img_reader_open_io(&c.rd, in, e);
 	if (!rc)
 		rc = restore_stream(&c, e);
+	worker_stop(c.wk); /* before the stub is killed or the buffers go */
 	if (c.injecting)
 		inject_end(&c.j, 0, NULL);
+	inject_unpin(&c.pin);
 	if (rc && c.pid > 0 && !(o->mode & RESTORE_INTO)) {
 		kill(c.pid, SIGKILL);
 		waitpid(c.pid, NULL, __WALL);
@@ -1054,6 +1162,7 @@ int restore_process_io(const struct img_io *in, const struct restore_opts *o, pi
 			info->t_total = util_now() - t0;
 		}
 	}
+	free(c.huge);
 	free(c.stub_stack); /* the stub has exec'd or been reaped by now */
 	img_reader_free(&c.rd);
 	plan_free(&c.p);
