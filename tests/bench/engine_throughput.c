@@ -193,17 +193,19 @@ static void print_table(const struct row *r, size_t n)
 	       "gets a warm-up round first); image file in /dev/shm (tmpfs). Each round "
 	       "measures, on the same frozen target, the baselines and then dump and restore "
 	       "with each method. restore copies the pages into the new process (fresh "
-	       "memory); map restores the same file with RESTORE_MAP, which maps full "
+	       "memory; a record that fills a whole aligned 2 MiB goes into one huge page) "
+	       "on a worker thread while the next record is read and checked; map restores "
+	       "the same file with RESTORE_MAP, which maps full "
 	       "uncompressed page records from the image file instead (each record's CRC is "
 	       "still checked before the process runs). raw = process_vm_readv, 2 MiB per "
 	       "call as the dumper reads, into a warmed buffer; raw fresh = the same into "
 	       "never-touched memory "
-	       "(the page faults a restore pays in the new process); tmpfs = write() of as "
+	       "(the page faults a restore would pay in small pages); tmpfs = write() of as "
 	       "many bytes into an emptied tmpfs file (the dump's sink).\n\n"
 	       "This VM hands freed memory back to its host within seconds, and touching it "
 	       "again costs several times a page fault on real hardware (PLATFORM.md). So "
 	       "every timed operation is preceded by touching and freeing as much memory as "
-	       "it will need.\n\n",
+	       "it will need (in huge pages where the kernel gives them on request).\n\n",
 	       BENCH_REPS);
 	printf("| process | comp | image MB | dump MB/s | restore MB/s | map MB/s | raw | "
 	       "raw fresh | tmpfs | dump/raw | restore/raw | map/raw | dump/tmpfs | "
