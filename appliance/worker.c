@@ -87,6 +87,14 @@ int worker_submit(struct worker *w, const void *job, size_t len)
 	return rc;
 }
 
+int worker_busy(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	int busy = w->busy;
+	pthread_mutex_unlock(&w->mu);
+	return busy;
+}
+
 void worker_stop(struct worker *w)
 {
 	if (!w)

@@ -86,7 +86,7 @@ static int body_leave_syscall(struct body *b, struct err *e)
 /* Send the body home (it is stopped): image over the connection, then it ends here. */
 static int body_go_home(struct body *b, int reexec, const char *why, struct err *e)
 {
-	struct dump_opts o = {COMP_LZO, 0, DUMP_M_BODY};
+	struct dump_opts o = {COMP_LZO, 0, DUMP_M_BODY | DUMP_M_ADAPTIVE};
 	int rc = reexec ? body_leave_syscall(b, e) : 0;
 	if (!rc)
 		rc = mig_send_status(b->c, WIRE_GOHOME, 0, why, e);

@@ -561,6 +561,7 @@ static int dump_write(struct dump_ctx *c, const struct img_io *out, const struct
 {
 	struct img_writer w;
 	int rc = img_writer_open_io(&w, out, o->comp, e);
+	w.adaptive = !!(o->mode & DUMP_M_ADAPTIVE);
 	double t0 = util_now();
 	if (!rc)
 		rc = dump_write_state(c, &w, e);
@@ -578,6 +579,7 @@ static int dump_write(struct dump_ctx *c, const struct img_io *out, const struct
 		rc = img_writer_finish(&w, e);
 	st->pages = w.npages;
 	st->bytes = w.bytes;
+	st->stored = w.nstored;
 	st->t_mem = util_now() - t0;
 	img_writer_free(&w);
 	return rc;

@@ -11,11 +11,14 @@
 /* Dump modes. BODY: a migrated body (our seccomp filter allowed, no fds).
  * REEXEC: stopped at a trapped syscall, which the restored task runs again.
  * ALLPAGES: every page of file mappings (the file may be absent there).
- * NOFDS: migrating; fds and children stay at home with the deputy. */
+ * NOFDS: migrating; fds and children stay at home with the deputy.
+ * ADAPTIVE: onto a link: compress only while the link is the slower part
+ * (img_writer.adaptive). */
 #define DUMP_M_BODY 1u
 #define DUMP_M_REEXEC 2u
 #define DUMP_M_ALLPAGES 4u
 #define DUMP_M_NOFDS 8u
+#define DUMP_M_ADAPTIVE 16u
 
 struct dump_opts {
 	int comp;	/* enum comp, for page data */
@@ -24,10 +27,11 @@ struct dump_opts {
 };
 
 struct dump_stats {
-	uint64_t pages; /* pages written */
-	uint64_t bytes; /* stream bytes */
-	double t_meta;	/* seconds spent on state other than memory */
-	double t_mem;	/* seconds spent on memory */
+	uint64_t pages;	 /* pages written */
+	uint64_t bytes;	 /* stream bytes */
+	double t_meta;	 /* seconds spent on state other than memory */
+	double t_mem;	 /* seconds spent on memory */
+	uint64_t stored; /* ADAPTIVE: page records sent uncompressed */
 };
 
 /* Say whether a process can be dumped faithfully: 0, or a code and the reason

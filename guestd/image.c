@@ -293,7 +293,13 @@ int img_pages_commit(struct img_writer *w, uint64_t addr, uint32_t npages, struc
 	memcpy(w->raw, &ph, sizeof(ph));
 	size_t raw_len = sizeof(ph) + (size_t)npages * IMG_PAGE;
 	size_t clen = 0;
-	if (w->comp != COMP_NONE)
+	int sink_waits = 0;
+	if (w->adaptive && !w->async)
+		img_async_start(w); /* from the next record on, it tells */
+	else if (w->adaptive)
+		sink_waits = !worker_busy(w->async->wk);
+	w->nstored += w->comp != COMP_NONE && sink_waits;
+	if (w->comp != COMP_NONE && !sink_waits)
 		clen = comp_compress(w->comp, w->raw, raw_len, w->cbuf,
 				     comp_bound(w->comp, PAGES_RAW));
 	int rc = clen ? img_put(w, IMG_R_PAGES, (uint16_t)w->comp, w->cbuf, clen, raw_len, e)

@@ -168,6 +168,11 @@ struct img_writer {
 	int align;     /* a regular file: page-align uncompressed page data */
 	uint64_t base; /* file offset of the stream's first byte */
 	struct img_async *async;
+	/* Compress a PAGES record only while the writer thread is still busy
+	 * with the one before: when it waits for us instead, the sink is faster
+	 * than the compressor and compressing only slows the stream down. */
+	int adaptive;
+	uint64_t nstored; /* PAGES records left uncompressed that way */
 };
 
 /* Write the header; comp applies to PAGES records. 0 or negative code. */

@@ -249,7 +249,7 @@ int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, cha
 		return rc;
 	}
 	struct mig_hello h = {self, pid, getuid(), flags};
-	struct dump_opts o = {COMP_LZO, 0, DUMP_M_ALLPAGES | DUMP_M_NOFDS};
+	struct dump_opts o = {COMP_LZO, 0, DUMP_M_ALLPAGES | DUMP_M_NOFDS | DUMP_M_ADAPTIVE};
 	struct dump_stats st;
 	double t0 = util_now();
 	rc = wire_send(&d->c, WIRE_MIGRATE, &h, sizeof(h), e);

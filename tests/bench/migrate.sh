@@ -6,6 +6,7 @@
 #  2. MOSIX's Table 1: CPU-bound and 32/64 KiB block I/O, home vs migrated;
 #  3. migration throughput against raw TCP on the same link, also with the
 #     link shaped to 1 Gb/s (tbf).
+# SECTIONS="lat table1 mig" (the default) picks which of them run.
 set -eu
 B=${1:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,6 +46,10 @@ link_rr() {
 	$CL exec 1 "$TOP/$B/bench/rr" ping 10.77.0.2 47100 "$@"
 	wait
 }
+# want SECTION: is this part of the benchmark to run?
+want() { [[ " ${SECTIONS:-lat table1 mig} " == *" $1 "* ]]; }
+
+if want lat; then
 rr=$(link_rr 5000)
 
 home=$(run_work lat-home 0 lat "$W/data")
@@ -62,13 +67,14 @@ field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }
 	done
 	echo
 } | tee "$OUT/migrate.md"
+fi
 
 REPS=${REPS:-3}
 # MOSIX's Table 1 ran applications of about 10 minutes that did tens to
 # hundreds of MB of 32/64 KiB block I/O (0.15-0.8 MB per second of compute).
 # The "app" rows keep that ratio at about 20 s of compute (16 MB and 8 MB);
 # the "io" rows are pure block I/O, the worst case, for reference.
-{
+want table1 && {
 	echo "## MOSIX Table 1 in our terms (seconds; slowdown of the migrated run; median of $REPS pairs)"
 	echo
 	echo "| workload | at home | migrated | slowdown | calls | us per call | link RR, same spacing (us) |"
@@ -147,8 +153,8 @@ print("READY mig pid=%d" % os.getpid(), flush=True); time.sleep(120)' >"$W/mig.o
 	wait $mr 2>/dev/null || true
 	sed -n 's/.*(\([0-9.]*\) MiB in \([0-9]*\) ms).*/\1 \2/p' <<<"$m" | awk '{printf "%.0f", $1 * 1048576 / ($2 / 1000) / 1e6}'
 }
-{
-	echo "## Migration throughput (MB/s; 256 MiB process; LZO on the wire)"
+want mig && {
+	echo "## Migration throughput (MB/s; 256 MiB process of random bytes; LZO on the wire where the link is slower than the compressor)"
 	echo
 	echo "| link | raw TCP | migration | fraction |"
 	echo "|---|--:|--:|--:|"

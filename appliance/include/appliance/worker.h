@@ -22,6 +22,8 @@ int worker_wait(struct worker *w);
 /* Wait for the job in flight, then hand over len bytes of job; returns the
  * first error so far instead of submitting. */
 int worker_submit(struct worker *w, const void *job, size_t len);
+/* Is a job in flight? A hint only: it may end right after. */
+int worker_busy(struct worker *w);
 /* Finish the job in flight, end the thread and free w (NULL is fine). */
 void worker_stop(struct worker *w);
 
