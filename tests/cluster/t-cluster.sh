@@ -202,6 +202,17 @@ if [ -x "$BIN/guestd" ]; then
 	rc=$?
 	[ $rc -eq 1 ] && grep -q "Address already in use" <<<"$msg"
 	check guestd-daemon-start-error "exit $rc: $msg" test $? -eq 0
+	# Relative -c and -r still hold once the daemon has gone to "/": a
+	# process migrated there is confined to RUNDIR/empty, found by its path.
+	rel='guestd -c ../etc/./mosix -r ./mosix'
+	cl kill-guestd 2 >/dev/null
+	cl exec 2 sh -c "cd /run && exec $BIN/$rel" >"$T/rel" 2>&1
+	for _ in $(seq 100); do cl exec 2 test -S /run/mosix/guestd.sock && break; sleep 0.05; done
+	msg=$(cl exec 1 "$BIN/mosrun" -2 sh -c 'exit 7' 2>&1)
+	rc=$?
+	pkill -f "$rel"
+	cl start-guestd 2 >/dev/null 2>>"$T/rel"
+	check guestd-relative-dirs "exit $rc (want 7): $msg $(cat "$T/rel")" test $rc -eq 7 -a -z "$msg"
 else
 	t_skip cluster/guestd-real "$B/bin/guestd is not built yet"
 fi
