@@ -5,7 +5,8 @@
  *   migrate_work GO io FILE MB BS  write MB of BS-byte blocks to FILE, then read them back
  *   migrate_work GO mix FILE MB BS N  N million iterations of arithmetic with MB of
  *                                BS-byte blocks written in between, evenly, then read
- *                                back in between as well (an application's I/O) */
+ *                                back in between as well (an application's I/O); also
+ *                                the time spent inside those calls (total, median) */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,13 @@ static double now(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Order for qsort. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
 }
 
 /* Latency of three forwarded calls. */
@@ -80,6 +88,7 @@ static void mix(const char *file, long mb, long bs, long n)
 	long blocks = (mb << 20) / bs, steps = 2 * blocks;
 	long per = n * 1000000 / (steps ? steps : 1);
 	volatile unsigned long h = 1469598103934665603ul;
+	double *in = calloc((size_t)(steps ? steps : 1), sizeof(double)), sum = 0;
 	double t0 = now();
 	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	for (long s = 0; s < steps; s++) {
@@ -87,12 +96,19 @@ static void mix(const char *file, long mb, long bs, long n)
 			h = (h ^ (unsigned long)i) * 1099511628211ul;
 		if (s == blocks)
 			lseek(fd, 0, SEEK_SET);
+		double c0 = now();
 		if ((s < blocks ? write(fd, buf, (size_t)bs) : read(fd, buf, (size_t)bs)) != bs)
 			return;
+		in[s] = now() - c0;
+		sum += in[s];
 	}
+	double t = now() - t0;
 	close(fd);
 	unlink(file);
-	printf("seconds %.4f\n", now() - t0);
+	qsort(in, (size_t)steps, sizeof(double), cmp_double);
+	printf("seconds %.4f calls_s %.4f call_med_us %.1f\n", t, sum,
+	       steps ? in[steps / 2] * 1e6 : 0.0);
+	free(in);
 }
 
 int main(int argc, char **argv)
