@@ -650,10 +650,16 @@ static void restore_huge(struct rctx *c, const struct img_pages *ph)
 	    !(m = restore_anon_vma(&c->p, ph->addr, IMG_HUGE)))
 		return;
 	uint8_t *h = &c->huge[m - c->p.vmas];
-	if (*h == HUGE_NONE)
+	if (*h == HUGE_NONE) {
 		*h = HUGE_PRIMED;
-	else if (RSYS(c, NULL, "madvise", SYS_madvise, (long)ph->addr, (long)IMG_HUGE,
-		      MADV_HUGEPAGE, 0, 0, 0) == 0)
+		return;
+	}
+	/* The priming write runs on the worker thread: it must have faulted
+	 * before the first split (its error, if any, comes with the next job). */
+	if (*h == HUGE_PRIMED && c->wk)
+		worker_wait(c->wk);
+	if (RSYS(c, NULL, "madvise", SYS_madvise, (long)ph->addr, (long)IMG_HUGE, MADV_HUGEPAGE, 0,
+		 0, 0) == 0)
 		*h = HUGE_MARKED;
 }
 
