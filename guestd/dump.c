@@ -579,7 +579,6 @@ static int dump_write(struct dump_ctx *c, const struct img_io *out, const struct
 		rc = img_writer_finish(&w, e);
 	st->pages = w.npages;
 	st->bytes = w.bytes;
-	st->stored = w.nstored;
 	st->t_mem = util_now() - t0;
 	img_writer_free(&w);
 	return rc;

@@ -27,11 +27,10 @@ struct dump_opts {
 };
 
 struct dump_stats {
-	uint64_t pages;	 /* pages written */
-	uint64_t bytes;	 /* stream bytes */
-	double t_meta;	 /* seconds spent on state other than memory */
-	double t_mem;	 /* seconds spent on memory */
-	uint64_t stored; /* ADAPTIVE: page records sent uncompressed */
+	uint64_t pages; /* pages written */
+	uint64_t bytes; /* stream bytes */
+	double t_meta;	/* seconds spent on state other than memory */
+	double t_mem;	/* seconds spent on memory */
 };
 
 /* Say whether a process can be dumped faithfully: 0, or a code and the reason

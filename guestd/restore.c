@@ -71,7 +71,6 @@ struct rctx {
 	struct worker *wk;     /* copies a record's pages while the next is read */
 	uint64_t bad_addr;     /* where the worker's copy failed */
 	size_t bad_len;
-	int thp;       /* huge pages only where asked for: restore_huge asks */
 	uint8_t *huge; /* per VMA of the plan: what restore_huge did there */
 };
 
@@ -624,12 +623,10 @@ static int restore_thp_madvise(void)
 {
 	static int mode = -1;
 	if (mode < 0) {
-		char b[128] = "";
-		_cleanup_close_ int fd =
-		    open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd >= 0 ? read(fd, b, sizeof(b) - 1) : -1;
-		b[n > 0 ? n : 0] = '\0';
-		mode = strstr(b, "[madvise]") != NULL;
+		char *b = NULL;
+		mode = util_read_file("/sys/kernel/mm/transparent_hugepage/enabled", &b) > 0 &&
+		       strstr(b, "[madvise]");
+		free(b);
 	}
 	return mode;
 }
@@ -646,7 +643,7 @@ static int restore_thp_madvise(void)
 static void restore_huge(struct rctx *c, const struct img_pages *ph)
 {
 	const struct img_vma *m;
-	if (!c->thp || ph->npages != IMG_PAGES_PER_REC || ph->addr % IMG_HUGE ||
+	if (!restore_thp_madvise() || ph->npages != IMG_PAGES_PER_REC || ph->addr % IMG_HUGE ||
 	    !(m = restore_anon_vma(&c->p, ph->addr, IMG_HUGE)))
 		return;
 	uint8_t *h = &c->huge[m - c->p.vmas];
@@ -1103,7 +1100,6 @@ static int restore_prepare(struct rctx *c, struct err *e)
 		rc = restore_clear_stub(c, e);
 	if (!rc)
 		rc = restore_map_all(c, e);
-	c->thp = restore_thp_madvise();
 	c->huge = xcalloc(c->p.nvma + 1, 1);
 	inject_unpin(&c->pin); /* the pages are written while the stub waits */
 	return rc;

@@ -7,6 +7,8 @@
  *                                BS-byte blocks written in between, evenly, then read
  *                                back in between as well (an application's I/O); also
  *                                the time spent inside those calls (total, median) */
+#include "bench.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +23,6 @@ static double now(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* Order for qsort. */
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 /* Latency of three forwarded calls. */
@@ -105,7 +100,7 @@ static void mix(const char *file, long mb, long bs, long n)
 	double t = now() - t0;
 	close(fd);
 	unlink(file);
-	qsort(in, (size_t)steps, sizeof(double), cmp_double);
+	qsort(in, (size_t)steps, sizeof(double), bench_cmp_double);
 	printf("seconds %.4f calls_s %.4f call_med_us %.1f\n", t, sum,
 	       steps ? in[steps / 2] * 1e6 : 0.0);
 	free(in);
