@@ -1,5 +1,8 @@
-/* cwd_rlimit: working directory, RLIMIT_NOFILE/CORE/STACK and umask survive.
+/* cwd_rlimit: working directory, RLIMIT_NOFILE/CORE/STACK, umask and the CPU
+ * affinity survive (a checkpoint runs its injected calls with the process
+ * pinned to one CPU for a moment: that must not stay).
  * The directory is made in $TMPDIR (or /tmp) and removed at the end unless $MOSTEST_KEEP is set. */
+#include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -39,6 +42,9 @@ int main(void)
 	for (int i = 0; i < NLIM; i++)
 		getrlimit(which[i], &want[i]);
 	umask(027);
+	cpu_set_t cpus, now;
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) != 0)
+		progs_fail(NAME, "sched_getaffinity: %m");
 
 	progs_wait(NAME);
 
@@ -55,6 +61,9 @@ int main(void)
 				   (unsigned long long)want[i].rlim_cur,
 				   (unsigned long long)want[i].rlim_max);
 	}
+	if (sched_getaffinity(0, sizeof(now), &now) != 0 || !CPU_EQUAL(&now, &cpus))
+		progs_fail(NAME, "may run on %d CPUs, want %d as before", CPU_COUNT(&now),
+			   CPU_COUNT(&cpus));
 	mode_t mask = umask(022);
 	if (mask != 027)
 		progs_fail(NAME, "umask is %03o, want 027", (unsigned)mask);
