@@ -108,40 +108,28 @@ want table1 && {
 		read -r sd h a sc am <<<"$(printf '%s\n' "${pairs[@]}" | sort -g | sed -n "$(((REPS + 1) / 2))p")"
 		# the part in the calls: its own median over the pairs
 		sc=$(printf '%s\n' "${pairs[@]}" | awk '{print $4}' | sort -g | sed -n "$(((REPS + 1) / 2))p")
-		case $w in
-		cpu*) label="cpu-bound (RC)" ;;
-		mix*)
-			read -r kb bs <<<"$(cut -d' ' -f3,4 <<<"$w")"
-			label="app: $((kb / 1024)) MB in $((bs / 1024)) KiB blocks, $(printf '%.2f' "$(bc -l <<<"$kb / 1024 / $h")") MB/s"
-			;;
-		*) label="pure I/O: 64 MB in $(($(cut -d' ' -f4 <<<"$w") / 1024)) KiB blocks" ;;
-		esac
-		case $w in cpu* | mix*)
-			sum=$(bc -l <<<"$sum + $sd") sumc=$(bc -l <<<"$sumc + $sc") nmix=$((nmix + 1))
-			;;
-		esac
 		# The cost of one forwarded block call, next to the link's round
 		# trip (a request of the block's size, a 64-byte answer) made
 		# with as much computing between trips as the program does
 		# between calls: what the link costs when the CPUs idle between.
-		calls="" percall="" linkrr="" incalls="" med=""
-		case $w in
-		cpu*) incalls="0 (makes none)" ;;
-		mix*) incalls=$(printf '%.2f%%' "$sc") med=$am ;;
-		esac
-		case $w in
-		mix* | io*)
-			read -r n bs <<<"$(cut -d' ' -f3,4 <<<"$w")"
-			case $w in
-			mix*) calls=$(((n << 10) / bs)) ;; # n KiB in all
-			*) calls=$((2 * (n << 20) / bs)) ;; # n MiB written, then read
-			esac
-			percall=$(printf '%.0f' "$(bc -l <<<"($a - $h) * 1000000 / $calls")")
-			gap=0
-			case $w in mix*) gap=$(printf '%.0f' "$(bc -l <<<"$h * 1000000 / $calls")") ;; esac
-			linkrr=$(link_rr $((gap > 0 ? 150 : 2000)) "$gap" "$bs")
+		read -r kind _ n bs _ <<<"$w" # cpu N | mix FILE KB BS N | io FILE MB BS
+		calls="" percall="" linkrr="" incalls="" med="" gap=0
+		case $kind in
+		cpu) label="cpu-bound (RC)" incalls="0 (makes none)" ;;
+		mix)
+			label="app: $((n / 1024)) MB in $((bs / 1024)) KiB blocks, $(printf '%.2f' "$(bc -l <<<"$n / 1024 / $h")") MB/s"
+			incalls=$(printf '%.2f%%' "$sc") med=$am calls=$(((n << 10) / bs)) # n KiB in all
+			gap=$(printf '%.0f' "$(bc -l <<<"$h * 1000000 / $calls")")
 			;;
+		io) label="pure I/O: $n MB in $((bs / 1024)) KiB blocks" calls=$((2 * (n << 20) / bs)) ;; # n MiB written, then read
 		esac
+		if [ "$kind" != io ]; then # the average is over the cpu and app rows
+			sum=$(bc -l <<<"$sum + $sd") sumc=$(bc -l <<<"$sumc + $sc") nmix=$((nmix + 1))
+		fi
+		if [ -n "$calls" ]; then
+			percall=$(printf '%.0f' "$(bc -l <<<"($a - $h) * 1000000 / $calls")")
+			linkrr=$(link_rr $((gap > 0 ? 150 : 2000)) "$gap" "$bs")
+		fi
 		printf '| %s | %s | %s | %.2f%% | %s | %s | %s | %s | %s |\n' "$label" "$h" "$a" "$sd" "$incalls" "$calls" "$percall" "$med" "$linkrr"
 	done
 	printf '| **average of cpu and app rows** (MOSIX: 1.085%%) | | | **%.2f%%** | **%.2f%%** | | | | |\n' \
