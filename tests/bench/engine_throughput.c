@@ -222,18 +222,27 @@ static void print_table(const struct row *r, size_t n)
 	printf("\n");
 }
 
-/* Worst and best of a ratio over the rows of one method; how many reach min
- * out of how many rows there are (*rows). which: 0 dump, 1 restore, 2 map. */
-static int ratio_span(const struct row *r, size_t n, int comp, int which, double min, int *rows,
-		      double *lo, double *hi)
+/* The columns that ratio_span sets against each other. */
+enum col { COL_DUMP, COL_RESTORE, COL_MAP, COL_RAW, COL_FRESH, COL_SINK };
+
+/* One column of a row, in MB/s. */
+static double row_col(const struct row *r, enum col c)
+{
+	const double v[] = {r->dump, r->restore, r->rmap, r->raw, r->raw_fresh, r->sink};
+	return v[c];
+}
+
+/* Worst and best of num / base over the rows of one method; how many reach
+ * min out of how many rows there are (*rows). */
+static int ratio_span(const struct row *r, size_t n, int comp, enum col num, enum col base,
+		      double min, int *rows, double *lo, double *hi)
 {
 	int met = 0;
 	*lo = 1e9, *hi = 0, *rows = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].comp != comp)
 			continue;
-		double v = which == 0 ? r[i].dump : which == 1 ? r[i].restore : r[i].rmap;
-		double x = v / r[i].raw;
+		double x = row_col(&r[i], num) / row_col(&r[i], base);
 		*lo = x < *lo ? x : *lo;
 		*hi = x > *hi ? x : *hi;
 		met += x >= min;
@@ -251,8 +260,8 @@ static void print_verdict(const struct row *r, size_t n)
 	double lo, hi;
 	int rows;
 	printf("Targets (uncompressed rows; lzo rows are bound by the compressor):\n\n");
-	for (int which = 0; which < 3; which++) {
-		int met = ratio_span(r, n, COMP_NONE, which, 0.5, &rows, &lo, &hi);
+	for (int which = COL_DUMP; which <= COL_MAP; which++) {
+		int met = ratio_span(r, n, COMP_NONE, which, COL_RAW, 0.5, &rows, &lo, &hi);
 		printf("- %s >= 0.5x raw: %s (met in %d of %d rows, %.2f-%.2fx)\n", what[which],
 		       met == rows ? "met" : "MISSED", met, rows, lo, hi);
 	}
@@ -266,20 +275,15 @@ static void print_verdict(const struct row *r, size_t n)
 	/* What the copies themselves allow here: the dump cannot outrun writing
 	 * its bytes into the sink at all, a restore cannot outrun filling fresh
 	 * memory (both far below the warm copy on this VM). */
-	double dlo = 1e9, dhi = 0, rlo = 1e9, rhi = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].comp != COMP_NONE)
-			continue;
-		double d = r[i].dump / r[i].sink, x = r[i].restore / r[i].raw_fresh;
-		dlo = d < dlo ? d : dlo, dhi = d > dhi ? d : dhi;
-		rlo = x < rlo ? x : rlo, rhi = x > rhi ? x : rhi;
-	}
+	ratio_span(r, n, COMP_NONE, COL_DUMP, COL_SINK, 0, &rows, &lo, &hi);
 	printf("- against what this machine's copies allow: dump %.2f-%.2fx tmpfs write (the "
-	       "sink), restore %.2f-%.2fx raw fresh (filling new memory)\n",
-	       dlo, dhi, rlo, rhi);
-	ratio_span(r, n, COMP_LZO, 0, 0.5, &rows, &lo, &hi);
+	       "sink)",
+	       lo, hi);
+	ratio_span(r, n, COMP_NONE, COL_RESTORE, COL_FRESH, 0, &rows, &lo, &hi);
+	printf(", restore %.2f-%.2fx raw fresh (filling new memory)\n", lo, hi);
+	ratio_span(r, n, COMP_LZO, COL_DUMP, COL_RAW, 0, &rows, &lo, &hi);
 	printf("- lzo, for reference: dump %.2f-%.2fx raw", lo, hi);
-	ratio_span(r, n, COMP_LZO, 1, 0.5, &rows, &lo, &hi);
+	ratio_span(r, n, COMP_LZO, COL_RESTORE, COL_RAW, 0, &rows, &lo, &hi);
 	printf(", restore %.2f-%.2fx raw\n\n", lo, hi);
 }
 
