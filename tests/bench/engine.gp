@@ -22,6 +22,7 @@ set yrange [0:*]
 set grid ytics
 plot out.'/throughput.dat' using 2:xtic(1) title 'dump, none' lc rgb '#1f77b4', \
      '' using 3 title 'dump, lzo' lc rgb '#aec7e8', \
+     '' using 10 title 'dump, none, into /dev/null' lc rgb '#17becf', \
      '' using 4 title 'restore, none' lc rgb '#d62728', \
      '' using 5 title 'restore, lzo' lc rgb '#ff9896', \
      '' using 9 title 'restore, none, mapped' lc rgb '#ff7f0e', \

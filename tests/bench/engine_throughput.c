@@ -1,6 +1,8 @@
 /* engine_throughput.c: dump and restore throughput of 64 MiB, 256 MiB and
  * 1 GiB processes, beside this machine's raw process_vm_readv copy rate
- * measured on the same frozen target in the same run. Restore runs twice:
+ * measured on the same frozen target in the same run. Dump runs twice: into
+ * a tmpfs file (a checkpoint in memory) and into /dev/null (the image stream
+ * itself, everything but storing it). Restore runs twice:
  * copying the pages (the default) and mapping them from the image file
  * (RESTORE_MAP).
  *
@@ -21,7 +23,8 @@ struct row {
 	size_t mib;
 	int comp;
 	double image_mb;	     /* stream bytes */
-	double dump, restore, rmap;  /* MB/s; rmap: restore with RESTORE_MAP */
+	double dump, stream;	     /* MB/s: into a tmpfs file, into /dev/null */
+	double restore, rmap;	     /* MB/s; rmap: restore with RESTORE_MAP */
 	double raw, raw_fresh, sink; /* MB/s: the baselines, see print_table */
 };
 
@@ -62,12 +65,13 @@ static int sink_once(int fd, size_t len, const uint8_t *buf, double *secs, struc
 	return rc ? err_set(e, rc, "write to tmpfs") : 0;
 }
 
-/* Dump the frozen target into the (emptied) image file. */
-static int dump_once(const struct bench_target *t, int fd, int comp, double *secs,
+/* Dump the frozen target into fd: the (emptied) image file, or /dev/null
+ * when file is 0. */
+static int dump_once(const struct bench_target *t, int fd, int file, int comp, double *secs,
 		     struct dump_stats *st, struct err *e)
 {
 	struct dump_opts o = {.comp = comp};
-	int rc = bench_rewind(fd, 1, e);
+	int rc = file ? bench_rewind(fd, 1, e) : 0;
 	bench_prefault(PREFAULT(t->len));
 	double t0 = util_now();
 	if (!rc)
@@ -99,15 +103,16 @@ static int restore_once(const struct bench_target *t, int fd, unsigned mode, dou
 /* Seconds per round of everything measured on one target. */
 struct samples {
 	double raw[BENCH_REPS + 1], fresh[BENCH_REPS + 1], sink[BENCH_REPS + 1];
-	double dump[NMETHOD][BENCH_REPS + 1], restore[NMETHOD][BENCH_REPS + 1];
+	double dump[NMETHOD][BENCH_REPS + 1], stream[NMETHOD][BENCH_REPS + 1];
+	double restore[NMETHOD][BENCH_REPS + 1];
 	double rmap[NMETHOD][BENCH_REPS + 1];
 	struct dump_stats st[NMETHOD];
 };
 
 /* One round: the baselines, then dump and restore with each method, side by
  * side so that a burst of load on the machine hits them alike. */
-static int measure_round(const struct bench_target *t, int fd, uint8_t *warm, int i,
-			 struct samples *s, struct err *e)
+static int measure_round(const struct bench_target *t, int fd, int null, uint8_t *warm,
+			 int i, struct samples *s, struct err *e)
 {
 	int rc = raw_copy(t, warm, &s->raw[i], e);
 	if (!rc)
@@ -115,7 +120,9 @@ static int measure_round(const struct bench_target *t, int fd, uint8_t *warm, in
 	if (!rc)
 		rc = sink_once(fd, t->len, warm, &s->sink[i], e);
 	for (size_t m = 0; !rc && m < NMETHOD; m++) {
-		rc = dump_once(t, fd, methods[m], &s->dump[m][i], &s->st[m], e);
+		rc = dump_once(t, null, 0, methods[m], &s->stream[m][i], &s->st[m], e);
+		if (!rc)
+			rc = dump_once(t, fd, 1, methods[m], &s->dump[m][i], &s->st[m], e);
 		if (!rc)
 			rc = restore_once(t, fd, 0, &s->restore[m][i], e);
 		if (!rc)
@@ -142,6 +149,7 @@ static void rows_fill(size_t mib, const struct samples *s, int warm, struct row 
 				       methods[m],
 				       (double)s->st[m].bytes / 1e6,
 				       rate(bytes, s->dump[m], warm),
+				       rate(bytes, s->stream[m], warm),
 				       rate(bytes, s->restore[m], warm),
 				       rate(bytes, s->rmap[m], warm),
 				       rate(len, s->raw, warm),
@@ -156,13 +164,15 @@ static int measure_size(size_t mib, int warm, struct row *rows, struct err *e)
 	struct bench_target t = {0, 0, 0};
 	struct samples s;
 	uint8_t *buf = NULL;
-	int fd = -1, rc = bench_target_start(mib * BENCH_MiB, &t, e);
+	int fd = -1, null = -1, rc = bench_target_start(mib * BENCH_MiB, &t, e);
 	if (!rc)
 		rc = bench_seize(t.pid, e);
 	if (!rc)
 		rc = freeze_process(t.pid, NULL, e);
 	if (!rc && (fd = bench_shm_file(e)) < 0)
 		rc = fd;
+	if (!rc && (null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
+		rc = err_set(e, -errno, "open /dev/null");
 	if (!rc) {
 		buf = bench_map(t.len);
 		/* restore_process forks this process to start its stub: that would
@@ -173,11 +183,13 @@ static int measure_size(size_t mib, int warm, struct row *rows, struct err *e)
 		rc = raw_copy(&t, buf, &s.raw[0], e);
 	}
 	for (int i = 0; !rc && i < warm + BENCH_REPS; i++)
-		rc = measure_round(&t, fd, buf, i, &s, e);
+		rc = measure_round(&t, fd, null, buf, i, &s, e);
 	if (buf)
 		munmap(buf, t.len);
 	if (fd >= 0)
 		close(fd);
+	if (null >= 0)
+		close(null);
 	bench_target_stop(&t);
 	if (rc)
 		return err_prefix(e, "%zu MiB process: ", mib);
@@ -192,7 +204,9 @@ static void print_table(const struct row *r, size_t n)
 	       "MB = 10^6 bytes of process memory. Median of %d rounds (the smallest process "
 	       "gets a warm-up round first); image file in /dev/shm (tmpfs). Each round "
 	       "measures, on the same frozen target, the baselines and then dump and restore "
-	       "with each method. restore copies the pages into the new process (fresh "
+	       "with each method. dump writes the image into a tmpfs file, stream the same "
+	       "dump into /dev/null: everything a dump does (pagemap, reading the pages, "
+	       "checksums, records, the writer thread) but storing its bytes. restore copies the pages into the new process (fresh "
 	       "memory; a record that fills a whole aligned 2 MiB goes into one huge page) "
 	       "on a worker thread while the next record is read and checked; map restores "
 	       "the same file with RESTORE_MAP, which maps full "
@@ -207,28 +221,28 @@ static void print_table(const struct row *r, size_t n)
 	       "every timed operation is preceded by touching and freeing as much memory as "
 	       "it will need (in huge pages where the kernel gives them on request).\n\n",
 	       BENCH_REPS);
-	printf("| process | comp | image MB | dump MB/s | restore MB/s | map MB/s | raw | "
-	       "raw fresh | tmpfs | dump/raw | restore/raw | map/raw | dump/tmpfs | "
-	       "restore/raw fresh |\n"
-	       "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+	printf("| process | comp | image MB | dump MB/s | stream MB/s | restore MB/s | map MB/s "
+	       "| raw | raw fresh | tmpfs | dump/raw | stream/raw | restore/raw | map/raw | "
+	       "dump/tmpfs | restore/raw fresh |\n"
+	       "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
 	for (size_t i = 0; i < n; i++)
-		printf(
-		    "| %zu MiB | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | **%.2f** | "
-		    "**%.2f** | **%.2f** | %.2f | %.2f |\n",
-		    r[i].mib, comp_name(r[i].comp), r[i].image_mb, r[i].dump, r[i].restore,
-		    r[i].rmap, r[i].raw, r[i].raw_fresh, r[i].sink, r[i].dump / r[i].raw,
-		    r[i].restore / r[i].raw, r[i].rmap / r[i].raw, r[i].dump / r[i].sink,
-		    r[i].restore / r[i].raw_fresh);
+		printf("| %zu MiB | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | "
+		       "**%.2f** | **%.2f** | **%.2f** | **%.2f** | %.2f | %.2f |\n",
+		       r[i].mib, comp_name(r[i].comp), r[i].image_mb, r[i].dump, r[i].stream,
+		       r[i].restore, r[i].rmap, r[i].raw, r[i].raw_fresh, r[i].sink,
+		       r[i].dump / r[i].raw, r[i].stream / r[i].raw, r[i].restore / r[i].raw,
+		       r[i].rmap / r[i].raw, r[i].dump / r[i].sink, r[i].restore / r[i].raw_fresh);
 	printf("\n");
 }
 
 /* The columns that ratio_span sets against each other. */
-enum col { COL_DUMP, COL_RESTORE, COL_MAP, COL_RAW, COL_FRESH, COL_SINK };
+enum col { COL_DUMP, COL_STREAM, COL_RESTORE, COL_MAP, COL_RAW, COL_FRESH, COL_SINK };
 
 /* One column of a row, in MB/s. */
 static double row_col(const struct row *r, enum col c)
 {
-	const double v[] = {r->dump, r->restore, r->rmap, r->raw, r->raw_fresh, r->sink};
+	const double v[] = {r->dump,	r->stream,    r->restore, r->rmap,
+			    r->raw,	r->raw_fresh, r->sink};
 	return v[c];
 }
 
@@ -256,7 +270,8 @@ static int ratio_span(const struct row *r, size_t n, int comp, enum col num, enu
  * >= 700 MB/s uncompressed at 1 GiB. */
 static void print_verdict(const struct row *r, size_t n)
 {
-	static const char *const what[] = {"dump", "restore (copy)", "restore (map)"};
+	static const char *const what[] = {"dump into tmpfs", "dump as a stream (into /dev/null)",
+					   "restore (copy)", "restore (map)"};
 	double lo, hi;
 	int rows;
 	printf("Targets (uncompressed rows; lzo rows are bound by the compressor):\n\n");
@@ -268,8 +283,9 @@ static void print_verdict(const struct row *r, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (r[i].mib == 1024 && r[i].comp == COMP_NONE)
 			printf("- 1 GiB, uncompressed, >= 700 MB/s (CRIU's figure): dump %.0f %s, "
-			       "restore %.0f %s, map %.0f %s\n",
-			       r[i].dump, r[i].dump >= 700 ? "met" : "MISSED", r[i].restore,
+			       "stream %.0f %s, restore %.0f %s, map %.0f %s\n",
+			       r[i].dump, r[i].dump >= 700 ? "met" : "MISSED", r[i].stream,
+			       r[i].stream >= 700 ? "met" : "MISSED", r[i].restore,
 			       r[i].restore >= 700 ? "met" : "MISSED", r[i].rmap,
 			       r[i].rmap >= 700 ? "met" : "MISSED");
 	/* What the copies themselves allow here: the dump cannot outrun writing
@@ -294,11 +310,11 @@ static int write_dat(const char *dir, const struct row *r, size_t n, struct err 
 	if (!f)
 		return e->code;
 	fprintf(f, "# size dump-none dump-lzo restore-none restore-lzo raw raw-fresh tmpfs "
-		   "map-none (MB/s)\n");
+		   "map-none stream-none (MB/s)\n");
 	for (size_t i = 0; i + NMETHOD <= n; i += NMETHOD)
-		fprintf(f, "\"%zu MiB\" %.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f\n", r[i].mib,
+		fprintf(f, "\"%zu MiB\" %.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f\n", r[i].mib,
 			r[i].dump, r[i + 1].dump, r[i].restore, r[i + 1].restore, r[i].raw,
-			r[i].raw_fresh, r[i].sink, r[i].rmap);
+			r[i].raw_fresh, r[i].sink, r[i].rmap, r[i].stream);
 	return fclose(f) ? err_set(e, -errno, "write throughput.dat") : 0;
 }
 
