@@ -111,8 +111,8 @@ struct samples {
 
 /* One round: the baselines, then dump and restore with each method, side by
  * side so that a burst of load on the machine hits them alike. */
-static int measure_round(const struct bench_target *t, int fd, int null, uint8_t *warm,
-			 int i, struct samples *s, struct err *e)
+static int measure_round(const struct bench_target *t, int fd, int null, uint8_t *warm, int i,
+			 struct samples *s, struct err *e)
 {
 	int rc = raw_copy(t, warm, &s->raw[i], e);
 	if (!rc)
@@ -206,7 +206,8 @@ static void print_table(const struct row *r, size_t n)
 	       "measures, on the same frozen target, the baselines and then dump and restore "
 	       "with each method. dump writes the image into a tmpfs file, stream the same "
 	       "dump into /dev/null: everything a dump does (pagemap, reading the pages, "
-	       "checksums, records, the writer thread) but storing its bytes. restore copies the pages into the new process (fresh "
+	       "checksums, records, the writer thread) but storing its bytes. restore copies the "
+	       "pages into the new process (fresh "
 	       "memory; a record that fills a whole aligned 2 MiB goes into one huge page) "
 	       "on a worker thread while the next record is read and checked; map restores "
 	       "the same file with RESTORE_MAP, which maps full "
@@ -241,8 +242,7 @@ enum col { COL_DUMP, COL_STREAM, COL_RESTORE, COL_MAP, COL_RAW, COL_FRESH, COL_S
 /* One column of a row, in MB/s. */
 static double row_col(const struct row *r, enum col c)
 {
-	const double v[] = {r->dump,	r->stream,    r->restore, r->rmap,
-			    r->raw,	r->raw_fresh, r->sink};
+	const double v[] = {r->dump, r->stream, r->restore, r->rmap, r->raw, r->raw_fresh, r->sink};
 	return v[c];
 }
 
