@@ -67,6 +67,14 @@ int util_write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+char *util_abs_path(const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	char cwd[PATH_MAX];
+	return getcwd(cwd, sizeof(cwd)) ? xasprintf("%s/%s", cwd, path) : NULL;
+}
+
 /* Read a whole small file (procfs included: size is not trusted). */
 ssize_t util_read_file(const char *path, char **out)
 {

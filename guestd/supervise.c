@@ -658,13 +658,10 @@ static void job_ckpt_names(struct job *j)
 		seq++;
 	else
 		base = xasprintf("ckpt.%d", (int)getpid());
-	if (base[0] != '/') {
-		char cwd[4096];
-		if (getcwd(cwd, sizeof(cwd))) {
-			char *abs = xasprintf("%s/%s", cwd, base);
-			free(base);
-			base = abs;
-		}
+	char *abs = util_abs_path(base); /* NULL: no working directory, base stays relative */
+	if (abs) {
+		free(base);
+		base = abs;
 	}
 	j->base = base;
 	j->seq = j->o->ckpt_base ? 1 : seq;

@@ -4,7 +4,6 @@
 #include "appliance/cluster.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
-#include "appliance/xmem.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -22,17 +21,6 @@ static const char usage[] =
     "  -f         stay in the foreground, log to stderr (default: daemon, syslog)\n"
     "  -v, -d     log more (info, debug)\n"
     "  --help     this text\n";
-
-/* dir as an absolute path: a daemon works from "/", and the map is read
- * again and the bodies' root used long after start. NULL if there is no
- * working directory to resolve it against. */
-static const char *guestd_abs(const char *dir)
-{
-	if (dir[0] == '/')
-		return dir;
-	char cwd[4096];
-	return getcwd(cwd, sizeof(cwd)) ? xasprintf("%s/%s", cwd, dir) : NULL;
-}
 
 int main(int argc, char **argv)
 {
@@ -77,7 +65,9 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	const char *conf = guestd_abs(o.confdir), *run = guestd_abs(o.rundir);
+	/* absolute: a daemon works from "/", and the map is read again and the
+	 * bodies' root used long after start */
+	const char *conf = util_abs_path(o.confdir), *run = util_abs_path(o.rundir);
 	if (!conf || !run) {
 		perror("guestd: working directory (for a relative -c or -r)");
 		return 1;

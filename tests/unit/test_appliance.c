@@ -1,4 +1,5 @@
-/* test_appliance.c: CRC-32C, error objects, parsing helpers, checkpoint names, compression. */
+/* test_appliance.c: CRC-32C, error objects, parsing and path helpers, checkpoint names,
+ * compression. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Known CRC-32C check value, and incremental == one-shot. */
 static void test_crc32c(void **state)
@@ -80,6 +82,20 @@ static void test_parse_long(void **state)
 	assert_int_equal(util_parse_long("99999999999999999999", 0, 100, &v), -EINVAL);
 }
 
+/* Paths made absolute: a copy of an absolute one, a relative one under the
+ * working directory. */
+static void test_abs_path(void **state)
+{
+	(void)state;
+	char *p = util_abs_path("/etc/mosix");
+	assert_string_equal(p, "/etc/mosix");
+	free(p);
+	assert_int_equal(chdir("/tmp"), 0);
+	p = util_abs_path("ckpt.1");
+	assert_string_equal(p, "/tmp/ckpt.1");
+	free(p);
+}
+
 /* FILE.N splits; other names do not. */
 static void test_ckpt_split(void **state)
 {
@@ -122,6 +138,7 @@ int main(void)
 	    cmocka_unit_test(test_crc32c),     cmocka_unit_test(test_crc32c_streams),
 	    cmocka_unit_test(test_err),	       cmocka_unit_test(test_parse_long),
 	    cmocka_unit_test(test_ckpt_split), cmocka_unit_test(test_compress),
+	    cmocka_unit_test(test_abs_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,9 @@ int util_read_full(int fd, void *buf, size_t n);
 int util_write_full(int fd, const void *buf, size_t n);
 /* Read a whole (small) file into a NUL-terminated buffer. Length or -errno. */
 ssize_t util_read_file(const char *path, char **out);
+/* path made absolute against the working directory, in new memory (a copy
+ * when it is absolute already). NULL if the working directory is unknown. */
+char *util_abs_path(const char *path);
 /* Monotonic time in seconds. */
 double util_now(void);
 /* Parse a base-10 integer strictly into *out within [min,max]. 0 or -EINVAL. */
