@@ -272,6 +272,7 @@ static void print_verdict(const struct row *r, size_t n)
 {
 	static const char *const what[] = {"dump into tmpfs", "dump as a stream (into /dev/null)",
 					   "restore (copy)", "restore (map)"};
+	static const char *const word[] = {"dump", "stream", "restore", "map"};
 	double lo, hi;
 	int rows;
 	printf("Targets (uncompressed rows; lzo rows are bound by the compressor):\n\n");
@@ -280,14 +281,17 @@ static void print_verdict(const struct row *r, size_t n)
 		printf("- %s >= 0.5x raw: %s (met in %d of %d rows, %.2f-%.2fx)\n", what[which],
 		       met == rows ? "met" : "MISSED", met, rows, lo, hi);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (r[i].mib == 1024 && r[i].comp == COMP_NONE)
-			printf("- 1 GiB, uncompressed, >= 700 MB/s (CRIU's figure): dump %.0f %s, "
-			       "stream %.0f %s, restore %.0f %s, map %.0f %s\n",
-			       r[i].dump, r[i].dump >= 700 ? "met" : "MISSED", r[i].stream,
-			       r[i].stream >= 700 ? "met" : "MISSED", r[i].restore,
-			       r[i].restore >= 700 ? "met" : "MISSED", r[i].rmap,
-			       r[i].rmap >= 700 ? "met" : "MISSED");
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].mib != 1024 || r[i].comp != COMP_NONE)
+			continue;
+		printf("- 1 GiB, uncompressed, >= 700 MB/s (CRIU's figure):");
+		for (int c = COL_DUMP; c <= COL_MAP; c++) {
+			double v = row_col(&r[i], c);
+			printf("%s %s %.0f %s", c == COL_DUMP ? "" : ",", word[c], v,
+			       v >= 700 ? "met" : "MISSED");
+		}
+		printf("\n");
+	}
 	/* What the copies themselves allow here: the dump cannot outrun writing
 	 * its bytes into the sink at all, a restore cannot outrun filling fresh
 	 * memory (both far below the warm copy on this VM). */

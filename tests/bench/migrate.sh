@@ -48,6 +48,8 @@ link_rr() {
 }
 # field NAME LINE: the number after NAME in LINE.
 field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }
+# median: the middle one of REPS lines on stdin, in numeric order.
+median() { sort -g | sed -n "$(((REPS + 1) / 2))p"; }
 # want SECTION: is this part of the benchmark to run?
 want() { [[ " ${SECTIONS:-lat table1 mig} " == *" $1 "* ]]; }
 
@@ -105,9 +107,9 @@ want table1 && {
 			done
 			pairs+=("$(bc -l <<<"($a - $h) / $h * 100") $h $a $(bc -l <<<"($ac - $hc) / $h * 100") ${am:--}")
 		done
-		read -r sd h a sc am <<<"$(printf '%s\n' "${pairs[@]}" | sort -g | sed -n "$(((REPS + 1) / 2))p")"
+		read -r sd h a sc am <<<"$(printf '%s\n' "${pairs[@]}" | median)"
 		# the part in the calls: its own median over the pairs
-		sc=$(printf '%s\n' "${pairs[@]}" | awk '{print $4}' | sort -g | sed -n "$(((REPS + 1) / 2))p")
+		sc=$(printf '%s\n' "${pairs[@]}" | awk '{print $4}' | median)
 		# The cost of one forwarded block call, next to the link's round
 		# trip (a request of the block's size, a 64-byte answer) made
 		# with as much computing between trips as the program does
@@ -167,23 +169,26 @@ print("READY mig pid=%d" % os.getpid(), flush=True); time.sleep(120)' >"$W/mig.o
 	wait $mr 2>/dev/null || true
 	sed -n 's/.*(\([0-9.]*\) MiB in \([0-9]*\) ms).*/\1 \2/p' <<<"$m" | awk '{printf "%.0f", $1 * 1048576 / ($2 / 1000) / 1e6}'
 }
+# mig_row LABEL: one row of the table, raw TCP and migration on the link as it is now.
+mig_row() {
+	local r m
+	r=$(raw_tcp)
+	m=$(mig_rate)
+	printf '| %s | %s | %s | %.2f |\n' "$1" "$r" "$m" "$(bc -l <<<"$m / $r")"
+}
 want mig && {
 	echo "## Migration throughput (MB/s; 256 MiB process of random bytes; LZO on the wire where the link is slower than the compressor)"
 	echo
 	echo "| link | raw TCP | migration | fraction |"
 	echo "|---|--:|--:|--:|"
-	r=$(raw_tcp)
-	m=$(mig_rate)
-	printf '| bridge (unshaped) | %s | %s | %.2f |\n' "$r" "$m" "$(bc -l <<<"$m / $r")"
+	mig_row "bridge (unshaped)"
 	# Shaped links: MOSIX's 1 Gb/s, then faster ones up to what the stream
 	# itself sustains on this machine's two shared vCPUs.
 	veth=$($CL exec br ip -o link show | awk -F': ' '/@/ && /n2|veth/ {print $2}' | cut -d@ -f1 | grep -m1 -E 'n2|2$' || true)
 	for shape in "1 256kb" "2 512kb" "4 1mb"; do
 		read -r gbit burst <<<"$shape"
 		if [ -n "$veth" ] && $CL exec br tc qdisc replace dev "$veth" root tbf rate "${gbit}gbit" burst "$burst" latency 50ms 2>/dev/null; then
-			r=$(raw_tcp)
-			m=$(mig_rate)
-			printf '| shaped to %s Gb/s (tbf) | %s | %s | %.2f |\n' "$gbit" "$r" "$m" "$(bc -l <<<"$m / $r")"
+			mig_row "shaped to $gbit Gb/s (tbf)"
 		else
 			echo "| shaped to $gbit Gb/s | (could not shape the bridge port) | | |"
 		fi
