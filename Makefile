@@ -22,8 +22,12 @@ ifeq ($(ASAN),1)
 endif
 
 APPLIANCE_SRC = $(wildcard appliance/*.c)
-GUESTD_SRC    = $(wildcard guestd/*.c) $(wildcard guestd/arch/x86_64/*.c)
-GUESTD_ASM    = guestd/stub/stub_blob.S
+# the engine (freeze, dump, restore, image), remote execution (home and
+# body sides, forwarding), mosrun's job supervisor, the daemon; arch/ holds
+# what knows x86-64
+GUESTD_PARTS  = engine remote job daemon arch/x86_64
+GUESTD_SRC    = $(foreach d,$(GUESTD_PARTS),$(wildcard guestd/$(d)/*.c))
+GUESTD_ASM    = guestd/engine/stub/stub_blob.S
 CMDS          = mosrun mosmigrate mosps mosctl guestd
 PROGS_SRC     = $(wildcard tests/progs/*.c)
 UNIT_SRC      = $(wildcard tests/unit/test_*.c)
@@ -53,18 +57,18 @@ $(APPLIANCE_LIB): $(patsubst %.c,$(B)/%.o,$(APPLIANCE_SRC))
 
 # The restore stub runs before any of the restored program exists: no libc, no
 # sanitizer, static, at a fixed low address.
-$(STUB): guestd/stub/stub.c
+$(STUB): guestd/engine/stub/stub.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"
 	$(Q)$(CC) -O2 -static -nostdlib -nostartfiles -fno-pie -no-pie -fno-stack-protector \
 	  -fcf-protection=none -Wl,--build-id=none -Wl,-Ttext-segment=0x10000 -o $@ $<
 
-$(B)/guestd/stub/stub_blob.o: $(GUESTD_ASM) $(STUB)
+$(B)/guestd/engine/stub/stub_blob.o: $(GUESTD_ASM) $(STUB)
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"
 	$(Q)$(CC) -c -DSTUB_PATH='"$(STUB)"' -o $@ $<
 
-$(GUESTD_LIB): $(patsubst %.c,$(B)/%.o,$(GUESTD_SRC)) $(B)/guestd/stub/stub_blob.o
+$(GUESTD_LIB): $(patsubst %.c,$(B)/%.o,$(GUESTD_SRC)) $(B)/guestd/engine/stub/stub_blob.o
 	@mkdir -p $(dir $@)
 	@echo "  AR $@"
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -1,6 +1,6 @@
 /* guestd: the per-node daemon of the cluster. */
-#include "daemon.h"
-#include "localapi.h"
+#include "daemon/daemon.h"
+#include "daemon/localapi.h"
 #include "appliance/cluster.h"
 #include "appliance/log.h"
 #include "appliance/util.h"

@@ -1,9 +1,9 @@
 /* mosctl: look at and steer this node's part of the cluster: status (what
  * this node knows of every node), expel (guests go home), bring (this
  * node's processes come home), unblock, reload (the cluster map). */
-#include "ctl.h"
-#include "localapi.h"
-#include "nodes.h"
+#include "job/ctl.h"
+#include "daemon/localapi.h"
+#include "daemon/nodes.h"
 #include "appliance/util.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* mosmigrate: ask for a process (or its whole job) to be moved, checkpointed
  * or stopped. Moves are asynchronous unless -w: as MOSIX's migrate. */
-#include "ctl.h"
+#include "job/ctl.h"
 #include "appliance/util.h"
 
 #include <getopt.h>

@@ -1,8 +1,8 @@
 /* mosps: list the processes that run under mosrun: where each runs, its
  * home, how often it migrated, and why one cannot migrate. */
-#include "ctl.h"
-#include "localapi.h"
-#include "procfs.h"
+#include "job/ctl.h"
+#include "daemon/localapi.h"
+#include "engine/procfs.h"
 #include "appliance/util.h"
 
 #include <limits.h>

@@ -1,9 +1,9 @@
 /* mosrun: run a program under the MOSIX discipline (supervised, checkpointable,
  * later migratable), recover one from a checkpoint, or print an image. */
-#include "compress.h"
-#include "decode.h"
-#include "migrate.h"
-#include "supervise.h"
+#include "engine/compress.h"
+#include "engine/decode.h"
+#include "remote/migrate.h"
+#include "job/supervise.h"
 #include "appliance/cluster.h"
 #include "appliance/log.h"
 #include "appliance/util.h"

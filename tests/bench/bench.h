@@ -9,9 +9,9 @@
 #ifndef BENCH_H
 #define BENCH_H
 
-#include "dump.h"
-#include "freeze.h"
-#include "restore.h"
+#include "engine/dump.h"
+#include "engine/freeze.h"
+#include "engine/restore.h"
 #include "appliance/err.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"

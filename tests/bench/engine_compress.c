@@ -6,8 +6,8 @@
  * Usage: engine_compress OUTDIR [MiB]   (writes OUTDIR/compress.dat)
  */
 #include "bench.h"
-#include "compress.h"
-#include "image.h"
+#include "engine/compress.h"
+#include "engine/image.h"
 
 #include <poll.h>
 #include <sys/stat.h>

@@ -10,8 +10,8 @@
  * Usage: engine_downtime OUTDIR [MiB]   (writes OUTDIR/downtime.dat)
  */
 #include "bench.h"
-#include "compress.h"
-#include "image.h"
+#include "engine/compress.h"
+#include "engine/image.h"
 
 #include <pthread.h>
 #include <sys/eventfd.h>

@@ -9,8 +9,8 @@
  * Usage: engine_throughput OUTDIR [MiB...]   (writes OUTDIR/throughput.dat)
  */
 #include "bench.h"
-#include "compress.h"
-#include "image.h"
+#include "engine/compress.h"
+#include "engine/image.h"
 
 #define RAW_STEP (IMG_PAGES_PER_REC * IMG_PAGE) /* the dumper's read size */
 #define PREFAULT(len) ((len) + (len) / 8)	/* what one timed operation allocates, and some */

@@ -4,7 +4,7 @@
  *   imgtamper IN OUT vdso     the vdso checksum differs (an image from another kernel)
  *   imgtamper IN OUT uid N    the image belongs to uid N
  *   imgtamper IN OUT copy     an unchanged copy (control) */
-#include "image.h"
+#include "engine/image.h"
 #include "appliance/util.h"
 
 #include <fcntl.h>

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "checkpoint.h"
-#include "compress.h"
+#include "engine/checkpoint.h"
+#include "engine/compress.h"
 #include "appliance/crc32c.h"
 #include "appliance/err.h"
 #include "appliance/util.h"

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "err.h"
-#include "freeze.h"
+#include "engine/freeze.h"
 
 #include <errno.h>
 #include <linux/filter.h>

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "compress.h"
-#include "image.h"
+#include "engine/compress.h"
+#include "engine/image.h"
 #include "appliance/xmem.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "procfs.h"
+#include "engine/procfs.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 /* arch.c: x86-64 registers, XSAVE state and the syscall ABI. */
-#include "arch.h"
+#include "arch/arch.h"
 
 #include <cpuid.h>
 #include <elf.h>

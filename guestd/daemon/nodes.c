@@ -1,5 +1,5 @@
 /* nodes.c: the shared table of node load vectors. */
-#include "nodes.h"
+#include "daemon/nodes.h"
 
 #include <stdio.h>
 #include <string.h>

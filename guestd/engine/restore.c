@@ -3,10 +3,10 @@
  * VMA, unmap the stub, move vdso/vvar to the image's addresses, map and fill
  * VMAs, PR_SET_MM_MAP, per-task state, fds, pending signals, registers last. */
 #define LOG_PREFIX "restore"
-#include "restore.h"
-#include "arch.h"
-#include "inject.h"
-#include "procfs.h"
+#include "engine/restore.h"
+#include "arch/arch.h"
+#include "engine/inject.h"
+#include "engine/procfs.h"
 #include "appliance/crc32c.h"
 #include "appliance/log.h"
 #include "appliance/util.h"

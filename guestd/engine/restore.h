@@ -3,7 +3,7 @@
 #define GUESTD_RESTORE_H
 
 #include "appliance/err.h"
-#include "image.h"
+#include "engine/image.h"
 
 #include <stdint.h>
 #include <sys/types.h>

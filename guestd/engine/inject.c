@@ -1,6 +1,6 @@
 /* inject.c: remote system calls through a "syscall; int3" trampoline. */
 #define LOG_PREFIX "inject"
-#include "inject.h"
+#include "engine/inject.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"

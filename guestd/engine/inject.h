@@ -3,7 +3,7 @@
 #define GUESTD_INJECT_H
 
 #include "appliance/err.h"
-#include "arch.h"
+#include "arch/arch.h"
 
 #include <sched.h>
 #include <stddef.h>

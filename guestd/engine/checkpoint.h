@@ -3,7 +3,7 @@
 #define GUESTD_CHECKPOINT_H
 
 #include "appliance/err.h"
-#include "dump.h"
+#include "engine/dump.h"
 
 #include <sys/types.h>
 

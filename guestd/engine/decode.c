@@ -1,9 +1,9 @@
 /* decode.c: a reader that prints every record of an image. */
-#include "decode.h"
-#include "arch.h"
-#include "compress.h"
-#include "image.h"
-#include "procfs.h"
+#include "engine/decode.h"
+#include "arch/arch.h"
+#include "engine/compress.h"
+#include "engine/image.h"
+#include "engine/procfs.h"
 
 #include <inttypes.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
 /* freeze.c: PTRACE_INTERRUPT-based freezing. */
-#include "freeze.h"
-#include "arch.h"
-#include "inject.h"
+#include "engine/freeze.h"
+#include "arch/arch.h"
+#include "engine/inject.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -6,7 +6,7 @@
 #define GUESTD_SUPERVISE_H
 
 #include "appliance/err.h"
-#include "restore.h"
+#include "engine/restore.h"
 
 #include <stddef.h>
 

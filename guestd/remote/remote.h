@@ -9,8 +9,8 @@
 
 #include "appliance/err.h"
 #include "appliance/wire.h"
-#include "forward.h"
-#include "inject.h"
+#include "remote/forward.h"
+#include "engine/inject.h"
 
 #include <sys/types.h>
 

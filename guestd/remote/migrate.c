@@ -1,5 +1,5 @@
 /* migrate.c: process images carried by wire frames. */
-#include "migrate.h"
+#include "remote/migrate.h"
 
 #include <errno.h>
 #include <stdio.h>

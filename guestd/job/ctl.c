@@ -1,6 +1,6 @@
 /* ctl.c: local requests to a mosrun over an abstract unix socket. */
-#include "ctl.h"
-#include "procfs.h"
+#include "job/ctl.h"
+#include "engine/procfs.h"
 #include "appliance/util.h"
 
 #include <dirent.h>

@@ -1,5 +1,5 @@
 /* localapi.c: guestd's local socket, both ends. */
-#include "localapi.h"
+#include "daemon/localapi.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
 

@@ -1,5 +1,5 @@
 /* checkpoint.c: atomic, numbered checkpoint files. */
-#include "checkpoint.h"
+#include "engine/checkpoint.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
 

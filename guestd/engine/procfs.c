@@ -1,5 +1,5 @@
 /* procfs.c: parsers for /proc/PID files. */
-#include "procfs.h"
+#include "engine/procfs.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
 

@@ -1,5 +1,5 @@
 /* guests.c: the shared table of this node's guests. */
-#include "guests.h"
+#include "daemon/guests.h"
 
 #include <signal.h>
 #include <sys/mman.h>

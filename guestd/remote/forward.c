@@ -1,7 +1,7 @@
 /* forward.c: the system-call table of migrated processes, and moving a
  * call's arguments from the body to the deputy and its results back. */
-#include "forward.h"
-#include "procfs.h"
+#include "remote/forward.h"
+#include "engine/procfs.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
 

@@ -9,7 +9,7 @@
 #define GUESTD_FORWARD_H
 
 #include "appliance/err.h"
-#include "inject.h"
+#include "engine/inject.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -21,8 +21,8 @@
 
 #include "appliance/err.h"
 #include "appliance/wire.h"
-#include "dump.h"
-#include "restore.h"
+#include "engine/dump.h"
+#include "engine/restore.h"
 
 #include <stdint.h>
 #include <sys/types.h>

@@ -1,5 +1,5 @@
 /* compress.c: LZO1X-1, LZ4 and zstd behind one interface. */
-#include "compress.h"
+#include "engine/compress.h"
 #include "appliance/xmem.h"
 
 #include <errno.h>

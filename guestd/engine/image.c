@@ -1,7 +1,7 @@
 /* image.c: write and read the process image stream. */
-#include "image.h"
-#include "arch.h"
-#include "compress.h"
+#include "engine/image.h"
+#include "arch/arch.h"
+#include "engine/compress.h"
 #include "appliance/crc32c.h"
 #include "appliance/util.h"
 #include "appliance/worker.h"
