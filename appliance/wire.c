@@ -63,11 +63,13 @@ struct hs {
 };
 
 static const char *const type_names[WIRE__MAX] = {
-    [WIRE_HELLO] = "HELLO",	[WIRE_READY] = "READY",		[WIRE_MIGRATE] = "MIGRATE",
-    [WIRE_IMAGE] = "IMAGE",	[WIRE_IMAGE_END] = "IMAGE_END", [WIRE_STARTED] = "STARTED",
-    [WIRE_SYSCALL] = "SYSCALL", [WIRE_SYSRET] = "SYSRET",	[WIRE_SIGNAL] = "SIGNAL",
-    [WIRE_EXIT] = "EXIT",	[WIRE_GOHOME] = "GOHOME",	[WIRE_GOSSIP] = "GOSSIP",
-    [WIRE_ERROR] = "ERROR",
+    [WIRE_HELLO] = "HELLO",	    [WIRE_READY] = "READY",
+    [WIRE_MIGRATE] = "MIGRATE",	    [WIRE_IMAGE] = "IMAGE",
+    [WIRE_IMAGE_END] = "IMAGE_END", [WIRE_STARTED] = "STARTED",
+    [WIRE_SYSCALL] = "SYSCALL",	    [WIRE_SYSRET] = "SYSRET",
+    [WIRE_SIGNAL] = "SIGNAL",	    [WIRE_EXIT] = "EXIT",
+    [WIRE_GOHOME] = "GOHOME",	    [WIRE_GOSSIP] = "GOSSIP",
+    [WIRE_ERROR] = "ERROR",	    [WIRE_GOSSIP_PULL] = "GOSSIP_PULL",
 };
 
 /* Name a frame type for messages. */

@@ -51,6 +51,21 @@ static void status_node(virConnectPtr v, const struct vcluster *c, int i, struct
 	n->rss_mb = status_rss_mb(n->pid);
 }
 
+/* A number (or true: 1) after "key": inside one JSON object [p, end); -1
+ * when it is not there. */
+static double status_field(const char *p, const char *end, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	const char *at = strstr(p, pat);
+	if (!at || at > end)
+		return -1;
+	at += strlen(pat);
+	if (!strncmp(at, "true", 4))
+		return 1;
+	return strtod(at, NULL);
+}
+
 /* Load vectors as node 1's guestd knows them (gossip): mosctl status --json. */
 static void status_guestd(const struct vcluster *c, struct status_node *n)
 {
@@ -65,19 +80,13 @@ static void status_guestd(const struct vcluster *c, struct status_node *n)
 	int r = proc_run(argv, &out, &ignore);
 	vcluster_argv_free(argv);
 	for (const char *p = out; r == 0 && p && (p = strstr(p, "{\"node\": ")); p++) {
-		int k;
-		char up[8];
-		double load;
-		unsigned long long age, cpus, freekb;
-		if (sscanf(p,
-			   "{\"node\": %d, \"up\": %7[a-z], \"age_ms\": %llu, \"load\": %lf, "
-			   "\"cpus\": %llu, \"mem_free_kb\": %llu",
-			   &k, up, &age, &load, &cpus, &freekb) == 6 &&
-		    (k = state_node_index(c, k)) >= 0) {
-			n[k].gd_up = !strcmp(up, "true");
-			n[k].load_milli = (long)(load * 1000);
-			n[k].mem_free_mb = (long)(freekb / 1024);
-		}
+		const char *end = strchr(p, '}');
+		int k = atoi(p + 9);
+		if (!end || (k = state_node_index(c, k)) < 0)
+			continue;
+		n[k].gd_up = status_field(p, end, "up") == 1; /* true */
+		n[k].load_milli = (long)(status_field(p, end, "load") * 1000);
+		n[k].mem_free_mb = (long)(status_field(p, end, "mem_free_kb") / 1024);
 	}
 	free(out);
 }

@@ -11,24 +11,27 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: guestd [-c DIR] [-r RUNDIR] [-m MIB] [-f] [-v|-d]\n"
+    "usage: guestd [-c DIR] [-r RUNDIR] [-m MIB] [-s MS] [-W N] [-f] [-v|-d]\n"
     "Run this node's cluster daemon.\n"
     "  -c DIR     cluster map and key (DIR/cluster.conf, DIR/cluster.key; default /etc/mosix)\n"
     "  -r RUNDIR  sockets and the bodies' empty root (default /run/mosix)\n"
     "  -m MIB     address space a guest (a process migrated here) may have, in MiB\n"
     "             (default: no bound but its own); bigger ones are refused, and\n"
     "             an allocation beyond it fails with ENOMEM\n"
+    "  -s MS      the step: measure this node and gossip every MS ms\n"
+    "             (100 to 60000, default 1000)\n"
+    "  -W N       gossip window: entries sent per step (1 to 64, default 16)\n"
     "  -f         stay in the foreground, log to stderr (default: daemon, syslog)\n"
     "  -v, -d     log more (info, debug)\n"
     "  --help     this text\n";
 
 int main(int argc, char **argv)
 {
-	struct daemon_opts o = {CLUSTER_DEFAULT_DIR, LAPI_SOCK_DIR, 0, 0};
-	long mib;
+	struct daemon_opts o = {CLUSTER_DEFAULT_DIR, LAPI_SOCK_DIR, 0, 0, 1000, 16, 0};
+	long mib, v;
 	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 	int c, fg = 0;
-	while ((c = getopt_long(argc, argv, "c:r:m:fvd", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:m:s:W:fvd", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o.confdir = optarg;
@@ -43,6 +46,26 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.guest_mem = (uint64_t)mib << 20;
+			break;
+		case 's':
+			if (util_parse_long(optarg, 100, 60000, &v) < 0) {
+				fprintf(stderr,
+					"guestd: -s must be a whole number of ms from 100 to "
+					"60000, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.step_ms = (int)v;
+			break;
+		case 'W':
+			if (util_parse_long(optarg, 1, 64, &v) < 0) {
+				fprintf(
+				    stderr,
+				    "guestd: -W must be a whole number from 1 to 64, not '%s'\n",
+				    optarg);
+				return 2;
+			}
+			o.window = (int)v;
 			break;
 		case 'f':
 			fg = 1;

@@ -3,6 +3,7 @@
 #include "engine/compress.h"
 #include "engine/decode.h"
 #include "remote/migrate.h"
+#include "job/creds.h"
 #include "job/supervise.h"
 #include "appliance/cluster.h"
 #include "appliance/log.h"
@@ -241,6 +242,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	memset(&o, 0, sizeof(o));
+	creds_init();
 	int rc = parse(&o, argc, argv);
 	if (rc) {
 		fputs(rc > 0 ? usage : "Try 'mosrun --help'.\n", rc > 0 ? stdout : stderr);

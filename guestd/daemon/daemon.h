@@ -1,7 +1,9 @@
-/* daemon.h: guestd, the per-node daemon. It reads the cluster map and key,
- * listens for other nodes (authenticated with the key; anything else is
- * refused and logged), starts a body supervisor for every arriving process,
- * and serves the local commands on its unix socket. */
+/* daemon.h: guestd, the per-node daemon and the node's hub. It reads the
+ * cluster map and key, knows every migratable process of its node (each
+ * mosrun and each guest's supervisor registers them), learns the other
+ * nodes by gossip, starts a body supervisor for every arriving process, and
+ * serves the local commands on its unix socket. Its work is done by
+ * services (hub.h). */
 #ifndef GUESTD_DAEMON_H
 #define GUESTD_DAEMON_H
 
@@ -15,6 +17,9 @@ struct daemon_opts {
 	uint64_t guest_mem;  /* bytes of address space a guest may have; 0: no bound */
 	int background;	     /* once its sockets are bound, become a daemon (daemon(3)) and
 				log to syslog */
+	int step_ms;	     /* the step: gossip, measurements (0: 1000) */
+	int window;	     /* gossip window W (0: GOSSIP_W_DEFAULT) */
+	double speed_factor; /* 0: the speed as measured; else times this */
 };
 
 /* Run until SIGTERM/SIGINT. 0, or a negative code when it could not start

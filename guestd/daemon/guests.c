@@ -1,65 +1,119 @@
-/* guests.c: the shared table of this node's guests. */
+/* guests.c: the guests service: block, expel, unblock. */
+#define LOG_PREFIX "guests"
 #include "daemon/guests.h"
+#include "daemon/hub.h"
+#include "daemon/nodes.h"
+#include "daemon/registry.h"
+#include "appliance/log.h"
+#include "appliance/util.h"
+#include "appliance/xmem.h"
 
-#include <signal.h>
-#include <sys/mman.h>
+#include <stdlib.h>
+#include <unistd.h>
 
-/* Map the table. */
-struct guests *guests_map(void)
+#define EXPEL_ON_STOP_MS 30000 /* SIGTERM: how long guests may take to go home */
+
+struct guests_svc {
+	int blocked;	 /* refuse arriving processes (expel, block) */
+	int expelling;	 /* an expel is under way */
+	unsigned failed; /* guests that could not be sent home since the last expel */
+};
+
+int guests_accepting(struct hub *h)
 {
-	void *p = mmap(NULL, sizeof(struct guests), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	return !h->guests->blocked;
 }
 
-/* Claim a free slot (supervisors register concurrently: compare-and-swap). */
-int guests_add(struct guests *g, pid_t sup, int home_node, int home_pid)
+size_t guests_here(struct hub *h)
 {
-	for (int i = 0; i < GUESTS_MAX; i++) {
-		int32_t free_slot = 0;
-		if (!__atomic_compare_exchange_n(&g->slot[i].sup, &free_slot, (int32_t)sup, 0,
-						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-			continue;
-		g->slot[i].home_node = home_node;
-		g->slot[i].home_pid = home_pid;
-		return i;
-	}
-	return -1;
+	return registry_guests(h);
 }
 
-/* Release sup's slot. */
-int guests_gone(struct guests *g, pid_t sup, int failed)
+uint32_t guests_status(struct hub *h)
 {
-	for (int i = 0; i < GUESTS_MAX; i++) {
-		if (__atomic_load_n(&g->slot[i].sup, __ATOMIC_SEQ_CST) != sup)
-			continue;
-		if (failed && __atomic_load_n(&g->blocked, __ATOMIC_SEQ_CST))
-			__atomic_add_fetch(&g->failed, 1, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&g->slot[i].sup, 0, __ATOMIC_SEQ_CST);
-		return 1;
-	}
+	struct guests_svc *s = h->guests;
+	if (s->expelling && !registry_guests(h))
+		s->expelling = 0;
+	return (s->blocked ? NODE_ST_BLOCK : 0) | (s->expelling ? NODE_ST_EXPELLING : 0);
+}
+
+void guests_ended(struct hub *h, int status)
+{
+	if (status && h->guests->expelling)
+		h->guests->failed++;
+}
+
+/* Block arrivals and send every guest home. */
+static size_t guests_expel(struct hub *h)
+{
+	h->guests->blocked = h->guests->expelling = 1;
+	h->guests->failed = 0;
+	return registry_expel(h);
+}
+
+static void guests_req_expel(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	size_t n = guests_expel(h);
+	if (n)
+		log_info("expel: asked %zu guests to go home; arrivals blocked", n);
+	hub_reply(h, c, 0, "%zu", n);
+}
+
+unsigned guests_failed(struct hub *h)
+{
+	return h->guests->failed;
+}
+
+static void guests_req_count(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	hub_reply(h, c, 0, "guests %zu failed %u blocked %d", registry_guests(h), h->guests->failed,
+		  h->guests->blocked);
+}
+
+static void guests_req_unblock(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	h->guests->blocked = h->guests->expelling = 0;
+	hub_reply(h, c, 0, "unblocked: guests may arrive");
+}
+
+static void guests_req_block(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	h->guests->blocked = 1;
+	hub_reply(h, c, 0, "blocked: no new guests (those here stay)");
+}
+
+static int guests_start(struct hub *h, struct err *e)
+{
+	h->guests = xcalloc(1, sizeof(*h->guests));
 	return 0;
 }
 
-/* Count the used slots. */
-size_t guests_count(const struct guests *g)
+static void guests_stop(struct hub *h)
 {
-	size_t n = 0;
-	for (int i = 0; i < GUESTS_MAX; i++)
-		n += __atomic_load_n(&g->slot[i].sup, __ATOMIC_SEQ_CST) != 0;
+	free(h->guests);
+	h->guests = NULL;
+}
+
+/* Stopping: send every guest home. */
+size_t guests_expel_on_stop(struct hub *h)
+{
+	size_t n = guests_expel(h);
+	if (n)
+		log_info("stopping: sending %zu guests home", n);
 	return n;
 }
 
-/* Block arrivals, then ask every supervisor to send its body home. */
-size_t guests_expel(struct guests *g)
-{
-	size_t n = 0;
-	__atomic_store_n(&g->blocked, 1, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&g->failed, 0, __ATOMIC_SEQ_CST);
-	for (int i = 0; i < GUESTS_MAX; i++) {
-		pid_t sup = __atomic_load_n(&g->slot[i].sup, __ATOMIC_SEQ_CST);
-		if (sup > 0 && kill(sup, GUESTS_EXPEL_SIGNAL) == 0)
-			n++;
-	}
-	return n;
-}
+static const struct hub_request guests_requests[] = {
+    {LAPI_EXPEL, HUB_ROOT, guests_req_expel},
+    {LAPI_GUESTS, HUB_ANYONE, guests_req_count},
+    {LAPI_UNBLOCK, HUB_ROOT, guests_req_unblock},
+    {LAPI_BLOCK, HUB_ROOT, guests_req_block},
+};
+
+const struct service svc_guests = {
+    .name = "guests",
+    .start = guests_start,
+    .stop = guests_stop,
+    .requests = guests_requests,
+    .nrequests = ARRAY_SIZE(guests_requests),
+};

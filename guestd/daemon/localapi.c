@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #define LAPI_MAGIC 0x4d4f534cu /* "MOSL" */
-#define LAPI_VERSION 2
+#define LAPI_VERSION 3
+#define LAPI_TIMEOUT_S 30
 
 /* Socket path. */
 const char *lapi_path(void)
@@ -33,6 +34,58 @@ static socklen_t lapi_addr(struct sockaddr_un *a)
 	return (socklen_t)sizeof(*a);
 }
 
+/* A fresh request. */
+void lapi_req_init(struct lapi_req *q, enum lapi_op op)
+{
+	memset(q, 0, sizeof(*q));
+	q->magic = LAPI_MAGIC;
+	q->version = LAPI_VERSION;
+	q->op = (uint32_t)op;
+}
+
+/* Ours, whole, and of a known op? */
+int lapi_req_valid(const struct lapi_req *q, size_t len)
+{
+	return len == sizeof(*q) && q->magic == LAPI_MAGIC && q->version == LAPI_VERSION &&
+	       q->op >= LAPI_CONNECT && q->op < LAPI__MAX;
+}
+
+/* Copy a field for a text line: no blanks, '-' when empty. */
+static void lapi_word(char *out, size_t cap, const char *in, size_t inlen)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < inlen && in[i] && k + 1 < cap; i++)
+		out[k++] = (in[i] <= ' ' || in[i] == 0x7f) ? '_' : in[i];
+	if (!k && cap > 1)
+		out[k++] = '-';
+	out[k] = '\0';
+}
+
+/* One registry line. */
+int lapi_proc_line(char *buf, size_t len, const struct lapi_proc *p)
+{
+	char comm[sizeof(p->comm) + 1], why[sizeof(p->why) + 1];
+	lapi_word(comm, sizeof(comm), p->comm, sizeof(p->comm));
+	lapi_word(why, sizeof(why), p->why, sizeof(p->why));
+	return snprintf(buf, len, "%d %d %d %u %u %u %d %d %s %s\n", p->pid, p->home_node, p->where,
+			p->uid, p->migrations, p->flags, p->job, p->local_pid, comm, why);
+}
+
+/* Parse a registry line. */
+int lapi_proc_parse(const char *line, struct lapi_proc *p)
+{
+	char comm[sizeof(p->comm) + 1], why[sizeof(p->why) + 1];
+	memset(p, 0, sizeof(*p));
+	if (sscanf(line, "%d %d %d %u %u %u %d %d %16s %64s", &p->pid, &p->home_node, &p->where,
+		   &p->uid, &p->migrations, &p->flags, &p->job, &p->local_pid, comm, why) != 10)
+		return -EINVAL;
+	if (strcmp(comm, "-"))
+		memcpy(p->comm, comm, strnlen(comm, sizeof(p->comm)));
+	if (strcmp(why, "-"))
+		memcpy(p->why, why, strnlen(why, sizeof(p->why)));
+	return 0;
+}
+
 /* Listen. */
 int lapi_listen(struct err *e)
 {
@@ -42,7 +95,7 @@ int lapi_listen(struct err *e)
 	if (fd < 0)
 		return err_set(e, -errno, "socket");
 	unlink(a.sun_path);
-	if (bind(fd, (struct sockaddr *)&a, len) || chmod(a.sun_path, 0666) || listen(fd, 16)) {
+	if (bind(fd, (struct sockaddr *)&a, len) || chmod(a.sun_path, 0666) || listen(fd, 64)) {
 		int rc = -errno;
 		close(fd);
 		return err_set(e, rc, "listen on %s", a.sun_path);
@@ -54,7 +107,7 @@ int lapi_listen(struct err *e)
 int lapi_reply(int cfd, int status, const char *msg, int self_node, int nnodes,
 	       const struct wire_conn *c)
 {
-	struct lapi_rep r;
+	static struct lapi_rep r;
 	memset(&r, 0, sizeof(r));
 	r.magic = LAPI_MAGIC;
 	r.version = LAPI_VERSION;
@@ -82,20 +135,25 @@ int lapi_reply(int cfd, int status, const char *msg, int self_node, int nnodes,
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &c->fd, sizeof(int));
 	}
-	return sendmsg(cfd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	int rc = sendmsg(cfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+	explicit_bzero(r.session, sizeof(r.session));
+	return rc;
 }
 
 /* Send a request and take the reply (and an fd, if any). */
-static int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, struct err *e)
+int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, double timeout_s,
+	      struct err *e)
 {
 	struct sockaddr_un a;
 	socklen_t len = lapi_addr(&a);
 	_cleanup_close_ int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	*fd = -1;
 	if (s < 0 || connect(s, (struct sockaddr *)&a, len))
 		return err_set(e, -errno, "guestd is not running on this node (%s)", a.sun_path);
-	struct timeval tv = {30, 0};
+	double t = timeout_s > 0 ? timeout_s : LAPI_TIMEOUT_S;
+	struct timeval tv = {(time_t)t, (suseconds_t)((t - (double)(time_t)t) * 1e6)};
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (send(s, q, sizeof(*q), 0) != (ssize_t)sizeof(*q))
+	if (send(s, q, sizeof(*q), MSG_NOSIGNAL) != (ssize_t)sizeof(*q))
 		return err_set(e, -errno, "send to guestd");
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -107,16 +165,18 @@ static int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, stru
 			   .msg_control = u.buf,
 			   .msg_controllen = sizeof(u.buf)};
 	ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return err_setx(e, -ETIMEDOUT, "guestd did not answer within %.0f s", t);
 	if (n != (ssize_t)sizeof(*r) || r->magic != LAPI_MAGIC || r->version != LAPI_VERSION)
 		return err_setx(e, -EPROTO, "no valid answer from guestd");
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	*fd = -1;
 	if (cm && cm->cmsg_type == SCM_RIGHTS)
 		memcpy(fd, CMSG_DATA(cm), sizeof(int));
 	r->msg[sizeof(r->msg) - 1] = '\0';
 	if (r->status) {
 		if (*fd >= 0)
 			close(*fd);
+		*fd = -1;
 		return err_setx(e, r->status, "%s", r->msg);
 	}
 	return 0;
@@ -125,9 +185,11 @@ static int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, stru
 /* Ask for a connection to node. */
 int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err *e)
 {
-	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, LAPI_CONNECT, node};
-	struct lapi_rep r;
-	int fd = -1, rc = lapi_call(&q, &r, &fd, e);
+	struct lapi_req q;
+	static struct lapi_rep r;
+	lapi_req_init(&q, LAPI_CONNECT);
+	q.node = node;
+	int fd = -1, rc = lapi_call(&q, &r, &fd, 0, e);
 	if (rc)
 		return rc;
 	if (fd < 0)
@@ -139,6 +201,7 @@ int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err 
 	c->send_seq = r.send_seq;
 	c->recv_seq = r.recv_seq;
 	memcpy(c->session, r.session, sizeof(c->session));
+	explicit_bzero(r.session, sizeof(r.session));
 	c->buf = xmalloc(WIRE_MAX_PAYLOAD + WIRE_TAG_LEN + 64);
 	*self_node = r.self_node;
 	return 0;
@@ -147,10 +210,10 @@ int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err 
 /* Ask for this node's number. */
 int lapi_info(int *self_node, int *nnodes, struct err *e)
 {
-	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, LAPI_INFO, 0};
-	struct lapi_rep r;
-	memset(&r, 0, sizeof(r));
-	int fd = -1, rc = lapi_call(&q, &r, &fd, e);
+	struct lapi_req q;
+	static struct lapi_rep r;
+	lapi_req_init(&q, LAPI_INFO);
+	int fd = -1, rc = lapi_call(&q, &r, &fd, 0, e);
 	if (!rc) {
 		*self_node = r.self_node;
 		*nnodes = r.nnodes;
@@ -161,9 +224,10 @@ int lapi_info(int *self_node, int *nnodes, struct err *e)
 /* Ask for the node table. */
 int lapi_nodes(char *buf, size_t len, int *self_node, int *nnodes, struct err *e)
 {
-	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, LAPI_NODES, 0};
+	struct lapi_req q;
 	static struct lapi_rep r;
-	int fd = -1, rc = lapi_call(&q, &r, &fd, e);
+	lapi_req_init(&q, LAPI_NODES);
+	int fd = -1, rc = lapi_call(&q, &r, &fd, 0, e);
 	if (!rc) {
 		*self_node = r.self_node;
 		*nnodes = r.nnodes;
@@ -173,11 +237,12 @@ int lapi_nodes(char *buf, size_t len, int *self_node, int *nnodes, struct err *e
 }
 
 /* A request without arguments; the answer's text. */
-int lapi_simple(enum lapi_op op, char *buf, size_t len, struct err *e)
+int lapi_simple(enum lapi_op op, char *buf, size_t len, double timeout_s, struct err *e)
 {
-	struct lapi_req q = {LAPI_MAGIC, LAPI_VERSION, (uint32_t)op, 0};
+	struct lapi_req q;
 	static struct lapi_rep r;
-	int fd = -1, rc = lapi_call(&q, &r, &fd, e);
+	lapi_req_init(&q, op);
+	int fd = -1, rc = lapi_call(&q, &r, &fd, timeout_s, e);
 	if (!rc)
 		snprintf(buf, len, "%s", r.msg);
 	return rc;

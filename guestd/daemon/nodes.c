@@ -1,12 +1,22 @@
-/* nodes.c: the shared table of node load vectors. */
+/* nodes.c: this node measures itself. */
 #include "daemon/nodes.h"
+#include "appliance/util.h"
 
+#include <dirent.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
+
+#define CALIBRATE_ROUNDS 5
+#define CALIBRATE_ITERS 2000000ul
+/* Thread CPU nanoseconds the yardstick CPU takes for CALIBRATE_ITERS: one
+ * core of this project's development machine (AMD EPYC, 2026) is the
+ * standard CPU, NODES_STD_SPEED. */
+#define YARDSTICK_NS 3400000.0
+#define NO_LIMIT (1ull << 60)
 
 /* Monotonic milliseconds. */
 int64_t nodes_now_ms(void)
@@ -16,59 +26,165 @@ int64_t nodes_now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Map a shared table indexed by node number. */
-struct node_info *nodes_map(int n)
+/* A number from a one-value file; dflt when it cannot be read. */
+static uint64_t nodes_read_u64(const char *dir, const char *name, uint64_t dflt)
 {
-	void *p = mmap(NULL, sizeof(struct node_info) * (size_t)(n + 1), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	char p[320];
+	_cleanup_free_ char *buf = NULL;
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (!dir[0] || util_read_file(p, &buf) < 0)
+		return dflt;
+	char *end;
+	long long v = strtoll(buf, &end, 10);
+	return end == buf ? dflt : v < 0 ? NO_LIMIT : (uint64_t)v;
+}
+
+/* The directory of this process's cgroup of a v1 controller, if it is not
+ * the root group (a node confined by the test cluster is not). */
+static void nodes_cgroup(const char *ctrl, char *out, size_t len)
+{
+	_cleanup_free_ char *buf = NULL;
+	out[0] = '\0';
+	if (util_read_file("/proc/self/cgroup", &buf) < 0)
+		return;
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		char *c = strchr(l, ':'), *p = c ? strchr(c + 1, ':') : NULL;
+		if (!p)
+			continue;
+		*p = '\0';
+		int hit = 0;
+		for (char *t = strtok_r(c + 1, ",", &c); t; t = strtok_r(NULL, ",", &c))
+			hit |= !strcmp(t, ctrl);
+		if (hit && strcmp(p + 1, "/")) {
+			snprintf(out, len, "/sys/fs/cgroup/%s%s", ctrl, p + 1);
+			if (access(out, R_OK))
+				out[0] = '\0';
+			return;
+		}
+	}
+}
+
+/* Thread CPU time of a fixed integer loop, best of a few rounds: the speed
+ * of one core, whatever else runs. */
+static double nodes_calibrate_ns(void)
+{
+	double best = 1e18;
+	for (int r = 0; r < CALIBRATE_ROUNDS; r++) {
+		struct timespec a, b;
+		volatile uint64_t x = 88172645463325252ull;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+		for (unsigned long i = 0; i < CALIBRATE_ITERS; i++) {
+			uint64_t v = x; /* xorshift: no vector or memory shortcut */
+			v ^= v << 13;
+			v ^= v >> 7;
+			v ^= v << 17;
+			x = v;
+		}
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+		double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+		if (ns > 0 && ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+/* Find the groups, the CPU capacity and the speed. */
+void nodes_meter_init(struct nodes_meter *m, double speed_factor)
+{
+	memset(m, 0, sizeof(*m));
+	nodes_cgroup("cpu", m->cg_cpu, sizeof(m->cg_cpu));
+	nodes_cgroup("memory", m->cg_mem, sizeof(m->cg_mem));
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	double cores = online > 0 ? (double)online : 1.0;
+	uint64_t quota = nodes_read_u64(m->cg_cpu, "cpu.cfs_quota_us", NO_LIMIT);
+	uint64_t period = nodes_read_u64(m->cg_cpu, "cpu.cfs_period_us", 100000);
+	if (quota != NO_LIMIT && period > 0 && (double)quota / (double)period < cores)
+		cores = (double)quota / (double)period;
+	/* a fraction of a core is one core that much slower: MOSIX's power is
+	 * speed x cores */
+	double whole = ceil(cores - 1e-9);
+	double one = NODES_STD_SPEED * YARDSTICK_NS / nodes_calibrate_ns();
+	if (speed_factor > 0)
+		one *= speed_factor;
+	m->ncpus = whole < 1 ? 1 : (uint32_t)whole;
+	m->cpus_milli = (uint32_t)lround(cores * 1000.0);
+	m->speed = (uint32_t)lround(one * cores / (double)m->ncpus);
+	m->start_ms = nodes_now_ms();
+}
+
+/* Is /proc/<task>/stat in state R? */
+static int nodes_task_running(const char *tid)
+{
+	char p[64], buf[256];
+	snprintf(p, sizeof(p), "/proc/%s/stat", tid);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *s = strrchr(buf, ')');
+	return s && s[1] == ' ' && s[2] == 'R';
+}
+
+/* Runnable tasks of this node now, not counting the caller. */
+static unsigned nodes_runnable(const struct nodes_meter *m)
+{
+	_cleanup_free_ char *buf = NULL;
+	char p[320];
+	unsigned n = 0;
+	if (m->cg_cpu[0]) {
+		snprintf(p, sizeof(p), "%s/tasks", m->cg_cpu);
+		if (util_read_file(p, &buf) < 0)
+			return 0;
+		for (char *t = strtok(buf, "\n"); t; t = strtok(NULL, "\n"))
+			n += nodes_task_running(t);
+	} else if (util_read_file("/proc/stat", &buf) >= 0) {
+		const char *s = strstr(buf, "procs_running ");
+		n = s ? (unsigned)atoi(s + 14) : 0;
+	}
+	return n > 0 ? n - 1 : 0; /* the caller runs as it reads */
+}
+
+/* Total and free memory: the node's memory group if it has a limit. */
+static void nodes_memory(const struct nodes_meter *m, struct node_info *out)
+{
+	_cleanup_free_ char *buf = NULL;
+	uint64_t total = 0, avail = 0;
+	if (util_read_file("/proc/meminfo", &buf) >= 0) {
+		const char *t = strstr(buf, "MemTotal:"), *a = strstr(buf, "MemAvailable:");
+		total = t ? strtoull(t + 9, NULL, 10) : 0;
+		avail = a ? strtoull(a + 13, NULL, 10) : 0;
+	}
+	uint64_t limit = nodes_read_u64(m->cg_mem, "memory.limit_in_bytes", NO_LIMIT) / 1024;
+	if (limit < total) {
+		uint64_t used = nodes_read_u64(m->cg_mem, "memory.usage_in_bytes", 0) / 1024;
+		total = limit;
+		avail = used < limit ? limit - used : 0;
+	}
+	out->mem_total_kb = total;
+	out->mem_free_kb = avail < total ? avail : total;
+}
+
+/* The two damped loads (BALANCING.md): the local one rises slowly and drops
+ * at once, the advertised one rises at once and decays slowly. */
+static void nodes_damp(struct nodes_meter *m, double sample)
+{
+	m->local = sample > m->local ? (5 * m->local + 3 * sample) / 8 : sample;
+	m->adv = sample > m->adv ? sample : (7 * m->adv + sample) / 8;
 }
 
 /* This node's vector. */
-void nodes_self(struct node_info *out, int self)
+void nodes_measure(struct nodes_meter *m, struct node_info *out)
 {
-	struct sysinfo si;
 	memset(out, 0, sizeof(*out));
-	out->node = self;
-	out->ncpus = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
-	if (sysinfo(&si) == 0) {
-		out->load_milli = (uint32_t)(si.loads[0] * 1000 / (1 << SI_LOAD_SHIFT));
-		out->mem_total_kb = (uint64_t)si.totalram * si.mem_unit / 1024;
-		out->mem_free_kb = (uint64_t)(si.freeram + si.bufferram) * si.mem_unit / 1024;
-		out->procs = si.procs;
-	}
+	nodes_damp(m, (double)nodes_runnable(m));
+	out->speed = m->speed;
+	out->cpus_milli = m->cpus_milli;
+	out->ncpus = m->ncpus;
+	out->load_local = (uint32_t)lround(m->local * 1000);
+	out->load_adv = (uint32_t)lround(m->adv * 1000);
+	nodes_memory(m, out);
 	out->seen_ms = nodes_now_ms();
-}
-
-/* Merge: newer information wins. */
-void nodes_merge(struct node_info *table, int n, const struct node_info *in, size_t count)
-{
-	int64_t now = nodes_now_ms();
-	for (size_t i = 0; i < count; i++) {
-		int k = in[i].node;
-		if (k < 1 || k > n || in[i].age_ms > 3600 * 1000)
-			continue;
-		int64_t seen = now - (int64_t)in[i].age_ms;
-		if (seen <= table[k].seen_ms)
-			continue;
-		table[k] = in[i];
-		table[k].seen_ms = seen;
-		table[k].age_ms = 0;
-	}
-}
-
-/* Known entries with their ages. */
-size_t nodes_snapshot(const struct node_info *table, int n, struct node_info *out, size_t cap)
-{
-	int64_t now = nodes_now_ms();
-	size_t c = 0;
-	for (int k = 1; k <= n && c < cap; k++) {
-		if (!table[k].seen_ms)
-			continue;
-		out[c] = table[k];
-		out[c].node = k;
-		out[c].age_ms = (uint64_t)(now - table[k].seen_ms);
-		c++;
-	}
-	return c;
+	out->uptime_s = (uint64_t)(out->seen_ms - m->start_ms) / 1000;
 }

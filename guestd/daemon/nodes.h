@@ -1,35 +1,59 @@
-/* nodes.h: what this node knows about every node of the cluster, MOSIX-style:
- * each entry is a load vector with the time it was true. Every second guestd
- * sends its own vector and the freshest entries it knows to one random node;
- * each node thus knows every node's state with a known age. The table lives
- * in shared memory so guestd's per-connection children can merge into it. */
+/* nodes.h: one node's resource vector, MOSIX-style, as measured here and as
+ * gossiped: speed, cores, load, memory, processes, status. A node that is a
+ * network namespace confined by cgroups (the test cluster) measures its own
+ * group, not the machine, so that nodes on one machine behave like separate
+ * machines. */
 #ifndef GUESTD_NODES_H
 #define GUESTD_NODES_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define NODES_UP_MS 5000 /* an entry younger than this: the node is up */
+#define NODES_STD_SPEED 10000 /* one standard CPU (MOSIX's yardstick) */
 
-/* One node's load vector, as sent on the wire. */
+/* node_info.status */
+#define NODE_ST_STAY 1u	     /* no automatic migration away from here */
+#define NODE_ST_LSTAY 2u     /* local processes stay; guests may leave */
+#define NODE_ST_BLOCK 4u     /* no guests may arrive */
+#define NODE_ST_EXPELLING 8u /* guests are being sent home */
+
+/* One node's vector. On the wire (gossip, little-endian) and in the table. */
 struct node_info {
 	int32_t node;
-	uint32_t ncpus;
-	uint32_t load_milli; /* 1-minute load average x 1000 */
-	uint32_t procs;	     /* runnable processes */
+	uint32_t speed;	     /* of one core: NODES_STD_SPEED = the yardstick */
+	uint32_t cpus_milli; /* CPU capacity in thousandths of a core (a quota: less) */
+	uint32_t ncpus;	     /* cores it may use (rounded up) */
+	uint32_t load_local; /* damped for its own decisions: runnable x 1000 */
+	uint32_t load_adv;   /* advertised: rises at once, decays slowly */
+	uint32_t locals;     /* processes of this node registered here */
+	uint32_t guests;     /* processes of other nodes hosted here */
+	uint32_t frozen;     /* frozen processes */
+	uint32_t status;     /* NODE_ST_* */
 	uint64_t mem_total_kb, mem_free_kb;
+	uint64_t link_bps; /* measured link rate, 0: not measured yet */
+	uint64_t uptime_s;
 	uint64_t age_ms; /* on the wire: how old; in the table: unused */
 	int64_t seen_ms; /* in the table: local monotonic time it was true; 0 = never */
 };
 
-/* Map the shared table for n node numbers (1..n). NULL on failure. */
-struct node_info *nodes_map(int n);
-/* This node's own vector, now. */
-void nodes_self(struct node_info *out, int self);
-/* Merge entries received from a peer (ages relative to its now). */
-void nodes_merge(struct node_info *table, int n, const struct node_info *in, size_t count);
-/* Fill out with every known entry (age relative to now). Returns the count. */
-size_t nodes_snapshot(const struct node_info *table, int n, struct node_info *out, size_t cap);
+/* How this node measures itself: sampled every step. */
+struct nodes_meter {
+	char cg_cpu[256];     /* the node's cpu cgroup directory, or "" */
+	char cg_mem[256];     /* its memory cgroup directory, or "" */
+	uint64_t cpu_prev_ns; /* the cgroup's cpuacct.usage at the last sample */
+	int64_t cpu_prev_ms;
+	double local, adv; /* the two smoothed loads, in processes */
+	uint32_t speed, cpus_milli, ncpus;
+	int64_t start_ms;
+};
+
+/* Find this node's cgroups (those of the calling process) and calibrate its
+ * speed (speed_factor: a node declared slower, e.g. 0.5, by the test
+ * cluster; 0 or 1: as measured). */
+void nodes_meter_init(struct nodes_meter *m, double speed_factor);
+/* This node's vector, now (node number, locals, guests, frozen, status
+ * filled in by the caller). Call it once per step: it samples the load. */
+void nodes_measure(struct nodes_meter *m, struct node_info *out);
 /* Monotonic milliseconds. */
 int64_t nodes_now_ms(void);
 

@@ -241,7 +241,8 @@ static int plan_check(struct plan *p, const struct restore_opts *o, struct err *
 			1u << IMG_R_VDSO | 1u << IMG_R_REGS | 1u << IMG_R_XSTATE | 1u << IMG_R_AUXV;
 	if ((p->have & need) != need || !p->exe || !p->cwd || !p->nvma)
 		return err_setx(e, -EBADMSG, "corrupted image: state records missing");
-	if (p->proc.uid != getuid() && !(mode & RESTORE_INTO)) /* a body runs as nobody */
+	if (p->proc.uid != getuid() &&
+	    !(mode & (RESTORE_INTO | RESTORE_SANDBOX))) /* a body: nobody */
 		return err_setx(e, -EPERM, "image belongs to uid %u; only that user can recover it",
 				p->proc.uid);
 	size_t xs = arch_xstate_size();
@@ -279,6 +280,7 @@ static void plan_free(struct plan *p)
 /* What the stub's starter needs; it lives in the parent's memory. */
 struct stub_start {
 	int memfd, sync, sandbox;
+	int ready; /* the child writes a byte here once it may be traced */
 };
 
 #define STUB_STACK (64u << 10)
@@ -291,9 +293,16 @@ __attribute__((no_sanitize("address", "undefined"))) static int restore_stub_chi
 	const struct stub_start *s = arg;
 	static char *const argv[] = {"mosix-stub", NULL}, *const envp[] = {NULL};
 	uint64_t all = ~0ull;
-	char c;
+	char c = 'r';
 	arch_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, sizeof(all), 0);
-	if (arch_raw_syscall(SYS_read, s->sync, (long)&c, 1, 0, 0) != 1)
+	/* a setgid restorer (mosrun) gives the restored program none of its
+	 * group, and a child of a setgid process must be made traceable */
+	long g = arch_raw_syscall(SYS_getgid, 0, 0, 0, 0, 0);
+	if (arch_raw_syscall(SYS_getegid, 0, 0, 0, 0, 0) != g &&
+	    arch_raw_syscall(SYS_setresgid, g, g, g, 0, 0) == 0)
+		arch_raw_syscall(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
+	if (arch_raw_syscall(SYS_write, s->ready, (long)&c, 1, 0, 0) != 1 ||
+	    arch_raw_syscall(SYS_read, s->sync, (long)&c, 1, 0, 0) != 1)
 		arch_raw_syscall(SYS_exit, 126, 0, 0, 0, 0);
 	arch_raw_syscall(SYS_close_range, 3, ~0u, 0x4 /* CLOSE_RANGE_CLOEXEC */, 0, 0);
 	if (s->sandbox) /* a body gets nothing of the hosting node, not even stdio */
@@ -328,21 +337,33 @@ static int restore_spawn(struct rctx *c, uint64_t *entry, struct err *e)
 		return err_set(e, -errno, "memfd_create");
 	size_t n = (size_t)((uintptr_t)guestd_stub_end - (uintptr_t)guestd_stub_start);
 	int rc = util_write_full(memfd, guestd_stub_start, n);
-	int sync[2];
+	int sync[2], ready[2];
+	char byte;
 	if (rc || pipe2(sync, O_CLOEXEC))
 		return err_set(e, rc ? rc : -errno, "prepare restore stub");
-	struct stub_start s = {memfd, sync[0], !!(c->o->mode & RESTORE_SANDBOX)};
-	pid_t pid = restore_clone(c, &s);
-	if (pid < 0) {
+	if (pipe2(ready, O_CLOEXEC)) {
+		rc = err_set(e, -errno, "prepare restore stub");
 		close(sync[0]);
 		close(sync[1]);
-		return err_set(e, -errno, "clone");
+		return rc;
 	}
+	struct stub_start s = {memfd, sync[0], !!(c->o->mode & RESTORE_SANDBOX), ready[1]};
+	pid_t pid = restore_clone(c, &s);
+	int saved = errno;
 	close(sync[0]);
+	close(ready[1]);
+	if (pid < 0) {
+		close(sync[1]);
+		close(ready[0]);
+		return err_set(e, -saved, "clone");
+	}
+	if (read(ready[0], &byte, 1) != 1) /* traceable from here on */
+		rc = err_setx(e, -ECHILD, "restore stub ended before it started");
+	close(ready[0]);
 	c->pid = pid;
-	if (ptrace(PTRACE_SEIZE, pid, 0,
-		   c->o->ptrace_opts | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
-		       PTRACE_O_TRACESYSGOOD))
+	if (!rc && ptrace(PTRACE_SEIZE, pid, 0,
+			  c->o->ptrace_opts | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
+			      PTRACE_O_TRACESYSGOOD))
 		rc = err_set(e, -errno, "seize restore stub");
 	if (!rc && write(sync[1], "x", 1) != 1)
 		rc = err_set(e, -errno, "start restore stub");

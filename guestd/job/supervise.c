@@ -5,7 +5,9 @@
 #include "arch/arch.h"
 #include "engine/checkpoint.h"
 #include "engine/compress.h"
+#include "job/creds.h"
 #include "job/ctl.h"
+#include "job/jobhub.h"
 #include "engine/freeze.h"
 #include "engine/image.h"
 #include "remote/migrate.h"
@@ -42,6 +44,7 @@ struct sproc {
 	int is_thread;	    /* a thread of another entry, not a process */
 	struct deputy *dep; /* set while the body runs on another node */
 	unsigned migrations;
+	struct jobhub_pub pub; /* what guestd was told of it */
 };
 
 struct job {
@@ -53,6 +56,7 @@ struct job {
 	int epfd, sigfd, ctlfd, timerfd;
 	char *base;
 	int seq;
+	struct jobhub hub; /* registered with guestd */
 };
 
 static const int job_signals[] = {SIGCHLD,  SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1, SIGUSR2,
@@ -97,6 +101,7 @@ static void job_remove(struct job *j, pid_t pid)
 		if (j->procs[i].pid == pid) {
 			if (j->procs[i].dep && !j->procs[i].dep->dying)
 				remote_deputy_died(j->procs[i].dep);
+			jobhub_gone(&j->hub, &j->procs[i].pub, pid);
 			job_drop_deputy(j, &j->procs[i]);
 			j->procs[i] = j->procs[--j->nprocs];
 			return;
@@ -440,6 +445,9 @@ static void job_on_event(struct job *j, pid_t pid, int st)
 {
 	int ev = st >> 16, sig = WSTOPSIG(st);
 	unsigned long msg = 0;
+	struct sproc *ex = ev == PTRACE_EVENT_EXEC ? job_find(j, pid) : NULL;
+	if (ex) /* a new program: guestd hears its name */
+		ex->pub.sent = 0;
 	if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE) {
 		ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
 		/* The child's own stops and even its end may have been reaped
@@ -583,14 +591,17 @@ static int job_setup(struct job *j, struct err *e)
 		struct epoll_event ev = {EPOLLIN, {.fd = j->timerfd}};
 		epoll_ctl(j->epfd, EPOLL_CTL_ADD, j->timerfd, &ev);
 	}
+	jobhub_init(&j->hub, j->epfd);
 	return 0;
 }
 
-/* Child: wait until seized, then exec the program with the job signals unblocked. */
-static void job_exec_child(char **argv, int sync)
+/* Child: drop mosrun's group, say so, wait until seized, then exec the
+ * program with the job signals unblocked. */
+static void job_exec_child(char **argv, int ready, int sync)
 {
-	char c;
-	if (read(sync, &c, 1) != 1)
+	char c = 'r';
+	creds_drop();
+	if (write(ready, &c, 1) != 1 || read(sync, &c, 1) != 1)
 		_exit(126);
 	sigset_t none;
 	sigemptyset(&none);
@@ -604,17 +615,27 @@ static void job_exec_child(char **argv, int sync)
 /* Start the program under supervision. */
 static int job_start(struct job *j, struct err *e)
 {
-	int sync[2];
+	int sync[2], ready[2];
+	char c;
 	if (pipe2(sync, O_CLOEXEC))
 		return err_set(e, -errno, "pipe");
+	if (pipe2(ready, O_CLOEXEC)) {
+		close(sync[0]);
+		close(sync[1]);
+		return err_set(e, -errno, "pipe");
+	}
 	pid_t pid = fork();
 	if (pid < 0)
 		return err_set(e, -errno, "fork");
 	if (pid == 0)
-		job_exec_child(j->o->argv, sync[0]);
+		job_exec_child(j->o->argv, ready[1], sync[0]);
 	close(sync[0]);
+	close(ready[1]);
 	int rc = 0;
-	if (ptrace(PTRACE_SEIZE, pid, 0, TRACE_OPTS))
+	if (read(ready[0], &c, 1) != 1) /* it may be traced from here on */
+		rc = err_setx(e, -ECHILD, "start %s: the child ended", j->o->argv[0]);
+	close(ready[0]);
+	if (!rc && ptrace(PTRACE_SEIZE, pid, 0, TRACE_OPTS))
 		rc = err_set(e, -errno, "ptrace %d", pid);
 	if (rc)
 		kill(pid, SIGKILL);
@@ -667,10 +688,41 @@ static void job_ckpt_names(struct job *j)
 	j->seq = j->o->ckpt_base ? 1 : seq;
 }
 
+/* guestd asks to move a process (balancing, mosctl bring). */
+static void job_on_hub(struct job *j)
+{
+	struct lapi_req q;
+	char msg[sizeof(q.msg)];
+	while (jobhub_next(&j->hub, &q) == 0) {
+		if (q.op != LAPI_MOVE)
+			continue;
+		int rc = job_move(j, q.proc.pid, q.node, msg, sizeof(msg));
+		jobhub_answer(&j->hub, q.seq, rc, msg);
+	}
+}
+
+/* Tell guestd what changed: each process, where it runs, why it stays. */
+static void job_report(struct job *j)
+{
+	if (jobhub_tick(&j->hub))
+		for (size_t i = 0; i < j->nprocs; i++)
+			j->procs[i].pub.sent = 0;
+	for (size_t i = 0; i < j->nprocs; i++) {
+		struct sproc *p = &j->procs[i];
+		if (p->is_thread)
+			continue;
+		unsigned flags = (p->threaded ? LAPI_P_THREADS : 0) |
+				 (p->dep && p->dep->stopped ? LAPI_P_STOPPED : 0);
+		jobhub_sync(&j->hub, &p->pub, p->pid, p->dep ? p->dep->node : 0, p->migrations,
+			    flags, p->threaded ? "threads" : "");
+	}
+}
+
 /* The loop: until every process of the job is gone. */
 static void job_loop(struct job *j)
 {
 	while (j->nprocs > 0) {
+		job_report(j);
 		struct epoll_event ev[4];
 		int n = epoll_wait(j->epfd, ev, 4, 1000);
 		if (n < 0 && errno != EINTR)
@@ -678,7 +730,9 @@ static void job_loop(struct job *j)
 		for (int i = 0; i < n; i++) {
 			if (job_on_deputy(j, ev[i].data.fd))
 				continue;
-			if (ev[i].data.fd == j->sigfd)
+			if (jobhub_is(&j->hub, ev[i].data.fd))
+				job_on_hub(j);
+			else if (ev[i].data.fd == j->sigfd)
 				job_on_sigfd(j);
 			else if (ev[i].data.fd == j->ctlfd)
 				job_on_ctl(j);
@@ -696,6 +750,7 @@ int job_run(const struct job_opts *o, enum job_end *end, int *status, struct err
 	memset(&j, 0, sizeof(j));
 	j.o = o;
 	j.ctlfd = j.timerfd = j.sigfd = j.epfd = -1;
+	hubc_init(&j.hub.hc);
 	j.start_pending = o->start_node > 0;
 	job_ckpt_names(&j);
 	int rc = job_setup(&j, e);
@@ -709,6 +764,7 @@ int job_run(const struct job_opts *o, enum job_end *end, int *status, struct err
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	jobhub_close(&j.hub);
 	for (size_t i = 0; i < j.nprocs; i++)
 		remote_free(j.procs[i].dep);
 	free(j.procs);

@@ -5,7 +5,6 @@
 #include "engine/compress.h"
 #include "remote/forward.h"
 #include "engine/freeze.h"
-#include "daemon/guests.h"
 #include "remote/migrate.h"
 #include "engine/procfs.h"
 #include "appliance/log.h"
@@ -40,7 +39,7 @@ struct body {
 	int sigfd;
 	int done;
 	int stop_as; /* a SIGSTOP sent for this stop signal: report that one */
-	int expel;   /* guestd asked (GUESTS_EXPEL_SIGNAL): send it home */
+	int expel;   /* guestd asked (BODY_EXPEL_SIGNAL): send it home */
 	struct fwd_buf req;
 };
 
@@ -444,17 +443,34 @@ static int body_on_wait(struct body *b, int st, struct err *e)
 	return 0;
 }
 
+/* guestd's requests (expel), and registering again after it restarted. */
+static void body_on_hub(struct body *b)
+{
+	struct hubc *hc = b->bc->hub;
+	struct lapi_req q;
+	if (!hc)
+		return;
+	hubc_retry(hc);
+	while (hubc_recv(hc, &q) == 0)
+		b->expel |= q.op == LAPI_GOHOME;
+}
+
 /* Events of the body and frames from home, until the body is gone. */
 static int body_loop(struct body *b, struct err *e)
 {
 	while (!b->done) {
-		struct pollfd pf[2] = {{b->sigfd, POLLIN, 0}, {b->c->fd, POLLIN, 0}};
-		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+		struct hubc *hc = b->bc->hub;
+		struct pollfd pf[3] = {
+		    {b->sigfd, POLLIN, 0}, {b->c->fd, POLLIN, 0}, {hc ? hc->fd : -1, POLLIN, 0}};
+		int n = poll(pf, 3, hc && hc->fd < 0 ? 1000 : -1);
+		if (n < 0 && errno != EINTR)
 			return err_set(e, -errno, "poll");
-		if (pf[0].revents) {
+		if (pf[2].revents || (hc && hc->fd < 0))
+			body_on_hub(b);
+		if (pf[0].revents || b->expel) {
 			struct signalfd_siginfo si;
 			while (read(b->sigfd, &si, sizeof(si)) > 0)
-				b->expel |= si.ssi_signo == GUESTS_EXPEL_SIGNAL;
+				b->expel |= si.ssi_signo == BODY_EXPEL_SIGNAL;
 			int st, rc;
 			pid_t w;
 			/* any child: children the body forked here end as ours */
@@ -481,6 +497,22 @@ static int body_loop(struct body *b, struct err *e)
 	return 0;
 }
 
+/* Tell guestd which local process the body is. */
+static void body_register(struct body *b)
+{
+	struct hubc *hc = b->bc->hub;
+	if (!hc)
+		return;
+	char *comm = NULL;
+	hc->self.local_pid = b->pid;
+	if (!hc->self.comm[0] && procfs_read(b->pid, "comm", &comm) > 0) {
+		comm[strcspn(comm, "\n")] = '\0';
+		snprintf(hc->self.comm, sizeof(hc->self.comm), "%s", comm);
+	}
+	free(comm);
+	hubc_send(hc, LAPI_PROC, &hc->self, 0, 0, NULL);
+}
+
 /* Rebuild the body from the image on the connection. */
 static int body_start(struct body *b, struct err *e)
 {
@@ -500,6 +532,8 @@ static int body_start(struct body *b, struct err *e)
 		mig_send_status(b->c, WIRE_STARTED, rc, e->msg, NULL);
 		return rc;
 	}
+	if (b->bc->hub)
+		snprintf(b->bc->hub->self.comm, sizeof(b->bc->hub->self.comm), "%s", info.comm);
 	snprintf(msg, sizeof(msg), "pid %d (home %d/%d) runs on node %d as pid %d", info.old_pid,
 		 b->hello.home_node, b->hello.home_pid, b->bc->self_node, b->pid);
 	log_info("%s", msg);
@@ -516,12 +550,14 @@ static int body_run(struct body *b, int (*start)(struct body *, const void *, st
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, GUESTS_EXPEL_SIGNAL);
+	sigaddset(&set, BODY_EXPEL_SIGNAL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	b->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	int rc = b->sigfd < 0 ? err_set(e, -errno, "signalfd") : start(b, arg, e);
-	if (!rc)
+	if (!rc) {
+		body_register(b);
 		rc = body_loop(b, e);
+	}
 	if (b->pid > 0 && !b->done) { /* home is gone or the link broke: nothing to keep */
 		kill(b->pid, SIGKILL);
 		waitpid(b->pid, NULL, __WALL);
@@ -560,18 +596,31 @@ int body_serve(struct wire_conn *c, const void *p, size_t len, const struct body
 	return body_run(&b, body_start_image, NULL, e);
 }
 
+/* Is pid a supervisor like us: root, running guestd's own program? (Its
+ * parent may be a guestd that has since restarted.) */
+static int body_is_supervisor(pid_t pid)
+{
+	struct proc_status st;
+	char *theirs = procfs_link(pid, "exe"), *ours = procfs_link(getpid(), "exe");
+	int same = theirs && ours && !strcmp(theirs, ours) && !procfs_status(pid, &st) &&
+		   st.uid[0] == 0 && st.uid[1] == 0;
+	free(theirs);
+	free(ours);
+	return same;
+}
+
 /* The child to adopt must be what a sibling supervisor left for us: a
- * stopped, untraced process of the bodies' user, child of a supervisor that
- * is a child of our guestd. Waits a little for it to stop. */
+ * stopped, untraced process of the bodies' user, child of a supervisor.
+ * Waits a little for it to stop. */
 static int body_check_orphan(struct body *b, pid_t pid, struct err *e)
 {
 	for (int i = 0; i < 200; i++) {
-		struct proc_status ps, sup;
+		struct proc_status ps;
 		struct proc_stat st;
 		if (pid <= 1 || procfs_status(pid, &ps) || procfs_stat(pid, &st) || ps.ppid <= 1)
 			return err_setx(e, -ESRCH, "no process %d to adopt", pid);
 		if (ps.uid[0] != b->bc->uid || ps.uid[1] != b->bc->uid ||
-		    procfs_status(ps.ppid, &sup) || sup.ppid != getppid())
+		    !body_is_supervisor(ps.ppid))
 			return err_setx(e, -EPERM, "process %d is not a forked body", pid);
 		if (ps.tracer <= 0 && st.state == 'T')
 			return 0;

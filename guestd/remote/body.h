@@ -6,11 +6,17 @@
 #ifndef GUESTD_BODY_H
 #define GUESTD_BODY_H
 
+#include "daemon/hubc.h"
 #include "appliance/err.h"
 #include "appliance/wire.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* To a guest's supervisor: send the body home (guestd asks over its local
+ * socket; the signal is for an administrator). */
+#define BODY_EXPEL_SIGNAL SIGUSR1
 
 struct body_conf {
 	int self_node;
@@ -18,6 +24,7 @@ struct body_conf {
 	uid_t uid;		/* unprivileged identity of bodies */
 	gid_t gid;
 	uint64_t mem_limit; /* bytes of address space a body may have (0: no bound) */
+	struct hubc *hub;   /* registered with guestd as this guest (NULL: not) */
 };
 
 /* Serve one migrated process on connection c, whose WIRE_MIGRATE frame

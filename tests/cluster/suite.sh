@@ -1,5 +1,6 @@
 # tests/cluster/suite.sh: what every cluster suite does first (source it after
-# tests/lib.sh). cluster_suite NAME N gives the suite a cluster of N nodes with
+# tests/lib.sh). cluster_suite NAME N [UP-OPTION...] gives the suite a cluster
+# of N nodes (cluster up N UP-OPTION..., e.g. --cpus 0.5) with
 # its own state dir (runs from other checkouts coexist), a work dir W that
 # every node sees (/var/tmp, not a node-private dir), and takes both down on
 # exit, after suite_cleanup (a suite may redefine it). A cluster that does not
@@ -22,11 +23,12 @@ suite_logs() {
 
 cluster_suite() {
 	local name=$1 n=$2
+	shift 2
 	export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-$name-$$
 	W=$(mktemp -d "/var/tmp/mosix-$name.XXXXXX")
 	SUITE_FAILS=$(grep -c '^FAIL' "$RESULTS")
 	trap 'suite_cleanup; suite_logs; "$CL" down >/dev/null 2>&1; rm -rf "$W"' EXIT
-	if ! "$CL" up "$n" --force >"$W/up.log" 2>&1; then
+	if ! "$CL" up "$n" --force "$@" >"$W/up.log" 2>&1; then
 		t_fail "$name/cluster-up" "$(tail -n 5 "$W/up.log")"
 		exit 0
 	fi

@@ -73,7 +73,7 @@ on 1 mosmigrate -w "$D" 2 >/dev/null && on 1 mosmigrate -w "$E" 3 >/dev/null
 g=$(on 1 mosctl bring --wait --timeout 30 2>&1)
 rc=$?
 wd=$(where 1 "$D") we=$(where 1 "$E")
-if [ $rc -eq 0 ] && [ "$wd $we" = "here here" ] && [ "$(echo "$g" | grep -c ': home from node')" -eq 2 ]; then
+if [ $rc -eq 0 ] && [ "$wd $we" = "here here" ] && [ "$(echo "$g" | grep -c 'is home from node')" -eq 2 ]; then
 	t_pass bring/home
 else
 	t_fail bring/home "exit $rc, where: $wd/$we; $(echo "$g" | tr '\n' ' ')"

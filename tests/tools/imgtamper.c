@@ -48,8 +48,8 @@ int main(int argc, char **argv)
 	}
 	long arg = argc > 4 ? atol(argv[4]) : 0;
 	int in = open(argv[1], O_RDONLY), out = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	struct img_reader r = { .fd = -1 };
-	struct img_writer w = { .fd = -1 };
+	struct img_reader r = {.fd = -1};
+	struct img_writer w = {.fd = -1};
 	struct img_view v;
 	struct err e = {0, ""};
 	int rc = in < 0 || out < 0 ? -1 : img_reader_open(&r, in, &e);

@@ -33,10 +33,10 @@ int main(int argc, char **argv)
 	for (int i = 0; access(argv[1], F_OK) && i < 24000; i++)
 		usleep(5000);
 	int ok = probe("open host file", open(argv[2], O_RDONLY), ENOENT);
-	char *const av[] = { argv[3], NULL };
+	char *const av[] = {argv[3], NULL};
 	ok &= probe("exec host binary", execv(argv[3], av), ENOENT);
 	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[4])) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[4]))};
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	ok &= probe("connect to host port", connect(s, (struct sockaddr *)&a, sizeof(a)),
 		    ECONNREFUSED);

@@ -22,7 +22,7 @@ static int parse_key(const char *s, uint8_t key[32])
 
 int main(int argc, char **argv)
 {
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	if (argc < 4) {
 		fprintf(stderr, "usage: wireprobe ADDR PORT key HEX | garbage\n");
 		return 2;

@@ -32,20 +32,21 @@
 enum wire_type {
 	WIRE_HELLO = 1,
 	WIRE_READY,
-	WIRE_MIGRATE,	/* a process arrives: struct wire_migrate, then WIRE_IMAGE frames */
-	WIRE_IMAGE,	/* image stream bytes */
-	WIRE_IMAGE_END, /* end of the image stream */
-	WIRE_STARTED,	/* the body runs: { int32 status, char msg[] } */
-	WIRE_SYSCALL,	/* forwarded system call (body -> home) */
-	WIRE_SYSRET,	/* its result (home -> body) */
-	WIRE_SIGNAL,	/* deliver a signal to the body */
-	WIRE_EXIT,	/* the body ended: wait status */
-	WIRE_GOHOME,	/* bring the body home: its image follows as WIRE_IMAGE frames */
-	WIRE_GOSSIP,	/* node information */
-	WIRE_ERROR,	/* { int32 code, char msg[] } */
-	WIRE_STOPPED,	/* the body stopped (job control): struct mig_signal */
-	WIRE_FORK,	/* the body forked there: its child is to be adopted */
-	WIRE_ADOPT,	/* first frame: serve a body's forked child (struct mig_adopt) */
+	WIRE_MIGRATE,	  /* a process arrives: struct wire_migrate, then WIRE_IMAGE frames */
+	WIRE_IMAGE,	  /* image stream bytes */
+	WIRE_IMAGE_END,	  /* end of the image stream */
+	WIRE_STARTED,	  /* the body runs: { int32 status, char msg[] } */
+	WIRE_SYSCALL,	  /* forwarded system call (body -> home) */
+	WIRE_SYSRET,	  /* its result (home -> body) */
+	WIRE_SIGNAL,	  /* deliver a signal to the body */
+	WIRE_EXIT,	  /* the body ended: wait status */
+	WIRE_GOHOME,	  /* bring the body home: its image follows as WIRE_IMAGE frames */
+	WIRE_GOSSIP,	  /* node information */
+	WIRE_ERROR,	  /* { int32 code, char msg[] } */
+	WIRE_STOPPED,	  /* the body stopped (job control): struct mig_signal */
+	WIRE_FORK,	  /* the body forked there: its child is to be adopted */
+	WIRE_ADOPT,	  /* first frame: serve a body's forked child (struct mig_adopt) */
+	WIRE_GOSSIP_PULL, /* node information, and the sender asks for the receiver's */
 	WIRE__MAX
 };
 

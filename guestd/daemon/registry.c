@@ -1,0 +1,349 @@
+/* registry.c: the registry service: this node's migratable processes. */
+#define LOG_PREFIX "registry"
+#include "daemon/registry.h"
+#include "daemon/guests.h"
+#include "daemon/hub.h"
+#include "engine/procfs.h"
+#include "appliance/log.h"
+#include "appliance/util.h"
+#include "appliance/xmem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct reg_entry {
+	struct lapi_proc p;
+	struct hub_client *c; /* who registered it */
+};
+
+/* A move asked of a mosrun, until it answers. */
+struct reg_move {
+	uint32_t seq;
+	struct hub_client *c;
+	void (*done)(struct hub *h, void *arg, int status, const char *msg);
+	void *arg;
+};
+
+/* A bring (LAPI_BRING) waiting for its moves. */
+struct reg_bring {
+	struct hub_client *req; /* NULL once the asker left */
+	int pending, failed, asked;
+	char *text;
+	struct reg_bring *next;
+};
+
+struct registry_svc {
+	struct reg_entry *e;
+	size_t n;
+	struct reg_move *mv;
+	size_t nmv;
+	uint32_t seq;
+	struct reg_bring *brings;
+};
+
+/* The entry of (c, pid), or NULL. */
+static struct reg_entry *reg_find(struct registry_svc *r, const struct hub_client *c, int pid)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->e[i].c == c && r->e[i].p.pid == pid)
+			return &r->e[i];
+	return NULL;
+}
+
+/* Forget entry i. */
+static void reg_remove(struct registry_svc *r, size_t i)
+{
+	r->e[i] = r->e[--r->n];
+}
+
+/* Add or replace (c, p). */
+static void reg_put(struct registry_svc *r, struct hub_client *c, const struct lapi_proc *p)
+{
+	struct reg_entry *x = reg_find(r, c, p->pid);
+	if (!x) {
+		r->e = xrealloc(r->e, (r->n + 1) * sizeof(*r->e));
+		x = &r->e[r->n++];
+	}
+	x->p = *p;
+	x->c = c;
+}
+
+size_t registry_locals(struct hub *h)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < h->registry->n; i++)
+		k += !(h->registry->e[i].p.flags & LAPI_P_GUEST);
+	return k;
+}
+
+size_t registry_guests(struct hub *h)
+{
+	return h->registry->n - registry_locals(h);
+}
+
+/* Ask every guest's supervisor to send its body home. */
+size_t registry_expel(struct hub *h)
+{
+	struct registry_svc *r = h->registry;
+	struct lapi_req q;
+	size_t asked = 0;
+	lapi_req_init(&q, LAPI_GOHOME);
+	for (size_t i = 0; i < r->n;) {
+		struct reg_entry *x = &r->e[i];
+		if (!(x->p.flags & LAPI_P_GUEST)) {
+			i++;
+			continue;
+		}
+		size_t before = r->n;
+		q.proc = x->p;
+		if (hub_send(h, x->c, &q) == 0)
+			asked++;
+		if (r->n == before) /* (a client that does not read is dropped) */
+			i++;
+	}
+	return asked;
+}
+
+/* Ask a mosrun to move one of its processes. */
+int registry_move(struct hub *h, int pid, int node,
+		  void (*done)(struct hub *h, void *arg, int status, const char *msg), void *arg)
+{
+	struct registry_svc *r = h->registry;
+	for (size_t i = 0; i < r->n; i++) {
+		struct reg_entry *x = &r->e[i];
+		if (x->p.pid != pid || (x->p.flags & LAPI_P_GUEST))
+			continue;
+		struct lapi_req q;
+		lapi_req_init(&q, LAPI_MOVE);
+		q.proc = x->p;
+		q.node = node;
+		q.seq = ++r->seq;
+		struct hub_client *c = x->c;
+		r->mv = xrealloc(r->mv, (r->nmv + 1) * sizeof(*r->mv));
+		r->mv[r->nmv++] = (struct reg_move){q.seq, c, done, arg};
+		hub_send(h, c, &q); /* failing, it drops c: on_close answers the move */
+		return 0;
+	}
+	return -ESRCH;
+}
+
+/* Answer move k and forget it. */
+static void reg_move_done(struct hub *h, size_t k, int status, const char *msg)
+{
+	struct registry_svc *r = h->registry;
+	struct reg_move m = r->mv[k];
+	r->mv[k] = r->mv[--r->nmv];
+	m.done(h, m.arg, status, msg);
+}
+
+/* A mosrun registers. */
+static void reg_req_register(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	c->registered = 1;
+	hub_reply(h, c, 0, "registered");
+}
+
+/* A guest's supervisor registers: only while guests are accepted. */
+static void reg_req_guest(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	if (!guests_accepting(h)) {
+		hub_reply(h, c, -EBUSY, "node %d accepts no guests now (blocked or expelling)",
+			  h->cl.self);
+		return;
+	}
+	struct lapi_proc p = q->proc;
+	p.flags |= LAPI_P_GUEST;
+	p.where = h->cl.self;
+	p.job = c->cred.pid;
+	c->registered = c->guest = 1;
+	reg_put(h->registry, c, &p);
+	hub_reply(h, c, 0, "registered");
+}
+
+/* Check a mosrun's record against /proc: the process must be traced by
+ * that mosrun; its owner is what /proc says. 0 or -ESRCH. */
+static int reg_verify(const struct hub *h, const struct hub_client *c, struct lapi_proc *p)
+{
+	struct proc_status st;
+	if (p->pid <= 0 || procfs_status(p->pid, &st) || st.tracer != c->cred.pid)
+		return -ESRCH;
+	p->uid = st.uid[0];
+	p->job = c->cred.pid;
+	p->local_pid = 0;
+	p->flags &= ~LAPI_P_GUEST;
+	p->home_node = h->cl.self;
+	if (p->where <= 0)
+		p->where = h->cl.self;
+	return 0;
+}
+
+/* A registered client tells of one of its processes. */
+static void reg_req_proc(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	struct lapi_proc p = q->proc;
+	if (!c->registered)
+		return hub_reply(h, c, -EPROTO, "not registered");
+	if (c->guest) { /* its one entry, brought up to date */
+		for (size_t i = 0; i < h->registry->n; i++)
+			if (h->registry->e[i].c == c) {
+				p.flags |= LAPI_P_GUEST;
+				p.where = h->cl.self;
+				p.job = c->cred.pid;
+				h->registry->e[i].p = p;
+			}
+		return;
+	}
+	if (reg_verify(h, c, &p)) {
+		log_debug("mosrun %d registered pid %d, which it does not trace", c->cred.pid,
+			  p.pid);
+		return;
+	}
+	reg_put(h->registry, c, &p);
+}
+
+/* A process ended or left; a guest's supervisor says how it ended. */
+static void reg_req_gone(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	struct registry_svc *r = h->registry;
+	if (!c->registered)
+		return hub_reply(h, c, -EPROTO, "not registered");
+	for (size_t i = 0; i < r->n; i++)
+		if (r->e[i].c == c && (c->guest || r->e[i].p.pid == q->proc.pid)) {
+			reg_remove(r, i);
+			break;
+		}
+	if (c->guest)
+		guests_ended(h, q->status);
+}
+
+/* A mosrun's answer to a move. */
+static void reg_req_moved(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	struct registry_svc *r = h->registry;
+	char msg[sizeof(q->msg)];
+	snprintf(msg, sizeof(msg), "%s", q->msg);
+	for (size_t k = 0; k < r->nmv; k++)
+		if (r->mv[k].c == c && r->mv[k].seq == q->seq)
+			return reg_move_done(h, k, q->status, msg);
+}
+
+/* LAPI_PROCS: the registry, a line each. */
+static void reg_req_procs(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	static char msg[LAPI_MSG_MAX];
+	size_t at = 0;
+	msg[0] = '\0';
+	for (size_t i = 0; i < h->registry->n && at + 200 < sizeof(msg); i++) {
+		int w = lapi_proc_line(msg + at, sizeof(msg) - at, &h->registry->e[i].p);
+		at += w > 0 ? (size_t)w : 0;
+	}
+	hub_reply(h, c, 0, "%s", msg);
+}
+
+/* Answer a bring once its last move has. */
+static void reg_bring_end(struct hub *h, struct reg_bring *b)
+{
+	struct registry_svc *r = h->registry;
+	if (b->req)
+		hub_reply(h, b->req, b->failed ? -EAGAIN : 0, "asked %d failed %d\n%s", b->asked,
+			  b->failed, b->text ? b->text : "");
+	for (struct reg_bring **pp = &r->brings; *pp; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	free(b->text);
+	free(b);
+}
+
+/* One process of a bring answered. */
+static void reg_bring_done(struct hub *h, void *arg, int status, const char *msg)
+{
+	struct reg_bring *b = arg;
+	char *t = xasprintf("%s%s: %s\n", b->text ? b->text : "", status ? "failed" : "home", msg);
+	free(b->text);
+	b->text = t;
+	b->failed += status != 0;
+	if (--b->pending == 0)
+		reg_bring_end(h, b);
+}
+
+/* LAPI_BRING: every local process that runs elsewhere comes home. */
+static void reg_req_bring(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	struct registry_svc *r = h->registry;
+	struct reg_bring *b = xcalloc(1, sizeof(*b));
+	b->req = c;
+	b->next = r->brings;
+	r->brings = b;
+	c->deferred = 1;
+	b->pending = 1; /* held while asking */
+	for (size_t i = 0; i < r->n; i++) {
+		const struct lapi_proc *p = &r->e[i].p;
+		if ((p->flags & LAPI_P_GUEST) || p->where == h->cl.self || p->where == 0)
+			continue;
+		b->pending++;
+		b->asked++;
+		if (registry_move(h, p->pid, 0, reg_bring_done, b))
+			reg_bring_done(h, b, -ESRCH, "no longer registered");
+	}
+	reg_bring_done(h, b, 0, "");
+}
+
+/* A client left: forget its processes and answer what waited on it. */
+static void reg_on_close(struct hub *h, struct hub_client *c)
+{
+	struct registry_svc *r = h->registry;
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n;)
+		if (r->e[i].c == c) {
+			if (c->guest) /* it went without a word: it ended */
+				guests_ended(h, 0);
+			reg_remove(r, i);
+		} else {
+			i++;
+		}
+	for (struct reg_bring *b = r->brings; b; b = b->next)
+		if (b->req == c)
+			b->req = NULL;
+	for (size_t k = 0; k < r->nmv;)
+		if (r->mv[k].c == c)
+			reg_move_done(h, k, -ESRCH, "its mosrun ended");
+		else
+			k++;
+}
+
+static int reg_start(struct hub *h, struct err *e)
+{
+	h->registry = xcalloc(1, sizeof(*h->registry));
+	return 0;
+}
+
+static void reg_stop(struct hub *h)
+{
+	if (!h->registry)
+		return;
+	free(h->registry->e);
+	free(h->registry->mv);
+	free(h->registry);
+	h->registry = NULL;
+}
+
+static const struct hub_request reg_requests[] = {
+    {LAPI_REGISTER, HUB_ANYONE, reg_req_register}, {LAPI_GUEST_REGISTER, HUB_ROOT, reg_req_guest},
+    {LAPI_PROC, HUB_ANYONE, reg_req_proc},	   {LAPI_PROC_GONE, HUB_ANYONE, reg_req_gone},
+    {LAPI_MOVED, HUB_ANYONE, reg_req_moved},	   {LAPI_PROCS, HUB_ANYONE, reg_req_procs},
+    {LAPI_BRING, HUB_ROOT, reg_req_bring},
+};
+
+const struct service svc_registry = {
+    .name = "registry",
+    .start = reg_start,
+    .on_close = reg_on_close,
+    .stop = reg_stop,
+    .requests = reg_requests,
+    .nrequests = ARRAY_SIZE(reg_requests),
+};

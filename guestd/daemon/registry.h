@@ -1,0 +1,27 @@
+/* registry.h: every migratable process of this node, as the mosruns that
+ * supervise them and the supervisors of its guests register them over the
+ * local socket (localapi.h). guestd asks a mosrun to move one of its
+ * processes and hears the result (LAPI_MOVE, LAPI_MOVED). */
+#ifndef GUESTD_REGISTRY_H
+#define GUESTD_REGISTRY_H
+
+#include "daemon/localapi.h"
+
+#include <stddef.h>
+
+struct hub;
+struct hub_client;
+
+/* Processes of this node (home here), wherever they run. */
+size_t registry_locals(struct hub *h);
+/* Guests hosted here. */
+size_t registry_guests(struct hub *h);
+/* Ask every guest's supervisor to send its body home. How many were asked. */
+size_t registry_expel(struct hub *h);
+/* Ask the mosrun of local process pid to move it to node (0: home); done(h,
+ * arg, status, msg) is called with its answer (or when its mosrun leaves).
+ * 0, or -ESRCH when no registered mosrun has pid. */
+int registry_move(struct hub *h, int pid, int node,
+		  void (*done)(struct hub *h, void *arg, int status, const char *msg), void *arg);
+
+#endif
