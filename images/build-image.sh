@@ -239,10 +239,15 @@ install_ours() {
 	install -d -m 700 "$r/etc/mosix" "$r/root/.ssh"
 	# files that go into the image as they are (sshd config, ...)
 	cp -r --no-preserve=ownership "$HERE/overlay/." "$r/"
-	local n=0
+	local n=0 gid
+	# mosrun is setgid to the cluster's group: guestd gives node connections
+	# (session keys) only to root and that group (guestd.8)
+	chroot "$r" groupadd -f -r mosix || fail "groupadd mosix"
+	gid=$(chroot "$r" getent group mosix | cut -d: -f3)
 	for f in $(our_binaries); do
 		case "$f" in
 		"$B"/bin/guestd) install -m 755 "$f" "$r/usr/local/sbin/" ;;
+		"$B"/bin/mosrun) install -m 2755 -g "$gid" "$f" "$r/usr/local/bin/" ;;
 		"$B"/bin/*) install -m 755 "$f" "$r/usr/local/bin/" ;;
 		"$B"/progs/*) install -m 755 "$f" "$r/usr/local/lib/mosix/progs/" ;;
 		esac

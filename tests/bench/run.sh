@@ -69,5 +69,8 @@ echo "bench: tables in $OUT/engine.md"
 OUT=$OUT bash "$TOP/tests/bench/overhead.sh" "${1:-build}"
 "$BIN/wire_bench" "$OUT" | tee "$OUT/wire.md"
 OUT=$OUT bash "$TOP/tests/bench/migrate.sh" "${1:-build}"
+# The node's hub (issue 11): gossip ages against the closed forms, the time
+# for a joining node to be known by all, guestd's own CPU and memory at rest.
+OUT=$OUT bash "$TOP/tests/bench/hub.sh" "${1:-build}"
 # The virtual-cluster appliance (VM bring-up time, host memory per node) is
 # measured apart, by `make bench-vm` (tests/bench/vm.sh): it boots real guests.

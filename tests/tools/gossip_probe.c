@@ -2,7 +2,7 @@
  * needs them.
  *   gossip_probe ADDR PORT KEYFILE FROM KIND [SPEED]
  * KIND: valid (an entry for node FROM, age 0, with speed SPEED), replay (the
- * same valid datagram twice), forged (valid but for a wrong tag), truncated,
+ * same valid datagram twice, a second apart), forged (valid but for a wrong tag), truncated,
  * oversized, garbage (not our protocol), unknown (valid, from node 999).
  * KEYFILE: the cluster key (64 hex digits). Exit 0 when sent. */
 #include "daemon/nodes.h"
@@ -73,7 +73,8 @@ int main(int argc, char **argv)
 	else if (strcmp(kind, "valid") && strcmp(kind, "unknown"))
 		return fprintf(stderr, "gossip_probe: unknown kind '%s'\n", kind), 2;
 	for (int i = 0; i < sends; i++)
-		if (sendto(s, buf, (size_t)len, 0, (struct sockaddr *)&a, sizeof(a)) != len)
+		if ((i && sleep(1)) ||
+		    sendto(s, buf, (size_t)len, 0, (struct sockaddr *)&a, sizeof(a)) != len)
 			return perror("sendto"), 1;
 	return 0;
 }
