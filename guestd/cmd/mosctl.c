@@ -120,7 +120,8 @@ static const struct {
 } status_words[] = {{NODE_ST_STAY, "stay"},
 		    {NODE_ST_LSTAY, "lstay"},
 		    {NODE_ST_BLOCK, "block"},
-		    {NODE_ST_EXPELLING, "expelling"}};
+		    {NODE_ST_EXPELLING, "expelling"},
+		    {NODE_ST_UNREACHABLE, "unreachable"}};
 
 /* "stay,block" or "-"; as JSON, ["stay", "block"]. */
 static void status_text(unsigned st, int json, char *out, size_t len)

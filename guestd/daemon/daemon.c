@@ -23,15 +23,12 @@
 
 #define EXPEL_ON_STOP_MS 30000 /* SIGTERM: how long guests may take to go home */
 
-/* Reap children and tell the services. */
-static void daemon_reap(struct hub *h)
+/* Reap children (supervisors and connectors report over the local socket,
+ * not by their exit). */
+static void daemon_reap(void)
 {
-	pid_t pid;
-	int st;
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		for (size_t i = 0; i < hub_nservices; i++)
-			if (hub_services[i]->on_child)
-				hub_services[i]->on_child(h, pid, st);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 }
 
 /* Signals: reap children, reload the map on HUP, stop on TERM/INT. */
@@ -45,7 +42,7 @@ static void daemon_on_signal(struct hub *h, int fd, uint32_t events, void *arg)
 		else if (si.ssi_signo == SIGHUP)
 			hub_reload(h, &e);
 	}
-	daemon_reap(h);
+	daemon_reap();
 }
 
 /* Every step: each service's work. */

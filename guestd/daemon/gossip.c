@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +127,28 @@ void gossip_set_self(struct gossip *g, const struct node_info *v, int64_t now)
 /* Is node's entry younger than the dead bound? */
 static int gossip_alive(const struct gossip *g, int node, int64_t now, int64_t dead)
 {
-	return g->tab[node].seen_ms && now - g->tab[node].seen_ms < dead;
+	const struct node_info *e = &g->tab[node];
+	return e->seen_ms && now - e->seen_ms < dead && !(e->status & NODE_ST_UNREACHABLE);
+}
+
+/* A datagram to node failed (nothing listens there): it is down as of now.
+ * The news is an entry like any other, fresher than what others know, so
+ * windows carry it first; the node's own next news, fresher still, undoes it. */
+void gossip_failed(struct gossip *g, int node, int64_t now)
+{
+	if (node < 1 || node > CLUSTER_MAX_NODES || node == g->self || !g->tab[node].seen_ms ||
+	    (g->tab[node].status & NODE_ST_UNREACHABLE))
+		return;
+	g->tab[node].status |= NODE_ST_UNREACHABLE;
+	g->tab[node].seen_ms = now;
+	g->st.failed++;
+}
+
+/* Is node up at now? */
+int gossip_up(const struct gossip *g, int node, int64_t now)
+{
+	return node >= 1 && node <= CLUSTER_MAX_NODES &&
+	       gossip_alive(g, node, now, gossip_dead_ms(g));
 }
 
 /* The target: a live node, or with probability 1/max(5, alive) any. */
@@ -337,11 +359,43 @@ static void svc_send(struct hub *h, struct gossip_svc *s, int node, const uint8_
 }
 
 /* Datagrams arrive. */
+/* ICMP errors of datagrams sent (IP_RECVERR): the node they went to has
+ * nothing listening, or cannot be reached. */
+static void svc_on_errors(struct hub *h, struct gossip_svc *s)
+{
+	for (;;) {
+		struct sockaddr_in to;
+		char data[64];
+		union {
+			char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+					    sizeof(struct sockaddr_in))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = {data, sizeof(data)};
+		struct msghdr m = {.msg_name = &to,
+				   .msg_namelen = sizeof(to),
+				   .msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = u.buf,
+				   .msg_controllen = sizeof(u.buf)};
+		if (recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		char addr[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &to.sin_addr, addr, sizeof(addr));
+		for (size_t i = 0; i < h->cl.nnodes; i++)
+			if (!strcmp(h->cl.nodes[i].addr, addr)) {
+				log_debug("node %d unreachable", h->cl.nodes[i].num);
+				gossip_failed(s->g, h->cl.nodes[i].num, nodes_now_ms());
+			}
+	}
+}
+
 static void svc_on_udp(struct hub *h, int fd, uint32_t events, void *arg)
 {
 	static uint8_t buf[DGRAM_MAX + 1];
 	struct gossip_svc *s = arg;
 	ssize_t n;
+	svc_on_errors(h, s);
 	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
 		if (n > DGRAM_MAX) { /* bigger than any of ours: cut */
 			s->g->st.badsize++;
@@ -393,6 +447,8 @@ static int svc_start(struct hub *h, struct err *e)
 			close(fd);
 		return err_set(e, rc, "gossip socket on %s:%u (udp)", me->addr, h->cl.port);
 	}
+	int one = 1; /* failed contacts come back as ICMP errors */
+	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	struct gossip_svc *s = xcalloc(1, sizeof(*s));
 	s->fd = fd;
 	s->g = gossip_new(h->cl.self, h->cl.key, h->o->window ? h->o->window : GOSSIP_W_DEFAULT,
@@ -432,7 +488,7 @@ int gossip_node_up(struct hub *h, int node)
 	struct gossip_svc *s = h->gossip;
 	if (node < 1 || node > CLUSTER_MAX_NODES || !cluster_find(&h->cl, node))
 		return 0;
-	return gossip_alive(s->g, node, nodes_now_ms(), gossip_dead_ms(s->g));
+	return gossip_up(s->g, node, nodes_now_ms());
 }
 
 /* LAPI_NODES: one line a node (node age_ms up speed cpus_milli ncpus
@@ -448,19 +504,20 @@ static void svc_req_nodes(struct hub *h, struct hub_client *c, const struct lapi
 	const struct gossip_stats *st = gossip_stats(s->g);
 	at += (size_t)snprintf(msg, sizeof(msg),
 			       "dead_ms %lld sent %llu received %llu garbage %llu badsize %llu "
-			       "forged %llu replayed %llu unknown %llu\n",
+			       "forged %llu replayed %llu unknown %llu unreachable %llu\n",
 			       (long long)dead, (unsigned long long)st->sent,
 			       (unsigned long long)st->received, (unsigned long long)st->garbage,
 			       (unsigned long long)st->badsize, (unsigned long long)st->forged,
-			       (unsigned long long)st->replayed, (unsigned long long)st->unknown);
+			       (unsigned long long)st->replayed, (unsigned long long)st->unknown,
+			       (unsigned long long)st->failed);
 	for (size_t i = 0; i < k && at + 200 < sizeof(msg); i++) {
 		const struct node_info *e = &v[i];
 		at += (size_t)snprintf(
 		    msg + at, sizeof(msg) - at,
 		    "%d %llu %d %u %u %u %u %u %u %u %u %u %llu %llu %llu %llu\n", e->node,
-		    (unsigned long long)e->age_ms, (int64_t)e->age_ms < dead, e->speed,
-		    e->cpus_milli, e->ncpus, e->load_local, e->load_adv, e->locals, e->guests,
-		    e->frozen, e->status, (unsigned long long)e->mem_total_kb,
+		    (unsigned long long)e->age_ms, gossip_up(s->g, e->node, nodes_now_ms()),
+		    e->speed, e->cpus_milli, e->ncpus, e->load_local, e->load_adv, e->locals,
+		    e->guests, e->frozen, e->status, (unsigned long long)e->mem_total_kb,
 		    (unsigned long long)e->mem_free_kb, (unsigned long long)e->link_bps,
 		    (unsigned long long)e->uptime_s);
 	}

@@ -8,7 +8,9 @@
  * ages). Entries carry ages, not clock times. One
  * authenticated datagram per step (appliance/dgram.h); forged, replayed,
  * truncated, oversized and garbage datagrams are dropped and counted. A
- * node whose entry is older than the dead bound is down.
+ * node whose entry is older than the dead bound is down; so is one to which
+ * a datagram came back undeliverable (a failed contact), news that spreads
+ * as fast as any fresh entry.
  *
  * The core (gossip_new ... gossip_snapshot) takes the time as an argument
  * and does no I/O, so that a benchmark can run hundreds of instances; the
@@ -31,6 +33,7 @@ struct gossip_stats {
 	uint64_t forged;   /* bad tag */
 	uint64_t replayed; /* counter not above the sender's last */
 	uint64_t unknown;  /* from a node not in the map */
+	uint64_t failed;   /* datagrams that came back undeliverable */
 };
 
 struct gossip;
@@ -59,6 +62,12 @@ int gossip_take(struct gossip *g, const uint8_t *buf, size_t n, int64_t now,
  * above; NULL: all). Returns the count. */
 size_t gossip_snapshot(const struct gossip *g, int64_t now, int (*known)(void *arg, int node),
 		       void *arg, struct node_info *out, size_t cap);
+/* A datagram to node came back: nothing listens there. It is down from
+ * now on, and the news spreads as a fresh entry, until the node itself
+ * says otherwise. */
+void gossip_failed(struct gossip *g, int node, int64_t now);
+/* Is node up at now (news younger than the dead bound, and not failed)? */
+int gossip_up(const struct gossip *g, int node, int64_t now);
 /* Age beyond which a node is down, in ms. */
 int64_t gossip_dead_ms(const struct gossip *g);
 const struct gossip_stats *gossip_stats(const struct gossip *g);

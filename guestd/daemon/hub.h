@@ -40,10 +40,9 @@ struct hub_request {
 struct service {
 	const char *name;
 	int (*start)(struct hub *h, struct err *e);
-	void (*step)(struct hub *h);				/* every step */
-	void (*on_close)(struct hub *h, struct hub_client *c);	/* a local client left */
-	void (*on_child)(struct hub *h, pid_t pid, int status); /* a child ended */
-	void (*stop)(struct hub *h);				/* guestd stops */
+	void (*step)(struct hub *h);			       /* every step */
+	void (*on_close)(struct hub *h, struct hub_client *c); /* a local client left */
+	void (*stop)(struct hub *h);			       /* guestd stops */
 	const struct hub_request *requests;
 	size_t nrequests;
 };

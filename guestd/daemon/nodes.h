@@ -12,10 +12,11 @@
 #define NODES_STD_SPEED 10000 /* one standard CPU (MOSIX's yardstick) */
 
 /* node_info.status */
-#define NODE_ST_STAY 1u	     /* no automatic migration away from here */
-#define NODE_ST_LSTAY 2u     /* local processes stay; guests may leave */
-#define NODE_ST_BLOCK 4u     /* no guests may arrive */
-#define NODE_ST_EXPELLING 8u /* guests are being sent home */
+#define NODE_ST_STAY 1u		/* no automatic migration away from here */
+#define NODE_ST_LSTAY 2u	/* local processes stay; guests may leave */
+#define NODE_ST_BLOCK 4u	/* no guests may arrive */
+#define NODE_ST_EXPELLING 8u	/* guests are being sent home */
+#define NODE_ST_UNREACHABLE 16u /* gossip news: a contact with it failed */
 
 /* One node's vector. On the wire (gossip, little-endian) and in the table. */
 struct node_info {

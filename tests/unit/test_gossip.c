@@ -128,6 +128,22 @@ static void test_spread_and_death(void **state)
 			assert_int_equal(v[j].speed, 1000u * (uint32_t)v[j].node);
 		}
 	}
+	/* a failed contact: down at once, the news spreads, the node's own
+	 * fresher news undoes it */
+	assert_true(gossip_up(s.g[0], 7, now));
+	gossip_failed(s.g[0], 7, now);
+	assert_false(gossip_up(s.g[0], 7, now));
+	int told = 0;
+	for (int step = 0; step < 3; step++, now += 1000) {
+		sim_step(&s, now, 7);
+		for (size_t i = 1; i < s.n; i++)
+			told += i != 6 && !gossip_up(s.g[i], 7, now);
+	}
+	assert_true(told > 0);
+	for (int step = 0; step < 20; step++, now += 1000)
+		sim_step(&s, now, 0);
+	for (size_t i = 0; i < s.n; i++)
+		assert_true(gossip_up(s.g[i], 7, now));
 	int64_t dead = gossip_dead_ms(s.g[0]);
 	for (int step = 0; step * 1000 <= dead + 2000; step++, now += 1000)
 		sim_step(&s, now, 5); /* node 5 stops */
