@@ -25,6 +25,7 @@ static void dgram_tag(const uint8_t key[32], const uint8_t *buf, size_t len, uin
 static void dgram_put(uint8_t *o, const struct dgram_hdr *h)
 {
 	uint32_t m = htole32(h->magic), l = htole32(h->len), f = htole32((uint32_t)h->from);
+	uint32_t t2 = htole32((uint32_t)h->to), pad = 0;
 	uint16_t v = htole16(h->version), t = htole16(h->type);
 	uint64_t c = htole64(h->counter);
 	memcpy(o, &m, 4);
@@ -32,13 +33,15 @@ static void dgram_put(uint8_t *o, const struct dgram_hdr *h)
 	memcpy(o + 6, &t, 2);
 	memcpy(o + 8, &l, 4);
 	memcpy(o + 12, &f, 4);
-	memcpy(o + 16, &c, 8);
+	memcpy(o + 16, &t2, 4);
+	memcpy(o + 20, &pad, 4);
+	memcpy(o + 24, &c, 8);
 }
 
 /* Bytes to header fields. */
 static void dgram_get(const uint8_t *o, struct dgram_hdr *h)
 {
-	uint32_t m, l, f;
+	uint32_t m, l, f, t2;
 	uint16_t v, t;
 	uint64_t c;
 	memcpy(&m, o, 4);
@@ -46,22 +49,24 @@ static void dgram_get(const uint8_t *o, struct dgram_hdr *h)
 	memcpy(&t, o + 6, 2);
 	memcpy(&l, o + 8, 4);
 	memcpy(&f, o + 12, 4);
-	memcpy(&c, o + 16, 8);
+	memcpy(&t2, o + 16, 4);
+	memcpy(&c, o + 24, 8);
 	h->magic = le32toh(m);
 	h->version = le16toh(v);
 	h->type = le16toh(t);
 	h->len = le32toh(l);
 	h->from = (int32_t)le32toh(f);
+	h->to = (int32_t)le32toh(t2);
 	h->counter = le64toh(c);
 }
 
 /* Seal. */
-int dgram_seal(const uint8_t key[32], uint16_t type, int32_t from, uint64_t counter,
+int dgram_seal(const uint8_t key[32], uint16_t type, int32_t from, int32_t to, uint64_t counter,
 	       const void *payload, size_t len, uint8_t *out)
 {
 	if (len > DGRAM_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	struct dgram_hdr h = {DGRAM_MAGIC, DGRAM_VERSION, type, (uint32_t)len, from, counter};
+	struct dgram_hdr h = {DGRAM_MAGIC, DGRAM_VERSION, type, (uint32_t)len, from, to, counter};
 	dgram_put(out, &h);
 	if (len)
 		memcpy(out + DGRAM_HDR_LEN, payload, len);

@@ -57,16 +57,21 @@ static const struct cmd cmds[] = {
      "(root) bring home every process of this node that runs elsewhere;\n"
      "             --wait: repeat until none runs elsewhere",
      cmd_bring, LAPI_BRING, CMD_WAIT},
-    {"block", "", "(root) accept no new guests (those here stay)", cmd_simple, LAPI_BLOCK, 0},
-    {"noblock", "", "(root) accept guests again (after block or expel)", cmd_simple, LAPI_UNBLOCK,
-     0},
-    {"unblock", "", "(root) the same as noblock", cmd_simple, LAPI_UNBLOCK, 0},
-    {"stay", "", "(root) no automatic migration away from this node", cmd_simple, LAPI_STAY, 0},
-    {"nostay", "", "(root) automatic migration allowed again", cmd_simple, LAPI_NOSTAY, 0},
-    {"lstay", "", "(root) local processes stay; guests may leave", cmd_simple, LAPI_LSTAY, 0},
-    {"nolstay", "", "(root) local processes may leave again", cmd_simple, LAPI_NOLSTAY, 0},
-    {"reload", "", "(root) read the cluster map again (as `kill -HUP` of guestd)", cmd_simple,
-     LAPI_RELOAD, 0},
+    {"block", "[--json]", "(root) accept no new guests (those here stay)", cmd_simple, LAPI_BLOCK,
+     CMD_JSON},
+    {"noblock", "[--json]", "(root) accept guests again (after block or expel)", cmd_simple,
+     LAPI_UNBLOCK, CMD_JSON},
+    {"unblock", "[--json]", "(root) the same as noblock", cmd_simple, LAPI_UNBLOCK, CMD_JSON},
+    {"stay", "[--json]", "(root) no automatic migration away from this node", cmd_simple, LAPI_STAY,
+     CMD_JSON},
+    {"nostay", "[--json]", "(root) automatic migration allowed again", cmd_simple, LAPI_NOSTAY,
+     CMD_JSON},
+    {"lstay", "[--json]", "(root) local processes stay; guests may leave", cmd_simple, LAPI_LSTAY,
+     CMD_JSON},
+    {"nolstay", "[--json]", "(root) local processes may leave again", cmd_simple, LAPI_NOLSTAY,
+     CMD_JSON},
+    {"reload", "[--json]", "(root) read the cluster map again (as `kill -HUP` of guestd)",
+     cmd_simple, LAPI_RELOAD, 0},
 };
 
 /* Usage to f. 0. */
@@ -399,17 +404,41 @@ static int cmd_bring(const struct opts *o)
 	return bad ? 1 : 0;
 }
 
+/* s as a JSON string. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
 /* A request whose answer is just a message. */
 static const struct cmd *current;
 static int cmd_simple(const struct opts *o)
 {
 	char buf[LAPI_MSG_MAX];
 	struct err e = {0, ""};
-	if (lapi_simple(current->op, buf, sizeof(buf), 0, &e)) {
+	int rc = lapi_simple(current->op, buf, sizeof(buf), 0, &e);
+	if (o->json) {
+		printf("{\"command\": \"%s\", \"ok\": %s, \"message\": ", current->name,
+		       rc ? "false" : "true");
+		json_string(rc ? e.msg : buf);
+		printf("}\n");
+	}
+	if (rc) {
 		fprintf(stderr, "mosctl: %s: %s\n", current->name, e.msg);
 		return 1;
 	}
-	printf("%s\n", buf);
+	if (!o->json)
+		printf("%s\n", buf);
 	return 0;
 }
 

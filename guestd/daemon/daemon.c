@@ -9,12 +9,14 @@
 #include "appliance/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -51,6 +53,7 @@ static void daemon_on_step(struct hub *h, int fd, uint32_t events, void *arg)
 	uint64_t ticks;
 	if (read(fd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
 		return;
+	hub_step(h);
 	for (size_t i = 0; i < hub_nservices; i++)
 		if (hub_services[i]->step)
 			hub_services[i]->step(h);
@@ -126,6 +129,14 @@ static int daemon_setup(struct hub *h, struct err *e)
 		rc = daemon_rundir(h, e);
 	if (rc)
 		return rc;
+	/* as many descriptors as allowed: every registered mosrun and guest
+	 * holds one */
+	struct rlimit nf;
+	if (!getrlimit(RLIMIT_NOFILE, &nf) && nf.rlim_cur < nf.rlim_max) {
+		nf.rlim_cur = nf.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nf);
+	}
+	h->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	const struct group *gr = getgrnam(LAPI_GROUP);
 	h->member_gid = gr ? gr->gr_gid : (gid_t)-1;
 	h->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -161,7 +172,7 @@ static void daemon_teardown(struct hub *h)
 	for (size_t i = hub_nservices; i-- > 0;)
 		if (hub_services[i]->stop)
 			hub_services[i]->stop(h);
-	int fds[] = {h->lapi, h->sigfd, h->epfd, h->timerfd};
+	int fds[] = {h->lapi, h->sigfd, h->epfd, h->timerfd, h->reserve_fd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -175,7 +186,7 @@ int daemon_run(const struct daemon_opts *o, struct err *e)
 	struct hub h;
 	memset(&h, 0, sizeof(h));
 	h.o = o;
-	h.lapi = h.sigfd = h.epfd = h.timerfd = -1;
+	h.lapi = h.sigfd = h.epfd = h.timerfd = h.reserve_fd = -1;
 	h.step_ms = o->step_ms > 0 ? o->step_ms : 1000;
 	int rc = daemon_setup(&h, e);
 	if (rc && h.daemonized) /* its stderr is gone */

@@ -124,6 +124,12 @@ void gossip_set_self(struct gossip *g, const struct node_info *v, int64_t now)
 	g->tab[g->self].seen_ms = now;
 }
 
+/* This node's own entry. */
+const struct node_info *gossip_self(const struct gossip *g)
+{
+	return &g->tab[g->self];
+}
+
 /* Is node's entry younger than the dead bound? */
 static int gossip_alive(const struct gossip *g, int node, int64_t now, int64_t dead)
 {
@@ -138,6 +144,10 @@ void gossip_failed(struct gossip *g, int node, int64_t now)
 {
 	if (node < 1 || node > CLUSTER_MAX_NODES || node == g->self || !g->tab[node].seen_ms ||
 	    (g->tab[node].status & NODE_ST_UNREACHABLE))
+		return;
+	/* news of it younger than two steps says otherwise (an ICMP error is
+	 * not authenticated: a forged one must not outweigh it) */
+	if (now - g->tab[node].seen_ms < 2 * (int64_t)g->step_ms)
 		return;
 	g->tab[node].status |= NODE_ST_UNREACHABLE;
 	g->tab[node].seen_ms = now;
@@ -223,12 +233,12 @@ static int gossip_oldest(const struct gossip *g, const int *nodes, size_t n, int
 	return pick;
 }
 
-/* The window as a datagram of type. */
-static size_t gossip_seal(struct gossip *g, uint16_t type, int64_t now, uint8_t *out)
+/* The window as a datagram of type for node to. */
+static size_t gossip_seal(struct gossip *g, uint16_t type, int to, int64_t now, uint8_t *out)
 {
 	static struct node_info win[GOSSIP_W_MAX];
 	size_t k = gossip_window(g, now, win);
-	int len = dgram_seal(g->key, type, g->self, ++g->counter, win, k * sizeof(win[0]), out);
+	int len = dgram_seal(g->key, type, g->self, to, ++g->counter, win, k * sizeof(win[0]), out);
 	if (len < 0)
 		return 0;
 	g->st.sent++;
@@ -249,15 +259,15 @@ size_t gossip_emit(struct gossip *g, const int *nodes, size_t n, int64_t now, in
 	}
 	if (!*target || !g->tab[g->self].seen_ms)
 		return 0;
-	return gossip_seal(g, pull ? WIRE_GOSSIP_PULL : WIRE_GOSSIP, now, out);
+	return gossip_seal(g, pull ? WIRE_GOSSIP_PULL : WIRE_GOSSIP, *target, now, out);
 }
 
 /* The answer to a pull from node to. */
-size_t gossip_answer(struct gossip *g, int64_t now, uint8_t *out)
+size_t gossip_answer(struct gossip *g, int to, int64_t now, uint8_t *out)
 {
 	if (!g->tab[g->self].seen_ms)
 		return 0;
-	return gossip_seal(g, WIRE_GOSSIP, now, out);
+	return gossip_seal(g, WIRE_GOSSIP, to, now, out);
 }
 
 /* Merge what a peer knows: newer information wins. */
@@ -298,7 +308,7 @@ int gossip_take(struct gossip *g, const uint8_t *buf, size_t n, int64_t now,
 	if (h.from < 1 || h.from > CLUSTER_MAX_NODES || h.from == g->self ||
 	    (known && !known(arg, h.from)))
 		return g->st.unknown++, -ENOENT;
-	if (h.counter <= g->last[h.from])
+	if (h.counter <= g->last[h.from] || h.to != g->self) /* again, or meant for another */
 		return g->st.replayed++, -EALREADY;
 	g->last[h.from] = h.counter;
 	g->st.received++;
@@ -380,6 +390,14 @@ static void svc_on_errors(struct hub *h, struct gossip_svc *s)
 				   .msg_controllen = sizeof(u.buf)};
 		if (recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			return;
+		/* only "port unreachable" from ICMP: nothing listens there */
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		const struct sock_extended_err *ee =
+		    cm && cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR
+			? (const struct sock_extended_err *)CMSG_DATA(cm)
+			: NULL;
+		if (!ee || ee->ee_origin != SO_EE_ORIGIN_ICMP || ee->ee_errno != ECONNREFUSED)
+			continue;
 		char addr[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &to.sin_addr, addr, sizeof(addr));
 		for (size_t i = 0; i < h->cl.nnodes; i++)
@@ -396,7 +414,8 @@ static void svc_on_udp(struct hub *h, int fd, uint32_t events, void *arg)
 	struct gossip_svc *s = arg;
 	ssize_t n;
 	svc_on_errors(h, s);
-	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
+	/* at most a few hundred a wake-up: a flood must not starve the loop */
+	for (int left = 256; left-- > 0 && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0;) {
 		if (n > DGRAM_MAX) { /* bigger than any of ours: cut */
 			s->g->st.badsize++;
 			continue;
@@ -405,7 +424,7 @@ static void svc_on_udp(struct hub *h, int fd, uint32_t events, void *arg)
 		if (rc < 0)
 			log_debug("dropped a datagram: %s", strerror(-rc));
 		else if (rc > 0) /* a pull: answer it */
-			svc_send(h, s, rc, buf, gossip_answer(s->g, nodes_now_ms(), buf));
+			svc_send(h, s, rc, buf, gossip_answer(s->g, rc, nodes_now_ms(), buf));
 	}
 }
 
@@ -415,6 +434,18 @@ static void svc_measure(struct hub *h, struct gossip_svc *s)
 	struct node_info v;
 	nodes_measure(&s->meter, &v);
 	v.node = h->cl.self;
+	v.locals = (uint32_t)registry_locals(h);
+	v.guests = (uint32_t)guests_here(h);
+	v.status = guests_status(h) | policy_status(h);
+	gossip_set_self(s->g, &v, v.seen_ms);
+}
+
+/* This node's own entry with its processes and status as they are now (a
+ * command that changed them is seen at once here, by others at the next
+ * step); the measurements stay those of the last step. */
+static void svc_refresh(struct hub *h, struct gossip_svc *s)
+{
+	struct node_info v = *gossip_self(s->g);
 	v.locals = (uint32_t)registry_locals(h);
 	v.guests = (uint32_t)guests_here(h);
 	v.status = guests_status(h) | policy_status(h);
@@ -499,6 +530,7 @@ static void svc_req_nodes(struct hub *h, struct hub_client *c, const struct lapi
 	static struct node_info v[CLUSTER_MAX_NODES];
 	static char msg[LAPI_MSG_MAX];
 	struct gossip_svc *s = h->gossip;
+	svc_refresh(h, s);
 	size_t k = gossip_view(h, v, CLUSTER_MAX_NODES), at = 0;
 	int64_t dead = gossip_dead_ms(s->g);
 	const struct gossip_stats *st = gossip_stats(s->g);
@@ -525,7 +557,7 @@ static void svc_req_nodes(struct hub *h, struct hub_client *c, const struct lapi
 }
 
 static const struct hub_request svc_requests[] = {
-    {LAPI_NODES, HUB_ANYONE, svc_req_nodes},
+    {LAPI_NODES, HUB_ANYONE, 0, svc_req_nodes},
 };
 
 const struct service svc_gossip = {

@@ -47,12 +47,14 @@ void gossip_free(struct gossip *g);
 void gossip_set_nnodes(struct gossip *g, size_t nnodes);
 /* This node's vector, true at now. */
 void gossip_set_self(struct gossip *g, const struct node_info *v, int64_t now);
+/* This node's own entry (as last set). */
+const struct node_info *gossip_self(const struct gossip *g);
 /* Pick a target among nodes[] (this node is skipped) and write the datagram
  * for it into out (DGRAM_MAX bytes). Its length (0: nobody to send to). */
 size_t gossip_emit(struct gossip *g, const int *nodes, size_t n, int64_t now, int *target,
 		   uint8_t *out);
 /* The datagram that answers a pull (DGRAM_MAX bytes at out). Its length. */
-size_t gossip_answer(struct gossip *g, int64_t now, uint8_t *out);
+size_t gossip_answer(struct gossip *g, int to, int64_t now, uint8_t *out);
 /* Take a datagram. known(arg, node) says whether a node is in the map.
  * 0: merged; a node number: merged, and that node pulls (send it
  * gossip_answer); negative: dropped and counted. */

@@ -1,17 +1,24 @@
-/* guests.c: the guests service: block, expel, unblock. */
+/* guests.c: the guests service: processes arrive (each served by a
+ * supervisor, a child of guestd), block, expel, unblock. */
 #define LOG_PREFIX "guests"
 #include "daemon/guests.h"
 #include "daemon/hub.h"
+#include "daemon/hubc.h"
 #include "daemon/nodes.h"
 #include "daemon/registry.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
+#include "remote/body.h"
+#include "remote/migrate.h"
+
+#include <errno.h>
+#include <string.h>
 
 #include <stdlib.h>
 #include <unistd.h>
 
-#define EXPEL_ON_STOP_MS 30000 /* SIGTERM: how long guests may take to go home */
+#define NOBODY 65534 /* who bodies run as */
 
 struct guests_svc {
 	int blocked;	 /* refuse arriving processes (expel, block) */
@@ -22,6 +29,11 @@ struct guests_svc {
 int guests_accepting(struct hub *h)
 {
 	return !h->guests->blocked;
+}
+
+int guests_expelling(struct hub *h)
+{
+	return h->guests->expelling;
 }
 
 size_t guests_here(struct hub *h)
@@ -103,11 +115,58 @@ size_t guests_expel_on_stop(struct hub *h)
 	return n;
 }
 
+/* In a supervisor: refuse an arriving process (the node is blocked). A
+ * migration's image is read and dropped so that home hears the reason, not
+ * a reset. */
+static int guests_refuse(struct wire_conn *c, uint16_t type, const char *why)
+{
+	struct err e = {0, ""};
+	const uint8_t *p;
+	size_t len;
+	while (type == WIRE_MIGRATE && !wire_recv(c, &type, &p, &len, &e) && type != WIRE_IMAGE_END)
+		;
+	mig_send_status(c, WIRE_STARTED, -EBUSY, why, NULL);
+	log_info("refused a process from node %d: %s", c->peer_node, why);
+	return 0;
+}
+
+/* In a supervisor (a child of guestd): a process arrives (WIRE_MIGRATE), or
+ * a body forked here asks for its child to be served (WIRE_ADOPT). Register
+ * the guest with guestd, then serve it until it is gone. */
+static int guests_serve(struct hub *h, struct wire_conn *c, uint16_t type, const uint8_t *p,
+			size_t len, struct err *e)
+{
+	struct mig_hello hello = {0, 0, 0, 0}; /* first in both frames */
+	struct lapi_proc g;
+	struct hubc hc;
+	memcpy(&hello, p, len < sizeof(hello) ? len : sizeof(hello));
+	memset(&g, 0, sizeof(g));
+	g.pid = hello.home_pid;
+	g.home_node = hello.home_node;
+	g.uid = hello.uid;
+	hubc_init(&hc);
+	int rc = hubc_register(&hc, &g, e);
+	if (rc == -EBUSY)
+		return guests_refuse(c, type, e->msg);
+	if (rc) /* guestd is going away: serve it all the same, register later */
+		log_warn("guest from node %d not registered yet: %s", c->peer_node, e->msg);
+	struct body_conf bc = {h->cl.self, h->empty, NOBODY, NOBODY, h->o->guest_mem, &hc};
+	rc = type == WIRE_ADOPT ? body_adopt(c, p, len, &bc, e) : body_serve(c, p, len, &bc, e);
+	hubc_send(&hc, LAPI_PROC_GONE, &hc.self, rc, 0, NULL);
+	hubc_close(&hc);
+	return rc;
+}
+
+static const struct hub_frame guests_frames[] = {
+    {WIRE_MIGRATE, guests_serve},
+    {WIRE_ADOPT, guests_serve},
+};
+
 static const struct hub_request guests_requests[] = {
-    {LAPI_EXPEL, HUB_ROOT, guests_req_expel},
-    {LAPI_GUESTS, HUB_ANYONE, guests_req_count},
-    {LAPI_UNBLOCK, HUB_ROOT, guests_req_unblock},
-    {LAPI_BLOCK, HUB_ROOT, guests_req_block},
+    {LAPI_EXPEL, HUB_ROOT, 0, guests_req_expel},
+    {LAPI_GUESTS, HUB_ANYONE, 0, guests_req_count},
+    {LAPI_UNBLOCK, HUB_ROOT, 0, guests_req_unblock},
+    {LAPI_BLOCK, HUB_ROOT, 0, guests_req_block},
 };
 
 const struct service svc_guests = {
@@ -116,4 +175,6 @@ const struct service svc_guests = {
     .stop = guests_stop,
     .requests = guests_requests,
     .nrequests = ARRAY_SIZE(guests_requests),
+    .frames = guests_frames,
+    .nframes = ARRAY_SIZE(guests_frames),
 };

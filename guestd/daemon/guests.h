@@ -13,6 +13,8 @@ struct hub;
 
 /* May a guest arrive now? */
 int guests_accepting(struct hub *h);
+/* Is an expel under way (guests are being sent home)? */
+int guests_expelling(struct hub *h);
 /* A guest's supervisor ended with status (0: its body went home or ended
  * there; else it failed, which counts while an expel is under way). */
 void guests_ended(struct hub *h, int status);

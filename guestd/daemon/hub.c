@@ -1,11 +1,14 @@
 /* hub.c: descriptors, local clients and their requests. */
 #define LOG_PREFIX "guestd"
 #include "daemon/hub.h"
+#include "daemon/nodes.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <signal.h>
@@ -15,6 +18,8 @@
 #include <unistd.h>
 
 #define HUB_MAX_CLIENTS 4096
+#define HUB_MAX_PER_USER 512 /* connections of one user that is not root */
+#define HUB_IDLE_MS 10000    /* a one-shot client that asks nothing is dropped */
 
 struct hub_watch {
 	int fd;
@@ -123,6 +128,8 @@ static const struct hub_request *hub_find_request(uint32_t op)
 /* Why a client may not ask for r, or NULL. */
 static const char *hub_refusal(const struct hub_client *c, const struct hub_request *r)
 {
+	if (r->registered != c->registered)
+		return r->registered ? "not registered" : "not on a registered connection";
 	if (r->priv == HUB_ROOT && c->cred.uid != 0)
 		return "permission denied: only root may do this";
 	if (r->priv == HUB_MEMBER && !c->member)
@@ -159,27 +166,69 @@ static void hub_on_client(struct hub *h, int fd, uint32_t events, void *arg)
 	r->fn(h, c, &q);
 }
 
+/* Descriptors ran out: take one connection with the reserve and close it,
+ * so that the listening socket does not stay ready for ever. */
+void hub_refuse_one(struct hub *h, int fd)
+{
+	if (h->reserve_fd < 0)
+		return;
+	close(h->reserve_fd);
+	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	if (cfd >= 0)
+		close(cfd);
+	h->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	log_warn("out of descriptors: refused a local connection");
+}
+
+/* How many connections a user holds. */
+static size_t hub_count(const struct hub *h, uid_t uid)
+{
+	size_t n = 0;
+	for (const struct hub_client *k = h->clients; k; k = k->next)
+		n += uid == (uid_t)-1 || k->cred.uid == uid;
+	return n;
+}
+
 /* A local command connects. */
 void hub_on_accept(struct hub *h, int fd, uint32_t events, void *arg)
 {
 	int cfd;
-	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0 ||
+	       errno == EMFILE || errno == ENFILE) {
+		if (cfd < 0) {
+			hub_refuse_one(h, fd);
+			return;
+		}
 		struct hub_client *c = xcalloc(1, sizeof(*c));
 		socklen_t len = sizeof(c->cred);
-		size_t count = 0;
-		for (struct hub_client *k = h->clients; k; k = k->next)
-			count++;
 		c->fd = cfd;
-		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) ||
-		    count >= HUB_MAX_CLIENTS || hub_watch(h, cfd, hub_on_client, c)) {
+		int ok = !getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) &&
+			 hub_count(h, (uid_t)-1) < HUB_MAX_CLIENTS &&
+			 (c->cred.uid == 0 || hub_count(h, c->cred.uid) < HUB_MAX_PER_USER);
+		if (!ok || hub_watch(h, cfd, hub_on_client, c)) {
+			if (ok)
+				log_warn("local connection of pid %d refused: too many",
+					 c->cred.pid);
 			close(cfd);
 			free(c);
 			continue;
 		}
 		c->member = c->cred.uid == 0 ||
 			    (h->member_gid != (gid_t)-1 && c->cred.gid == h->member_gid);
+		c->since_ms = nodes_now_ms();
 		c->next = h->clients;
 		h->clients = c;
+	}
+}
+
+/* Drop one-shot clients that connected and asked nothing. */
+void hub_step(struct hub *h)
+{
+	int64_t now = nodes_now_ms();
+	for (struct hub_client *c = h->clients, *next; c; c = next) {
+		next = c->next;
+		if (!c->registered && !c->deferred && now - c->since_ms > HUB_IDLE_MS)
+			hub_drop_client(h, c);
 	}
 }
 
@@ -194,6 +243,9 @@ int hub_reload(struct hub *h, struct err *e)
 	if (!rc && (nc.self != h->cl.self || nc.port != h->cl.port || !now ||
 		    strcmp(now->addr, old->addr)))
 		rc = err_setx(e, -EINVAL, "new map changes this node's number, address or port");
+	if (!rc && sodium_memcmp(nc.key, h->cl.key, sizeof(nc.key)))
+		rc = err_setx(e, -EINVAL,
+			      "the cluster key changed: restart guestd to use a new key");
 	if (rc) {
 		cluster_free(&nc);
 		log_warn("map reload refused, the old map stays: %s", e->msg);

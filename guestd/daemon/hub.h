@@ -14,6 +14,7 @@
 #include "daemon/localapi.h"
 #include "appliance/cluster.h"
 #include "appliance/err.h"
+#include "appliance/wire.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,11 +31,22 @@ enum hub_priv {
 	HUB_ROOT,
 };
 
-/* One local request a service answers. */
+/* One local request a service answers: asked on a one-shot connection, or
+ * (registered) only on a registered one, which carries nothing else. */
 struct hub_request {
 	enum lapi_op op;
 	enum hub_priv priv;
+	int registered;
 	void (*fn)(struct hub *h, struct hub_client *c, const struct lapi_req *q);
+};
+
+/* A first frame of a connection from another node that a service serves,
+ * in a child of guestd (the peers service made the connection and its
+ * handshake). */
+struct hub_frame {
+	uint16_t type; /* enum wire_type */
+	int (*serve)(struct hub *h, struct wire_conn *c, uint16_t type, const uint8_t *p,
+		     size_t len, struct err *e);
 };
 
 struct service {
@@ -45,6 +57,8 @@ struct service {
 	void (*stop)(struct hub *h);			       /* guestd stops */
 	const struct hub_request *requests;
 	size_t nrequests;
+	const struct hub_frame *frames; /* connections it serves, by first frame */
+	size_t nframes;
 };
 
 /* A connection on the local socket. */
@@ -55,6 +69,7 @@ struct hub_client {
 	int registered;	   /* LAPI_REGISTER: it stays */
 	int guest;	   /* registered as a guest's supervisor */
 	int deferred;	   /* a request is answered later: it stays until then */
+	int64_t since_ms;  /* accepted at (monotonic ms) */
 	struct hub_client *next;
 };
 
@@ -77,6 +92,7 @@ struct hub {
 	struct policy_svc *policy;
 	/* the loop's own */
 	int epfd, sigfd, timerfd, lapi;
+	int reserve_fd; /* spent to refuse a connection when descriptors run out */
 	struct hub_watch *watches;
 	size_t nwatches;
 };
@@ -96,6 +112,11 @@ void hub_reply(struct hub *h, struct hub_client *c, int status, const char *fmt,
 int hub_send(struct hub *h, struct hub_client *c, const struct lapi_req *q);
 /* Close a local client (its services hear on_close). */
 void hub_drop_client(struct hub *h, struct hub_client *c);
+/* Descriptors ran out: accept one connection on the listening fd with the
+ * reserve descriptor and close it (else the listener stays ready for ever). */
+void hub_refuse_one(struct hub *h, int fd);
+/* Every step: drop one-shot clients that never asked anything. */
+void hub_step(struct hub *h);
 /* In a child of the loop: close the loop's descriptors but keep, and
  * unblock every signal. */
 void hub_forget(struct hub *h, int keep);

@@ -12,6 +12,7 @@
 
 #define HUBC_RETRY_S 1.0
 #define HUBC_REPLY_S 5
+#define HUBC_DIAL_S 0.5 /* a mosrun's loop waits no longer for a busy guestd */
 
 /* Not connected. */
 void hubc_init(struct hubc *h)
@@ -32,7 +33,6 @@ static void hubc_drop(struct hubc *h)
 /* Connect and register. */
 int hubc_register(struct hubc *h, const struct lapi_proc *guest, struct err *e)
 {
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	static struct lapi_rep r;
 	struct lapi_req q;
 	hubc_drop(h);
@@ -40,14 +40,9 @@ int hubc_register(struct hubc *h, const struct lapi_proc *guest, struct err *e)
 		h->guest = 1;
 		h->self = *guest;
 	}
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", lapi_path());
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		int rc = err_set(e, -errno, "guestd is not running on this node (%s)", a.sun_path);
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
+	int fd = lapi_dial(HUBC_DIAL_S, e);
+	if (fd < 0)
+		return fd;
 	struct timeval tv = {HUBC_REPLY_S, 0};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	lapi_req_init(&q, h->guest ? LAPI_GUEST_REGISTER : LAPI_REGISTER);

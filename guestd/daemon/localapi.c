@@ -4,6 +4,7 @@
 #include "appliance/xmem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 const char *lapi_path(void)
 {
 	static char path[108];
-	const char *dir = getenv("MOSIX_RUN");
+	const char *dir = secure_getenv("MOSIX_RUN"); /* not in a setgid mosrun */
 	snprintf(path, sizeof(path), "%s/%s", dir ? dir : LAPI_SOCK_DIR, LAPI_SOCK_NAME);
 	return path;
 }
@@ -140,17 +141,42 @@ int lapi_reply(int cfd, int status, const char *msg, int self_node, int nnodes,
 	return rc;
 }
 
+/* Connect to guestd's socket without blocking for ever: a listener whose
+ * backlog is full (a guestd flooded by a local user) refuses at once
+ * instead, and is tried again for up to timeout_s. fd (blocking) or code. */
+int lapi_dial(double timeout_s, struct err *e)
+{
+	struct sockaddr_un a;
+	socklen_t len = lapi_addr(&a);
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return err_set(e, -errno, "socket");
+	double until = util_now() + timeout_s;
+	while (connect(s, (struct sockaddr *)&a, len)) {
+		if (errno != EAGAIN || util_now() > until) {
+			int rc = errno == EAGAIN
+				     ? err_setx(e, -ETIMEDOUT, "guestd is too busy to answer (%s)",
+						a.sun_path)
+				     : err_set(e, -errno, "guestd is not running on this node (%s)",
+					       a.sun_path);
+			close(s);
+			return rc;
+		}
+		usleep(20000);
+	}
+	fcntl(s, F_SETFL, 0);
+	return s;
+}
+
 /* Send a request and take the reply (and an fd, if any). */
 int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, double timeout_s,
 	      struct err *e)
 {
-	struct sockaddr_un a;
-	socklen_t len = lapi_addr(&a);
-	_cleanup_close_ int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	*fd = -1;
-	if (s < 0 || connect(s, (struct sockaddr *)&a, len))
-		return err_set(e, -errno, "guestd is not running on this node (%s)", a.sun_path);
 	double t = timeout_s > 0 ? timeout_s : LAPI_TIMEOUT_S;
+	*fd = -1;
+	_cleanup_close_ int s = lapi_dial(t, e);
+	if (s < 0)
+		return s;
 	struct timeval tv = {(time_t)t, (suseconds_t)((t - (double)(time_t)t) * 1e6)};
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (send(s, q, sizeof(*q), MSG_NOSIGNAL) != (ssize_t)sizeof(*q))
@@ -167,11 +193,15 @@ int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, double time
 	ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return err_setx(e, -ETIMEDOUT, "guestd did not answer within %.0f s", t);
-	if (n != (ssize_t)sizeof(*r) || r->magic != LAPI_MAGIC || r->version != LAPI_VERSION)
-		return err_setx(e, -EPROTO, "no valid answer from guestd");
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
 	if (cm && cm->cmsg_type == SCM_RIGHTS)
 		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	if (n != (ssize_t)sizeof(*r) || r->magic != LAPI_MAGIC || r->version != LAPI_VERSION) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return err_setx(e, -EPROTO, "no valid answer from guestd");
+	}
 	r->msg[sizeof(r->msg) - 1] = '\0';
 	if (r->status) {
 		if (*fd >= 0)

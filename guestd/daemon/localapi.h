@@ -119,6 +119,9 @@ int lapi_info(int *self_node, int *nnodes, struct err *e);
  * *fd, else -1). 0, or the answer's status with its text in e. */
 int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, double timeout_s,
 	      struct err *e);
+/* Client: a connection to guestd's socket (blocking), tried for up to
+ * timeout_s while guestd's backlog is full. fd or negative code. */
+int lapi_dial(double timeout_s, struct err *e);
 /* Server: listen on the socket (mode 0666). fd or negative code. */
 int lapi_listen(struct err *e);
 /* Server: send a reply, with an fd and connection state when c is set. */

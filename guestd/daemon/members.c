@@ -33,9 +33,9 @@ static void members_reload(struct hub *h, struct hub_client *c, const struct lap
 }
 
 static const struct hub_request members_requests[] = {
-    {LAPI_INFO, HUB_ANYONE, members_info},
-    {LAPI_MAP, HUB_ANYONE, members_map},
-    {LAPI_RELOAD, HUB_ROOT, members_reload},
+    {LAPI_INFO, HUB_ANYONE, 0, members_info},
+    {LAPI_MAP, HUB_ANYONE, 0, members_map},
+    {LAPI_RELOAD, HUB_ROOT, 0, members_reload},
 };
 
 const struct service svc_members = {

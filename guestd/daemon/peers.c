@@ -1,13 +1,11 @@
-/* peers.c: the peers service: other nodes connect to this one (a process
- * arrives, or a body's forked child is to be served), and local processes
- * of the cluster's group ask for connections to other nodes. The handshake
- * and all that follows run in a child, so a slow or hostile peer cannot
- * stall the loop; each arriving guest's supervisor is such a child. */
+/* peers.c: the peers service: other nodes connect to this one, and local
+ * processes of the cluster's group ask for connections to other nodes. The
+ * handshake and all that follows run in a child, so a slow or hostile peer
+ * cannot stall the loop; the first frame says which service serves the
+ * connection there (a process arrives: the guests service). */
 #define LOG_PREFIX "guestd"
-#include "daemon/hubc.h"
 #include "daemon/hub.h"
-#include "remote/body.h"
-#include "remote/migrate.h"
+#include "daemon/nodes.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
 #include "appliance/wire.h"
@@ -25,64 +23,21 @@
 
 #define HANDSHAKE_MS 5000
 #define LIVENESS_MS 12000 /* a silent or cut link fails a migrated process's connection */
-#define NOBODY 65534
+
+#define PEERS_RATE_MAX 200 /* connections a node may open in a second */
+#define PEERS_RATE_SLOTS 64
+
+/* Connections one node opened in the current second. */
+struct peers_rate {
+	int node;
+	int64_t since_ms;
+	int count;
+};
 
 struct peers_svc {
 	int tcp;
+	struct peers_rate rate[PEERS_RATE_SLOTS];
 };
-
-/* A frame that opens a connection, and who serves it (in the child). */
-struct peer_frame {
-	uint16_t type;
-	int (*serve)(struct wire_conn *c, const void *p, size_t len, const struct body_conf *bc,
-		     struct err *e);
-};
-
-static const struct peer_frame peer_frames[] = {
-    {WIRE_MIGRATE, body_serve},
-    {WIRE_ADOPT, body_adopt},
-};
-
-/* Child: refuse an arriving process (the node is blocked or full). The
- * image is read and dropped so that home hears the reason, not a reset. */
-static void peers_refuse(struct wire_conn *c, const char *why)
-{
-	struct err e = {0, ""};
-	uint16_t type = 0;
-	const uint8_t *p;
-	size_t len;
-	while (type != WIRE_IMAGE_END && !wire_recv(c, &type, &p, &len, &e))
-		;
-	mig_send_status(c, WIRE_STARTED, -EBUSY, why, NULL);
-	log_info("refused a process from node %d: %s", c->peer_node, why);
-	wire_close(c);
-	_exit(0);
-}
-
-/* Child: register the guest with guestd, then serve it. */
-static int peers_serve_guest(struct hub *h, const struct peer_frame *f, struct wire_conn *c,
-			     const uint8_t *p, size_t len, struct err *e)
-{
-	struct mig_hello hello = {0, 0, 0, 0};
-	struct lapi_proc g;
-	struct hubc hc;
-	memcpy(&hello, p, len < sizeof(hello) ? len : sizeof(hello));
-	memset(&g, 0, sizeof(g));
-	g.pid = hello.home_pid;
-	g.home_node = hello.home_node;
-	g.uid = hello.uid;
-	hubc_init(&hc);
-	int rc = hubc_register(&hc, &g, e);
-	if (rc == -EBUSY)
-		peers_refuse(c, e->msg);
-	if (rc) /* guestd is going away: serve it all the same, register later */
-		log_warn("guest from node %d not registered yet: %s", c->peer_node, e->msg);
-	struct body_conf bc = {h->cl.self, h->empty, NOBODY, NOBODY, h->o->guest_mem, &hc};
-	rc = f->serve(c, p, len, &bc, e);
-	hubc_send(&hc, LAPI_PROC_GONE, &hc.self, rc, 0, NULL);
-	hubc_close(&hc);
-	return rc;
-}
 
 /* Child: authenticate a node that connected and serve what it asks. */
 static void peers_child(struct hub *h, int fd)
@@ -92,30 +47,74 @@ static void peers_child(struct hub *h, int fd)
 	uint16_t type;
 	const uint8_t *p;
 	size_t len;
+	sigset_t expel; /* a supervisor's expel signal waits for its signalfd */
+	sigemptyset(&expel);
+	sigaddset(&expel, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &expel, NULL);
 	wire_set_liveness(fd, LIVENESS_MS);
 	if (wire_server(&c, fd, h->cl.key, h->cl.self, HANDSHAKE_MS, &e) ||
 	    wire_recv(&c, &type, &p, &len, &e)) {
 		log_warn("refused a connection: %s", e.msg);
 		_exit(1);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(peer_frames); i++) {
-		if (peer_frames[i].type != type)
-			continue;
-		int rc = peers_serve_guest(h, &peer_frames[i], &c, p, len, &e);
-		if (rc)
-			log_warn("migrated process from node %d: %s", c.peer_node, e.msg);
-		wire_close(&c);
-		_exit(rc ? 1 : 0);
-	}
+	for (size_t i = 0; i < hub_nservices; i++)
+		for (size_t k = 0; k < hub_services[i]->nframes; k++) {
+			const struct hub_frame *f = &hub_services[i]->frames[k];
+			if (f->type != type)
+				continue;
+			int rc = f->serve(h, &c, type, p, len, &e);
+			if (rc)
+				log_warn("%s from node %d: %s", hub_services[i]->name, c.peer_node,
+					 e.msg);
+			wire_close(&c);
+			_exit(rc ? 1 : 0);
+		}
 	log_warn("node %d sent frame %u first: refused", c.peer_node, type);
 	_exit(1);
+}
+
+/* Is the peer of cfd a node of the map, and not connecting faster than
+ * any node would? (A child is forked for each connection before the
+ * handshake: strangers get none.) */
+static int peers_admit(struct hub *h, int cfd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	char addr[INET_ADDRSTRLEN] = "?";
+	if (getpeername(cfd, (struct sockaddr *)&a, &len) == 0)
+		inet_ntop(AF_INET, &a.sin_addr, addr, sizeof(addr));
+	for (size_t i = 0; i < h->cl.nnodes; i++) {
+		if (strcmp(h->cl.nodes[i].addr, addr))
+			continue;
+		struct peers_rate *r = &h->peers->rate[h->cl.nodes[i].num % PEERS_RATE_SLOTS];
+		int64_t now = nodes_now_ms();
+		if (r->node != h->cl.nodes[i].num || now - r->since_ms >= 1000)
+			*r = (struct peers_rate){h->cl.nodes[i].num, now, 0};
+		if (++r->count <= PEERS_RATE_MAX)
+			return 1;
+		if (r->count == PEERS_RATE_MAX + 1)
+			log_warn("node %d connects more than %d times a second: refused for now",
+				 r->node, PEERS_RATE_MAX);
+		return 0;
+	}
+	log_warn("refused a connection from %s: not a node of the map", addr);
+	return 0;
 }
 
 /* A node connects: fork a supervisor for it. */
 static void peers_on_tcp(struct hub *h, int fd, uint32_t events, void *arg)
 {
 	int cfd;
-	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0 || errno == EMFILE ||
+	       errno == ENFILE) {
+		if (cfd < 0) {
+			hub_refuse_one(h, fd);
+			return;
+		}
+		if (!peers_admit(h, cfd)) {
+			close(cfd);
+			continue;
+		}
 		pid_t pid = fork();
 		if (pid == 0) {
 			hub_forget(h, cfd);
@@ -202,7 +201,7 @@ static void peers_stop(struct hub *h)
 }
 
 static const struct hub_request peers_requests[] = {
-    {LAPI_CONNECT, HUB_MEMBER, peers_req_connect},
+    {LAPI_CONNECT, HUB_MEMBER, 0, peers_req_connect},
 };
 
 const struct service svc_peers = {

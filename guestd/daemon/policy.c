@@ -61,10 +61,10 @@ static void policy_stop(struct hub *h)
 }
 
 static const struct hub_request policy_requests[] = {
-    {LAPI_STAY, HUB_ROOT, policy_stay},
-    {LAPI_NOSTAY, HUB_ROOT, policy_nostay},
-    {LAPI_LSTAY, HUB_ROOT, policy_lstay},
-    {LAPI_NOLSTAY, HUB_ROOT, policy_nolstay},
+    {LAPI_STAY, HUB_ROOT, 0, policy_stay},
+    {LAPI_NOSTAY, HUB_ROOT, 0, policy_nostay},
+    {LAPI_LSTAY, HUB_ROOT, 0, policy_lstay},
+    {LAPI_NOLSTAY, HUB_ROOT, 0, policy_nolstay},
 };
 
 const struct service svc_policy = {

@@ -3,6 +3,7 @@
 #include "daemon/registry.h"
 #include "daemon/guests.h"
 #include "daemon/hub.h"
+#include "daemon/nodes.h"
 #include "engine/procfs.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
@@ -18,9 +19,12 @@ struct reg_entry {
 	struct hub_client *c; /* who registered it */
 };
 
+#define REG_MOVE_MS (10 * 60 * 1000) /* a move not answered by then is given up */
+
 /* A move asked of a mosrun, until it answers. */
 struct reg_move {
 	uint32_t seq;
+	int64_t since_ms;
 	struct hub_client *c;
 	void (*done)(struct hub *h, void *arg, int status, const char *msg);
 	void *arg;
@@ -122,7 +126,7 @@ int registry_move(struct hub *h, int pid, int node,
 		q.seq = ++r->seq;
 		struct hub_client *c = x->c;
 		r->mv = xrealloc(r->mv, (r->nmv + 1) * sizeof(*r->mv));
-		r->mv[r->nmv++] = (struct reg_move){q.seq, c, done, arg};
+		r->mv[r->nmv++] = (struct reg_move){q.seq, nodes_now_ms(), c, done, arg};
 		hub_send(h, c, &q); /* failing, it drops c: on_close answers the move */
 		return 0;
 	}
@@ -148,7 +152,10 @@ static void reg_req_register(struct hub *h, struct hub_client *c, const struct l
 /* A guest's supervisor registers: only while guests are accepted. */
 static void reg_req_guest(struct hub *h, struct hub_client *c, const struct lapi_req *q)
 {
-	if (!guests_accepting(h)) {
+	/* a guest that runs here already (its supervisor lost a guestd) is
+	 * taken back even while blocked: an expel must see it */
+	int orphan = !!(q->proc.flags & LAPI_P_ORPHAN);
+	if (!orphan && !guests_accepting(h)) {
 		hub_reply(h, c, -EBUSY, "node %d accepts no guests now (blocked or expelling)",
 			  h->cl.self);
 		return;
@@ -160,6 +167,12 @@ static void reg_req_guest(struct hub *h, struct hub_client *c, const struct lapi
 	c->registered = c->guest = 1;
 	reg_put(h->registry, c, &p);
 	hub_reply(h, c, 0, "registered");
+	if (orphan && guests_expelling(h)) {
+		struct lapi_req go;
+		lapi_req_init(&go, LAPI_GOHOME);
+		go.proc = p;
+		hub_send(h, c, &go);
+	}
 }
 
 /* Check a mosrun's record against /proc: the process must be traced by
@@ -183,8 +196,6 @@ static int reg_verify(const struct hub *h, const struct hub_client *c, struct la
 static void reg_req_proc(struct hub *h, struct hub_client *c, const struct lapi_req *q)
 {
 	struct lapi_proc p = q->proc;
-	if (!c->registered)
-		return hub_reply(h, c, -EPROTO, "not registered");
 	if (c->guest) { /* its one entry, brought up to date */
 		for (size_t i = 0; i < h->registry->n; i++)
 			if (h->registry->e[i].c == c) {
@@ -207,8 +218,6 @@ static void reg_req_proc(struct hub *h, struct hub_client *c, const struct lapi_
 static void reg_req_gone(struct hub *h, struct hub_client *c, const struct lapi_req *q)
 {
 	struct registry_svc *r = h->registry;
-	if (!c->registered)
-		return hub_reply(h, c, -EPROTO, "not registered");
 	for (size_t i = 0; i < r->n; i++)
 		if (r->e[i].c == c && (c->guest || r->e[i].p.pid == q->proc.pid)) {
 			reg_remove(r, i);
@@ -316,6 +325,18 @@ static void reg_on_close(struct hub *h, struct hub_client *c)
 			k++;
 }
 
+/* Every step: give up moves that were never answered. */
+static void reg_step(struct hub *h)
+{
+	struct registry_svc *r = h->registry;
+	int64_t now = nodes_now_ms();
+	for (size_t k = 0; k < r->nmv;)
+		if (now - r->mv[k].since_ms > REG_MOVE_MS)
+			reg_move_done(h, k, -ETIMEDOUT, "its mosrun did not answer in time");
+		else
+			k++;
+}
+
 static int reg_start(struct hub *h, struct err *e)
 {
 	h->registry = xcalloc(1, sizeof(*h->registry));
@@ -326,6 +347,12 @@ static void reg_stop(struct hub *h)
 {
 	if (!h->registry)
 		return;
+	while (h->registry->brings) {
+		struct reg_bring *b = h->registry->brings;
+		h->registry->brings = b->next;
+		free(b->text);
+		free(b);
+	}
 	free(h->registry->e);
 	free(h->registry->mv);
 	free(h->registry);
@@ -333,15 +360,19 @@ static void reg_stop(struct hub *h)
 }
 
 static const struct hub_request reg_requests[] = {
-    {LAPI_REGISTER, HUB_ANYONE, reg_req_register}, {LAPI_GUEST_REGISTER, HUB_ROOT, reg_req_guest},
-    {LAPI_PROC, HUB_ANYONE, reg_req_proc},	   {LAPI_PROC_GONE, HUB_ANYONE, reg_req_gone},
-    {LAPI_MOVED, HUB_ANYONE, reg_req_moved},	   {LAPI_PROCS, HUB_ANYONE, reg_req_procs},
-    {LAPI_BRING, HUB_ROOT, reg_req_bring},
+    {LAPI_REGISTER, HUB_ANYONE, 0, reg_req_register},
+    {LAPI_GUEST_REGISTER, HUB_ROOT, 0, reg_req_guest},
+    {LAPI_PROC, HUB_ANYONE, 1, reg_req_proc},
+    {LAPI_PROC_GONE, HUB_ANYONE, 1, reg_req_gone},
+    {LAPI_MOVED, HUB_ANYONE, 1, reg_req_moved},
+    {LAPI_PROCS, HUB_ANYONE, 0, reg_req_procs},
+    {LAPI_BRING, HUB_ROOT, 0, reg_req_bring},
 };
 
 const struct service svc_registry = {
     .name = "registry",
     .start = reg_start,
+    .step = reg_step,
     .on_close = reg_on_close,
     .stop = reg_stop,
     .requests = reg_requests,

@@ -281,13 +281,41 @@ static void plan_free(struct plan *p)
 struct stub_start {
 	int memfd, sync, sandbox;
 	int ready; /* the child writes a byte here once it may be traced */
+	int drop;  /* drop a setgid group: in a copy of the restorer's memory */
 };
 
 #define STUB_STACK (64u << 10)
 
-/* Child side of the stub spawn: wait for the go, then exec the stub. It runs
- * in the restorer's address space (clone with CLONE_VM, like vfork), so it
- * uses raw system calls only: no errno, no libc state, nothing on the heap. */
+/* Close every descriptor above 2 but the three given (raw calls only). */
+__attribute__((no_sanitize("address", "undefined"))) static void restore_close_but(int a, int b,
+										   int c)
+{
+	int keep[3] = {a, b, c}, lo = 3;
+	for (int i = 0; i < 3; i++) /* sort */
+		for (int k = i + 1; k < 3; k++)
+			if (keep[k] < keep[i]) {
+				int t = keep[i];
+				keep[i] = keep[k];
+				keep[k] = t;
+			}
+	for (int i = 0; i < 3; i++) {
+		if (keep[i] > lo)
+			arch_raw_syscall(SYS_close_range, lo, keep[i] - 1, 0, 0, 0);
+		if (keep[i] >= lo)
+			lo = keep[i] + 1;
+	}
+	arch_raw_syscall(SYS_close_range, lo, ~0u, 0, 0, 0);
+}
+
+/* Child side of the stub spawn: wait for the go, then exec the stub. It
+ * uses raw system calls only (no errno, no libc state, nothing on the
+ * heap): it usually runs in the restorer's address space (clone with
+ * CLONE_VM, like vfork). A setgid restorer (mosrun) gives the restored
+ * program none of its group; the child must then be made traceable by the
+ * user, which must never happen to memory it shares with the restorer (the
+ * user could read the restorer through it for good, /proc/PID/mem keeps
+ * the memory it was opened on): it gets a copy (s->drop), and keeps no
+ * descriptor of the restorer's but the three it needs. */
 __attribute__((no_sanitize("address", "undefined"))) static int restore_stub_child(void *arg)
 {
 	const struct stub_start *s = arg;
@@ -295,12 +323,13 @@ __attribute__((no_sanitize("address", "undefined"))) static int restore_stub_chi
 	uint64_t all = ~0ull;
 	char c = 'r';
 	arch_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, sizeof(all), 0);
-	/* a setgid restorer (mosrun) gives the restored program none of its
-	 * group, and a child of a setgid process must be made traceable */
-	long g = arch_raw_syscall(SYS_getgid, 0, 0, 0, 0, 0);
-	if (arch_raw_syscall(SYS_getegid, 0, 0, 0, 0, 0) != g &&
-	    arch_raw_syscall(SYS_setresgid, g, g, g, 0, 0) == 0)
-		arch_raw_syscall(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
+	if (s->drop) {
+		long g = arch_raw_syscall(SYS_getgid, 0, 0, 0, 0, 0);
+		restore_close_but(s->memfd, s->sync, s->ready);
+		if (arch_raw_syscall(SYS_setresgid, g, g, g, 0, 0) ||
+		    arch_raw_syscall(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0))
+			arch_raw_syscall(SYS_exit, 126, 0, 0, 0, 0);
+	}
 	if (arch_raw_syscall(SYS_write, s->ready, (long)&c, 1, 0, 0) != 1 ||
 	    arch_raw_syscall(SYS_read, s->sync, (long)&c, 1, 0, 0) != 1)
 		arch_raw_syscall(SYS_exit, 126, 0, 0, 0, 0);
@@ -313,7 +342,8 @@ __attribute__((no_sanitize("address", "undefined"))) static int restore_stub_chi
 }
 
 /* Start the stub's process without copying the restorer's page tables: a
- * fork of a caller holding gigabytes costs a quarter of a second. All
+ * fork of a caller holding gigabytes costs a quarter of a second (a setgid
+ * restorer, mosrun at start, holds little: its child gets a copy). All
  * signals stay blocked until the child has blocked them itself, so that no
  * handler of the parent ever runs on the child's stack. */
 static pid_t restore_clone(struct rctx *c, struct stub_start *s)
@@ -322,7 +352,9 @@ static pid_t restore_clone(struct rctx *c, struct stub_start *s)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	c->stub_stack = xmalloc(STUB_STACK);
-	pid_t pid = clone(restore_stub_child, c->stub_stack + STUB_STACK, CLONE_VM | SIGCHLD, s);
+	s->drop = getegid() != getgid();
+	pid_t pid = clone(restore_stub_child, c->stub_stack + STUB_STACK,
+			  (s->drop ? 0 : CLONE_VM) | SIGCHLD, s);
 	int saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
@@ -347,7 +379,7 @@ static int restore_spawn(struct rctx *c, uint64_t *entry, struct err *e)
 		close(sync[1]);
 		return rc;
 	}
-	struct stub_start s = {memfd, sync[0], !!(c->o->mode & RESTORE_SANDBOX), ready[1]};
+	struct stub_start s = {memfd, sync[0], !!(c->o->mode & RESTORE_SANDBOX), ready[1], 0};
 	pid_t pid = restore_clone(c, &s);
 	int saved = errno;
 	close(sync[0]);
@@ -773,8 +805,21 @@ static int restore_mm(struct rctx *c, struct err *e)
 	mm.auxv = (__u64 *)auxv;
 	mm.auxv_size = (__u32)c->p.auxv_len;
 	uint64_t a = inject_put(&c->j, 1024, &mm, sizeof(mm));
-	long r = RSYS(c, e, "PR_SET_MM_MAP", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a,
+	long r = RSYS(c, NULL, "PR_SET_MM_MAP", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a,
 		      sizeof(mm), 0, 0);
+	if (r == -EPERM && efd >= 0) {
+		/* the exe link is root's (CAP_CHECKPOINT_RESTORE): an ordinary
+		 * user's recovered process keeps the stub's */
+		mm.exe_fd = (__u32)-1;
+		a = inject_put(&c->j, 1024, &mm, sizeof(mm));
+		r = RSYS(c, NULL, "PR_SET_MM_MAP", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)a,
+			 sizeof(mm), 0, 0);
+		if (r == 0)
+			log_info("pid %d: /proc/PID/exe not restored (only root may set it)",
+				 c->pid);
+	}
+	if (r < 0)
+		err_setx(e, (int)r, "PR_SET_MM_MAP: %s", strerror((int)-r));
 	if (efd >= 0)
 		RSYS(c, NULL, "close", SYS_close, efd, 0, 0, 0, 0, 0);
 	return r < 0 ? (int)r : 0;

@@ -10,8 +10,10 @@
 
 /* At start: file access as the user (setfsgid to the real group). */
 void creds_init(void);
-/* In a child that becomes the user's program: drop the group entirely and
- * be traceable again (a setgid process's children are not dumpable). */
-void creds_drop(void);
+/* In a child (fork: a copy of mosrun) that becomes the user's program:
+ * close mosrun's own descriptors but keep1 and keep2, drop the group
+ * entirely, and be traceable again (a setgid process's children are not).
+ * 0, or -1 when that could not be done (the child must not run then). */
+int creds_drop(int keep1, int keep2);
 
 #endif

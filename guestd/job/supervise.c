@@ -167,6 +167,42 @@ static void job_check_gone(struct job *j, struct sproc *p)
 		job_on_wait(j, p->pid, p->dep->gone_status);
 }
 
+static int job_bring_home(struct job *j, struct sproc *p, char *msg, size_t len);
+static int job_send(struct job *j, struct sproc *p, int node, int stopped, char *msg, size_t len);
+
+/* Bring a process that runs away home for its checkpoint; if it cannot
+ * come, the checkpoint is refused and it carries on where it is. */
+static int job_come_home_for_ckpt(struct job *j, struct sproc *p, char *msg, size_t len)
+{
+	char why[1024];
+	int node = p->dep->node;
+	pid_t pid = p->pid;
+	if (!job_bring_home(j, p, why, sizeof(why)))
+		return 0;
+	snprintf(msg, len,
+		 "checkpoint of pid %d refused: it runs on node %d and could not come home for "
+		 "it (%s)%s",
+		 pid, node, why, job_find(j, pid) ? "; it carries on" : "");
+	return -EAGAIN;
+}
+
+/* After a checkpoint made at home, send the process back to node; the
+ * message says where it carries on. */
+static void job_back_after_ckpt(struct job *j, pid_t pid, int node, char *msg, size_t len)
+{
+	char why[1024];
+	struct sproc *p = job_find(j, pid);
+	size_t at = strlen(msg);
+	if (!p || p->dep)
+		return;
+	if (job_send(j, p, node, 0, why, sizeof(why)))
+		snprintf(msg + at, len - at,
+			 "; it could not go back to node %d (%s): it carries on at home", node,
+			 why);
+	else
+		snprintf(msg + at, len - at, "; it carries on at node %d", node);
+}
+
 /* Freeze, checkpoint, and carry on / stop / exit as asked. */
 static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg, size_t len)
 {
@@ -181,6 +217,12 @@ static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg,
 			 pid);
 		return -EOPNOTSUPP;
 	}
+	/* Away from home, the process here is only its deputy: a faithful
+	 * image needs the body's memory and the deputy's files in one
+	 * process, so it comes home for the checkpoint and goes back after. */
+	int away = p->dep ? p->dep->node : 0;
+	if (away && job_come_home_for_ckpt(j, p, msg, len))
+		return -EAGAIN;
 	if (job_freeze(j, pid, msg, len))
 		return -ESRCH;
 	int rc = job_checkpoint(j, pid, 0, msg, len);
@@ -192,6 +234,8 @@ static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg,
 	ptrace(PTRACE_CONT, pid, 0, 0);
 	if (rc == 0 && op == CTL_CHKSTOP)
 		kill(pid, SIGSTOP);
+	if (away && (rc || op == CTL_CHECKPOINT))
+		job_back_after_ckpt(j, pid, away, msg, len);
 	return rc;
 }
 
@@ -600,8 +644,7 @@ static int job_setup(struct job *j, struct err *e)
 static void job_exec_child(char **argv, int ready, int sync)
 {
 	char c = 'r';
-	creds_drop();
-	if (write(ready, &c, 1) != 1 || read(sync, &c, 1) != 1)
+	if (creds_drop(ready, sync) || write(ready, &c, 1) != 1 || read(sync, &c, 1) != 1)
 		_exit(126);
 	sigset_t none;
 	sigemptyset(&none);
@@ -625,8 +668,13 @@ static int job_start(struct job *j, struct err *e)
 		return err_set(e, -errno, "pipe");
 	}
 	pid_t pid = fork();
-	if (pid < 0)
-		return err_set(e, -errno, "fork");
+	if (pid < 0) {
+		int rc = err_set(e, -errno, "fork");
+		int fds[] = {sync[0], sync[1], ready[0], ready[1]};
+		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+			close(fds[i]);
+		return rc;
+	}
 	if (pid == 0)
 		job_exec_child(j->o->argv, ready[1], sync[0]);
 	close(sync[0]);

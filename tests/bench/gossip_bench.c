@@ -108,7 +108,7 @@ static void run(size_t n, int step_ms, int64_t ms)
 				    gossip_take(in[k].g, buf, (size_t)got, now_ms(), NULL, NULL);
 				if (back > 0)
 					send_to((int)k, back, buf,
-						gossip_answer(in[k].g, now_ms(), buf));
+						gossip_answer(in[k].g, back, now_ms(), buf));
 			}
 		}
 	}

@@ -33,3 +33,21 @@ cluster_suite() {
 		exit 0
 	fi
 }
+
+# suite_user_bin: an ordinary user's view: the user commands copied where
+# any user can run them, mosrun setgid to the cluster's group as an
+# installation has it; as_user NODE CMD... runs CMD there as SUITE_USER with
+# them first in PATH. (Under ASan, a setgid mosrun cannot run LeakSanitizer,
+# which needs to trace its own process: leak checks are off for the user's.)
+SUITE_USER=65534
+suite_user_bin() {
+	chmod 755 "$W"
+	mkdir -p "$W/ubin"
+	cp "$BIN"/{mosrun,mosmigrate,mosps,mosctl} "$TOP/$B/tools/lapi_probe" "$PROGS/signals" \
+		"$PROGS/heap_sparse" "$W/ubin/"
+	chmod 755 "$W/ubin" "$W/ubin"/* && chgrp mosix "$W/ubin/mosrun" && chmod 2755 "$W/ubin/mosrun"
+}
+as_user() {
+	on "$1" setpriv --reuid=$SUITE_USER --regid=$SUITE_USER --clear-groups \
+		env PATH="$W/ubin:$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "${@:2}"
+}

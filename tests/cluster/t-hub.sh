@@ -10,15 +10,8 @@ source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/suite.sh"
 cluster_suite hub 4 --cpus 0.5 --speeds 1,1,0.5,0.5 --mem 512
 ST=$MOSIX_CLUSTER_STATE
-USER_ID=65534
-
-# The user's commands, where any user can run them: mosrun setgid to the
-# cluster's group, as an installation has it.
-chmod 755 "$W"
-mkdir -p "$W/ubin"
-cp "$BIN"/{mosrun,mosmigrate,mosps,mosctl} "$TOP/$B/tools/lapi_probe" "$PROGS/signals" "$W/ubin/"
-chmod 755 "$W/ubin"/* && chgrp mosix "$W/ubin/mosrun" && chmod 2755 "$W/ubin/mosrun"
-as_user() { on "$1" setpriv --reuid=$USER_ID --regid=$USER_ID --clear-groups env PATH="$W/ubin:$PATH" "${@:2}"; }
+suite_user_bin
+USER_ID=$SUITE_USER
 
 # procs NODE: the registry of NODE, one "pid home where uid kind comm" line each.
 procs() {
@@ -184,6 +177,26 @@ done
 has 1 "^$R 1 1 0 local" || { ok=0; why="$why root's job moved;"; }
 [ $ok = 1 ] && t_pass hub/user-may-not-move-others || t_fail hub/user-may-not-move-others "$why"
 
+# root's policy: stay, lstay and block show in every node's view; block
+# refuses arrivals; noblock, nostay, nolstay undo them
+out=$(on 3 mosctl stay --json) && on 3 mosctl lstay >/dev/null && on 3 mosctl block >/dev/null
+seen=""
+for _ in $(seq 40); do
+	seen=$(node_json 1 3 status)
+	[ "$seen" = "['stay', 'lstay', 'block']" ] && break
+	sleep 0.25
+done
+m=$(on 1 mosmigrate -w "$R" 3 2>&1)
+mrc=$?
+on 3 mosctl noblock >/dev/null && on 3 mosctl nostay >/dev/null && on 3 mosctl nolstay >/dev/null
+after=$(node_json 3 3 status)
+if [ "$seen" = "['stay', 'lstay', 'block']" ] && grep -q '"ok": true' <<<"$out" && [ $mrc -ne 0 ] &&
+	grep -q "accepts no guests" <<<"$m" && [ "$after" = "[]" ] && has 1 "^$R 1 1 0 local"; then
+	t_pass hub/stay-lstay-block
+else
+	t_fail hub/stay-lstay-block "n1 sees n3 '$seen'; stay --json '$out'; move to blocked n3: exit $mrc '$m'; after: '$after'"
+fi
+
 # the session key: root gets a connection with it (the probe sees keys), a
 # user's own program does not
 out_r=$(on 1 "$TOP/$B/tools/lapi_probe" connect 3 2>&1)
@@ -196,6 +209,15 @@ if [ $rr -eq 0 ] && grep -q "connection: received" <<<"$out_r" && ! grep -q "key
 	t_pass hub/no-session-key-for-users
 else
 	t_fail hub/no-session-key-for-users "root: $rr $(tr '\n' ' ' <<<"$out_r"); user: $ru $(tr '\n' ' ' <<<"$out_u")"
+fi
+# the user's own mosrun (setgid) cannot be read by that user: it may hold
+# session keys; the user's program can be
+MP=$(on 1 ps -o ppid= -p "$U" | tr -d ' ')
+rd() { as_user 1 python3 -c 'import sys; f = open("/proc/%s/mem" % sys.argv[1], "rb"); print("read")' "$1" 2>&1; }
+if [ -n "$MP" ] && ! rd "$MP" | grep -q "^read" && rd "$U" | grep -q "^read"; then
+	t_pass hub/user-cannot-read-own-mosrun
+else
+	t_fail hub/user-cannot-read-own-mosrun "mosrun $MP: $(rd "$MP" | tail -n 1); program $U: $(rd "$U" | tail -n 1)"
 fi
 out=$(as_user 1 lapi_probe register 2>&1)
 [ $? -eq 1 ] && grep -q "permission denied" <<<"$out" && t_pass hub/user-may-not-pose-as-a-guest ||

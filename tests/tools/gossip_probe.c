@@ -1,9 +1,10 @@
 /* gossip_probe: send gossip datagrams to a guestd, good and bad, as a test
  * needs them.
- *   gossip_probe ADDR PORT KEYFILE FROM KIND [SPEED]
+ *   gossip_probe ADDR PORT KEYFILE FROM KIND [SPEED [TO]]
  * KIND: valid (an entry for node FROM, age 0, with speed SPEED), replay (the
  * same valid datagram twice, a second apart), forged (valid but for a wrong tag), truncated,
  * oversized, garbage (not our protocol), unknown (valid, from node 999).
+ * TO: the node the datagram says it is for (default 1).
  * KEYFILE: the cluster key (64 hex digits). Exit 0 when sent. */
 #include "daemon/nodes.h"
 #include "appliance/dgram.h"
@@ -40,12 +41,12 @@ int main(int argc, char **argv)
 	static uint8_t buf[DGRAM_MAX + 4096], dkey[32];
 	uint8_t key[32];
 	if (argc < 6 || read_key(argv[3], key)) {
-		fprintf(stderr, "usage: gossip_probe ADDR PORT KEYFILE FROM KIND [SPEED]\n");
+		fprintf(stderr, "usage: gossip_probe ADDR PORT KEYFILE FROM KIND [SPEED [TO]]\n");
 		return 2;
 	}
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
 	inet_pton(AF_INET, argv[1], &a.sin_addr);
-	int from = atoi(argv[4]);
+	int from = atoi(argv[4]), to = argc > 7 ? atoi(argv[7]) : 1;
 	const char *kind = argv[5];
 	struct node_info v;
 	struct timespec t;
@@ -57,8 +58,8 @@ int main(int argc, char **argv)
 	dgram_key(key, dkey);
 	clock_gettime(CLOCK_REALTIME, &t);
 	uint64_t counter = (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
-	int len = dgram_seal(dkey, WIRE_GOSSIP, !strcmp(kind, "unknown") ? 999 : from, counter, &v,
-			     sizeof(v), buf);
+	int len = dgram_seal(dkey, WIRE_GOSSIP, !strcmp(kind, "unknown") ? 999 : from, to, counter,
+			     &v, sizeof(v), buf);
 	int s = socket(AF_INET, SOCK_DGRAM, 0), sends = 1;
 	if (!strcmp(kind, "replay"))
 		sends = 2;

@@ -26,11 +26,12 @@ static void test_dgram_roundtrip_and_tamper(void **state)
 	const uint8_t *p;
 	dgram_key(key, k);
 	dgram_key(other_key, k2);
-	int n = dgram_seal(k, WIRE_GOSSIP, 3, 77, "hello", 5, buf);
+	int n = dgram_seal(k, WIRE_GOSSIP, 3, 1, 77, "hello", 5, buf);
 	assert_int_equal(n, DGRAM_HDR_LEN + 5 + DGRAM_TAG_LEN);
 	assert_int_equal(dgram_open(k, buf, (size_t)n, &h, &p), 0);
 	assert_int_equal(h.from, 3);
 	assert_int_equal(h.counter, 77);
+	assert_int_equal(h.to, 1);
 	assert_memory_equal(p, "hello", 5);
 	assert_int_equal(dgram_open(k2, buf, (size_t)n, &h, &p), -EBADMSG);
 	for (int i = 0; i < n; i++) { /* every byte is covered */
@@ -42,7 +43,7 @@ static void test_dgram_roundtrip_and_tamper(void **state)
 	assert_int_equal(dgram_open(k, buf, (size_t)n - 1, &h, &p), -EMSGSIZE);
 	assert_int_equal(dgram_open(k, buf, 10, &h, &p), -EMSGSIZE); /* ours, cut */
 	assert_int_equal(dgram_open(k, (const uint8_t *)"xxxxxxxxxx", 10, &h, &p), -EPROTO);
-	assert_int_equal(dgram_seal(k, WIRE_GOSSIP, 1, 1, buf, DGRAM_MAX_PAYLOAD + 1, buf),
+	assert_int_equal(dgram_seal(k, WIRE_GOSSIP, 1, 2, 1, buf, DGRAM_MAX_PAYLOAD + 1, buf),
 			 -EMSGSIZE);
 }
 
@@ -98,7 +99,7 @@ static void sim_step(struct sim *s, int64_t now, int skip)
 		    len && to != skip ? gossip_take(s->g[to - 1], buf, len, now, NULL, NULL) : 0;
 		if (back > 0) { /* a pull: the answer */
 			assert_int_equal(back, (int)i + 1);
-			len = gossip_answer(s->g[to - 1], now, buf);
+			len = gossip_answer(s->g[to - 1], back, now, buf);
 			assert_int_equal(gossip_take(s->g[i], buf, len, now, NULL, NULL), 0);
 		}
 	}
@@ -173,6 +174,9 @@ static void test_drops(void **state)
 	size_t len = gossip_emit(b, nodes + 0, 1, 100, &to, buf);
 	assert_int_equal(to, 1);
 	memcpy(copy, buf, len);
+	struct gossip *c3 = gossip_new(3, key, 8, 1000, 3); /* meant for 1, not for 3 */
+	assert_int_equal(gossip_take(c3, buf, len, 100, NULL, NULL), -EALREADY);
+	gossip_free(c3);
 	assert_int_equal(gossip_take(a, buf, len, 100, NULL, NULL), 0);
 	assert_int_equal(gossip_take(a, copy, len, 200, NULL, NULL), -EALREADY);
 	copy[30] ^= 4;

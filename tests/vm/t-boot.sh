@@ -109,6 +109,19 @@ else
 	t_fail vm/gzip-across-vms "home '$a', migrated '$b', ran on node 2: '$ran'"
 fi
 
+# An ordinary user's job moves too: mosrun is setgid to the cluster's group
+# in the image (guestd gives node connections only to root and that group).
+phase "a user's gzip on another VM" on 1 'cd /tmp && head -c 1000000 /dev/urandom | od -x >uf &&
+	chmod 644 uf && a=$(gzip -c uf | md5sum) &&
+	b=$(setpriv --reuid=65534 --regid=65534 --clear-groups mosrun -v -2 gzip -c uf 2>uerr | md5sum) &&
+	echo "$a|$b|$(grep -c "runs on node 2" uerr)|$(stat -c %A:%G /usr/local/bin/mosrun)"'
+IFS='|' read -r a b ran perm <"$OUT"
+if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$ran" = 1 ] && [ "$perm" = "-rwxr-sr-x:mosix" ]; then
+	t_pass vm/user-job-across-vms
+else
+	t_fail vm/user-job-across-vms "home '$a', migrated '$b', ran on node 2: '$ran', mosrun $perm"
+fi
+
 # Our man pages are in the image: man finds and renders them.
 phase "man mosrun in the guest" on 1 'man -w mosrun; man mosctl 2>&1 | grep -c "expel"'
 if grep -Eq '^/usr/local/(share/)?man/man1/mosrun.1' "$OUT" && [ "$(tail -n 1 "$OUT")" -gt 0 ]; then
