@@ -38,8 +38,9 @@ static const char usage[] =
     "  -I FILE        print what checkpoint/image FILE holds (--json for scripts)\n"
     "  -r NODE, -NODE start the program on node NODE (a number, or its address in the\n"
     "                 cluster map: -r 10.0.0.2 or -10.0.0.2); it migrates there at once\n"
-    "  -h             keep the program on its home node (the default without guestd)\n"
-    "  -L             lock the program against automatic migration\n"
+    "  -h             start the program on its home node, even with -NODE (the default)\n"
+    "  -L             lock it: automatic balancing leaves it where it is\n"
+    "  -l             let automatic balancing move it (the default)\n"
     "  -e             fail unsupported calls instead of bringing the process home\n"
     "  -v             say what happens (recovery, checkpoints)\n"
     "  --compress=M   page compression for checkpoints: lzo (default), lz4, zstd, none\n"
@@ -53,6 +54,7 @@ struct opts {
 	struct fd_redirect redir[64];
 	const char *decode;
 	int json;
+	int home; /* -h */
 };
 
 /* Parse "fd=file[,fd=file]..." into o->redir. */
@@ -134,7 +136,15 @@ static int parse_one(struct opts *o, int c, char *arg)
 		o->job.mig_flags |= MIG_F_NO_HOME;
 		break;
 	case 'h':
+		o->home = 1;
+		break;
 	case 'L':
+		o->job.lock = 1;
+		break;
+	case 'l':
+		o->job.lock = 0;
+		break;
+	case 'N': /* where a -NODE was */
 		break;
 	case 'j':
 		o->json = 1;
@@ -165,7 +175,7 @@ static int pre_node_numbers(struct opts *o, int argc, char **argv)
 			fprintf(stderr, "mosrun: invalid node '%s'\n", argv[i]);
 			return -EINVAL;
 		}
-		argv[i] = (char *)"-h"; /* a no-op option in its place */
+		argv[i] = (char *)"-N"; /* a no-op option in its place */
 	}
 	return 0;
 }
@@ -181,12 +191,14 @@ static int parse(struct opts *o, int argc, char **argv)
 	o->job.comp = 1; /* COMP_LZO */
 	if (pre_node_numbers(o, argc, argv))
 		return -EINVAL;
-	while ((c = getopt_long(argc, argv, "+C:A:R:O:I:r:hLev", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+C:A:R:O:I:r:hLlevN", lo, NULL)) != -1) {
 		if (c == 'H')
 			return 1;
 		if (parse_one(o, c, optarg))
 			return -EINVAL;
 	}
+	if (o->home) /* MOSIX's -h: it starts and stays at home, whatever node was named */
+		o->job.start_node = 0;
 	o->job.argv = optind < argc ? argv + optind : NULL;
 	o->job.redir = o->redir;
 	int modes = !!o->job.recover + !!o->decode + !!o->job.argv;

@@ -36,6 +36,7 @@ struct gossip {
 	uint64_t counter;
 	struct gossip_stats st;
 	uint64_t last[CLUSTER_MAX_NODES + 1]; /* highest counter seen per sender */
+	int64_t tried[CLUSTER_MAX_NODES + 1]; /* when each node was last pulled */
 	struct node_info tab[CLUSTER_MAX_NODES + 1];
 	uint64_t rng;
 };
@@ -105,12 +106,13 @@ void gossip_expected(size_t n, int w, double *avg, double *max)
 	*max = -(log(N) + 0.577) / (X * log(q));
 }
 
-/* Dead beyond twice the expected maximum age, and never under five steps. */
+/* Dead beyond three times the expected maximum age and two steps (the
+ * worst age seen in long runs stays under that), never under five steps. */
 int64_t gossip_dead_ms(const struct gossip *g)
 {
 	double avg, max;
 	gossip_expected(g->nnodes, g->window, &avg, &max);
-	double steps = 2 * max + 1;
+	double steps = 3 * max + 2;
 	if (steps < GOSSIP_MIN_DEAD_STEPS)
 		steps = GOSSIP_MIN_DEAD_STEPS;
 	return (int64_t)(steps * g->step_ms);
@@ -215,21 +217,34 @@ static size_t gossip_window(const struct gossip *g, int64_t now, struct node_inf
 	return k + 1;
 }
 
-/* The live node whose entry is oldest, or 0. */
-static int gossip_oldest(const struct gossip *g, const int *nodes, size_t n, int64_t now)
+/* The node to pull from: the live node whose entry is oldest, or one never
+ * heard of (nobody may ever push news of it here). A node pulled that has
+ * not answered since is left alone for a while (four steps; never heard of:
+ * the dead bound), so that a silent node does not draw every pull until it
+ * is known dead. 0 if none. */
+static int gossip_oldest(struct gossip *g, const int *nodes, size_t n, int64_t now)
 {
 	int64_t dead = gossip_dead_ms(g), oldest = INT64_MAX;
 	int pick = 0;
 	for (size_t i = 0; i < n; i++) {
 		int k = nodes[i];
-		if (k == g->self || k < 1 || k > CLUSTER_MAX_NODES ||
-		    !gossip_alive(g, k, now, dead))
+		if (k == g->self || k < 1 || k > CLUSTER_MAX_NODES)
 			continue;
-		if (g->tab[k].seen_ms < oldest) {
-			oldest = g->tab[k].seen_ms;
+		int64_t seen = g->tab[k].seen_ms, tried = g->tried[k];
+		int64_t wait = seen ? 4 * (int64_t)g->step_ms : dead;
+		if (tried && seen <= tried && now - tried < wait)
+			continue; /* pulled, no answer yet */
+		if (!seen)
+			seen = INT64_MIN + 1; /* never heard of: first */
+		else if (!gossip_alive(g, k, now, dead))
+			continue;
+		if (seen < oldest) {
+			oldest = seen;
 			pick = k;
 		}
 	}
+	if (pick)
+		g->tried[pick] = now;
 	return pick;
 }
 
@@ -335,8 +350,11 @@ size_t gossip_snapshot(const struct gossip *g, int64_t now, int (*known)(void *a
 
 /* ---- the service ---- */
 
+#define LINK_MIN_BYTES (4u << 20) /* a smaller stream says more of latency than rate */
+
 struct gossip_svc {
 	struct gossip *g;
+	uint64_t link_bps; /* this node's link, as its migrations measured it */
 	struct nodes_meter meter;
 	int fd;
 	int *nodes; /* the map's node numbers */
@@ -437,6 +455,7 @@ static void svc_measure(struct hub *h, struct gossip_svc *s)
 	v.locals = (uint32_t)registry_locals(h);
 	v.guests = (uint32_t)guests_here(h);
 	v.status = guests_status(h) | policy_status(h);
+	v.link_bps = s->link_bps;
 	gossip_set_self(s->g, &v, v.seen_ms);
 }
 
@@ -556,8 +575,20 @@ static void svc_req_nodes(struct hub *h, struct hub_client *c, const struct lapi
 	hub_reply(h, c, 0, "%s", msg);
 }
 
+/* LAPI_LINK: a mosrun's migration measured the link (bytes in usec). */
+static void svc_req_link(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	struct gossip_svc *s = h->gossip;
+	unsigned long long bytes, usec;
+	if (sscanf(q->msg, "%llu %llu", &bytes, &usec) != 2 || bytes < LINK_MIN_BYTES || !usec)
+		return;
+	uint64_t bps = (uint64_t)((double)bytes * 8e6 / (double)usec);
+	s->link_bps = s->link_bps ? (3 * s->link_bps + bps) / 4 : bps;
+}
+
 static const struct hub_request svc_requests[] = {
     {LAPI_NODES, HUB_ANYONE, 0, svc_req_nodes},
+    {LAPI_LINK, HUB_ANYONE, 1, svc_req_link},
 };
 
 const struct service svc_gossip = {

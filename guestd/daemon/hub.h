@@ -90,6 +90,7 @@ struct hub {
 	struct guests_svc *guests;
 	struct registry_svc *registry;
 	struct policy_svc *policy;
+	struct balance_svc *balance;
 	/* the loop's own */
 	int epfd, sigfd, timerfd, lapi;
 	int reserve_fd; /* spent to refuse a connection when descriptors run out */

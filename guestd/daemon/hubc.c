@@ -77,24 +77,41 @@ int hubc_retry(struct hubc *h)
 	return 1;
 }
 
-/* One message to guestd, never blocking. */
+/* Send q, never blocking; a guestd that does not take it costs the
+ * connection. */
+static int hubc_put(struct hubc *h, const struct lapi_req *q)
+{
+	if (h->fd < 0)
+		return -ENOTCONN;
+	if (send(h->fd, q, sizeof(*q), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(*q)) {
+		hubc_drop(h);
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
+/* One message about a process to guestd. */
 int hubc_send(struct hubc *h, enum lapi_op op, const struct lapi_proc *p, int status, uint32_t seq,
 	      const char *msg)
 {
 	struct lapi_req q;
-	if (h->fd < 0)
-		return -ENOTCONN;
 	lapi_req_init(&q, op);
 	if (p)
 		q.proc = *p;
 	q.status = status;
 	q.seq = seq;
 	snprintf(q.msg, sizeof(q.msg), "%s", msg ? msg : "");
-	if (send(h->fd, &q, sizeof(q), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(q)) {
-		hubc_drop(h);
-		return -ENOTCONN;
-	}
-	return 0;
+	return hubc_put(h, &q);
+}
+
+/* One message about a node to guestd. */
+int hubc_send_node(struct hubc *h, enum lapi_op op, int node, const char *msg)
+{
+	struct lapi_req q;
+	lapi_req_init(&q, op);
+	q.node = node;
+	snprintf(q.msg, sizeof(q.msg), "%s", msg ? msg : "");
+	return hubc_put(h, &q);
 }
 
 /* A request from guestd. */

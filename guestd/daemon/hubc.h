@@ -28,6 +28,8 @@ int hubc_retry(struct hubc *h);
  * negative: the connection is gone (retried later). */
 int hubc_send(struct hubc *h, enum lapi_op op, const struct lapi_proc *p, int status, uint32_t seq,
 	      const char *msg);
+/* Tell guestd op about node, with msg. 0 or negative (gone). */
+int hubc_send_node(struct hubc *h, enum lapi_op op, int node, const char *msg);
 /* A request from guestd into q: 0; -EAGAIN when none waits; other negative
  * codes: the connection is gone (retried later). */
 int hubc_recv(struct hubc *h, struct lapi_req *q);

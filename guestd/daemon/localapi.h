@@ -51,6 +51,8 @@ enum lapi_op {
 	LAPI_LSTAY,	     /* root: local processes stay; guests may leave */
 	LAPI_NOLSTAY,	     /* root */
 	LAPI_MAP,	     /* the cluster map: "node address" lines */
+	LAPI_LINK,	     /* registered -> guestd: a migration to node took msg "BYTES USEC" (the
+				image stream, and the time until it ran there) */
 	LAPI__MAX
 };
 
@@ -59,6 +61,7 @@ enum lapi_op {
 #define LAPI_P_THREADS 2u /* has threads: may not move */
 #define LAPI_P_STOPPED 4u /* stopped (job control) */
 #define LAPI_P_ORPHAN 8u  /* a guest whose supervisor lost its guestd once */
+#define LAPI_P_LOCKED 16u /* mosrun -L: the balancer leaves it where it is */
 
 /* One process as guestd's registry holds it. */
 struct lapi_proc {

@@ -10,6 +10,8 @@
 #include "appliance/xmem.h"
 
 #include <errno.h>
+#include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,11 @@
 struct reg_entry {
 	struct lapi_proc p;
 	struct hub_client *c; /* who registered it */
+	/* profile, for the balancer */
+	uint64_t cpu_ticks; /* ns it ran or waited to run, at the last step (at home) */
+	double cpu;	    /* share of the time it wants a core, smoothed */
+	int64_t moved_ms;   /* when it last changed node (0: never) */
+	uint64_t rss_kb;    /* resident at home, before it left */
 };
 
 #define REG_MOVE_MS (10 * 60 * 1000) /* a move not answered by then is given up */
@@ -69,6 +76,10 @@ static void reg_put(struct registry_svc *r, struct hub_client *c, const struct l
 	if (!x) {
 		r->e = xrealloc(r->e, (r->n + 1) * sizeof(*r->e));
 		x = &r->e[r->n++];
+		memset(x, 0, sizeof(*x));
+		x->cpu = 1.0; /* until measured: as if it computed */
+	} else if (x->p.where != p->where) {
+		x->moved_ms = nodes_now_ms();
 	}
 	x->p = *p;
 	x->c = c;
@@ -325,11 +336,74 @@ static void reg_on_close(struct hub *h, struct hub_client *c)
 			k++;
 }
 
-/* Every step: give up moves that were never answered. */
+/* Nanoseconds a process at home spent running or waiting to run (its
+ * demand for CPU, whatever it got), and its resident KiB. */
+static int reg_sample(int pid, uint64_t *ns, uint64_t *rss_kb)
+{
+	char path[64];
+	unsigned long long run, wait, pages;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	FILE *f = fopen(path, "re");
+	int ok = f && fscanf(f, "%llu %llu", &run, &wait) == 2;
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
+	f = ok ? fopen(path, "re") : NULL;
+	ok = f && fscanf(f, "%*u %llu", &pages) == 1;
+	if (f)
+		fclose(f);
+	if (!ok)
+		return -1;
+	*ns = run + wait;
+	*rss_kb = pages * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
+	return 0;
+}
+
+/* The profile of the processes at home: how much of the time it wants a
+ * core (running or runnable: a process that computes wants all of it, even
+ * on a crowded node where it gets little), smoothed as MOSIX does,
+ * (5 old + 3 new) / 8; and its size. Away, a process keeps the profile it
+ * left with. */
+static void reg_profile(struct hub *h)
+{
+	struct registry_svc *r = h->registry;
+	double dt_ns = h->step_ms * 1e6;
+	for (size_t i = 0; i < r->n; i++) {
+		struct reg_entry *x = &r->e[i];
+		uint64_t t, rss;
+		if ((x->p.flags & LAPI_P_GUEST) || x->p.where != h->cl.self ||
+		    reg_sample(x->p.pid, &t, &rss))
+			continue;
+		if (x->cpu_ticks && t >= x->cpu_ticks) {
+			double share = fmin(1.0, (double)(t - x->cpu_ticks) / dt_ns);
+			x->cpu = (5 * x->cpu + 3 * share) / 8;
+		}
+		x->cpu_ticks = t;
+		x->rss_kb = rss;
+	}
+}
+
+/* What the balancer sees of this node's processes. */
+size_t registry_view(struct hub *h, struct registry_proc *out, size_t cap)
+{
+	struct registry_svc *r = h->registry;
+	size_t k = 0;
+	for (size_t i = 0; i < r->n && k < cap; i++) {
+		const struct reg_entry *x = &r->e[i];
+		if (x->p.flags & LAPI_P_GUEST)
+			continue;
+		out[k++] = (struct registry_proc){x->p.pid, x->p.where,	 x->p.flags,
+						  x->cpu,   x->moved_ms, x->rss_kb};
+	}
+	return k;
+}
+
+/* Every step: profiles; give up moves that were never answered. */
 static void reg_step(struct hub *h)
 {
 	struct registry_svc *r = h->registry;
 	int64_t now = nodes_now_ms();
+	reg_profile(h);
 	for (size_t k = 0; k < r->nmv;)
 		if (now - r->mv[k].since_ms > REG_MOVE_MS)
 			reg_move_done(h, k, -ETIMEDOUT, "its mosrun did not answer in time");

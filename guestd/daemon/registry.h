@@ -12,6 +12,17 @@
 struct hub;
 struct hub_client;
 
+/* A process of this node, as the balancer sees it. */
+struct registry_proc {
+	int pid, where;
+	unsigned flags;	  /* LAPI_P_* */
+	double cpu;	  /* share of the time it wants a core (1 until measured) */
+	int64_t moved_ms; /* when it last changed node (0: never) */
+	uint64_t rss_kb;  /* resident, as last measured at home */
+};
+
+/* The processes of this node (home here), wherever they run. */
+size_t registry_view(struct hub *h, struct registry_proc *out, size_t cap);
 /* Processes of this node (home here), wherever they run. */
 size_t registry_locals(struct hub *h);
 /* Guests hosted here. */

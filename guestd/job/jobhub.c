@@ -75,6 +75,14 @@ void jobhub_gone(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid)
 	pub->sent = 0;
 }
 
+void jobhub_link(struct jobhub *jh, int node, uint64_t bytes, double secs)
+{
+	char msg[64];
+	snprintf(msg, sizeof(msg), "%llu %llu", (unsigned long long)bytes,
+		 (unsigned long long)(secs * 1e6));
+	hubc_send_node(&jh->hc, LAPI_LINK, node, msg);
+}
+
 int jobhub_next(struct jobhub *jh, struct lapi_req *q)
 {
 	int rc = hubc_recv(&jh->hc, q);

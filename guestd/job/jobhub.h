@@ -36,6 +36,8 @@ void jobhub_sync(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid, int where
 		 unsigned migrations, unsigned flags, const char *why);
 /* pid has gone from the job. */
 void jobhub_gone(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid);
+/* A migration to node sent bytes in secs (guestd learns the link's rate). */
+void jobhub_link(struct jobhub *jh, int node, uint64_t bytes, double secs);
 /* The next request from guestd into q: 0, or negative (none, or gone). */
 int jobhub_next(struct jobhub *jh, struct lapi_req *q);
 /* Answer request seq. */

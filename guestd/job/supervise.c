@@ -292,6 +292,7 @@ static int job_send(struct job *j, struct sproc *p, int node, int stopped, char 
 		return rc;
 	}
 	p->migrations++;
+	jobhub_link(&j->hub, node, p->dep->sent_bytes, p->dep->sent_secs);
 	struct epoll_event ev = {EPOLLIN, {.fd = p->dep->c.fd}};
 	epoll_ctl(j->epfd, EPOLL_CTL_ADD, p->dep->c.fd, &ev);
 	snprintf(msg, len, "migrated: %s", where);
@@ -760,7 +761,8 @@ static void job_report(struct job *j)
 		if (p->is_thread)
 			continue;
 		unsigned flags = (p->threaded ? LAPI_P_THREADS : 0) |
-				 (p->dep && p->dep->stopped ? LAPI_P_STOPPED : 0);
+				 (p->dep && p->dep->stopped ? LAPI_P_STOPPED : 0) |
+				 (j->o->lock ? LAPI_P_LOCKED : 0);
 		jobhub_sync(&j->hub, &p->pub, p->pid, p->dep ? p->dep->node : 0, p->migrations,
 			    flags, p->threaded ? "threads" : "");
 	}

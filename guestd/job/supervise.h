@@ -21,6 +21,7 @@ struct job_opts {
 	int verbose;
 	int start_node;	    /* -r NODE: migrate there as soon as it runs (0: stay) */
 	unsigned mig_flags; /* MIG_F_* (-e) */
+	int lock;	    /* -L: automatic balancing leaves its processes where they are */
 };
 
 enum job_end {

@@ -271,8 +271,10 @@ int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, cha
 		return rc;
 	}
 	size_t l = strlen(msg);
+	d->sent_bytes = st.bytes;
+	d->sent_secs = util_now() - t0;
 	snprintf(msg + l, len - l, " (%.1f MiB in %.0f ms)", (double)st.bytes / 1048576.0,
-		 (util_now() - t0) * 1e3);
+		 d->sent_secs * 1e3);
 	*out = d;
 	return 0;
 }

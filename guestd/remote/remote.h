@@ -33,6 +33,8 @@ struct deputy {
 	int stop_sig;	       /* the body stopped with it: let it through to stop the deputy too */
 	int stopped;	       /* the deputy is in a job-control stop with this signal */
 	int gone_status;
+	uint64_t sent_bytes; /* the migration that made it: bytes of the image stream */
+	double sent_secs;    /* and how long it took, start to running there */
 };
 
 enum remote_event {
