@@ -77,7 +77,7 @@ static void reg_put(struct registry_svc *r, struct hub_client *c, const struct l
 		r->e = xrealloc(r->e, (r->n + 1) * sizeof(*r->e));
 		x = &r->e[r->n++];
 		memset(x, 0, sizeof(*x));
-		x->cpu = 1.0; /* until measured: as if it computed */
+		x->cpu = 0; /* until measured: the balancer leaves it */
 	} else if (x->p.where != p->where) {
 		x->moved_ms = nodes_now_ms();
 	}

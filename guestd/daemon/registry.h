@@ -16,7 +16,7 @@ struct hub_client;
 struct registry_proc {
 	int pid, where;
 	unsigned flags;	  /* LAPI_P_* */
-	double cpu;	  /* share of the time it wants a core (1 until measured) */
+	double cpu;	  /* share of the time it wants a core (0 until measured) */
 	int64_t moved_ms; /* when it last changed node (0: never) */
 	uint64_t rss_kb;  /* resident, as last measured at home */
 };
