@@ -92,6 +92,7 @@ setting() {
 	a=$(run auto)
 	moves=$(cat "$W"/e.* | grep -c "migrated:" || true)
 	bal=$(cat "$W/bal" 2>/dev/null || echo nan)
+	[ -z "$speeds" ] || bal=nan # (an even share is not the goal with mixed speeds)
 	n=$(run none)
 	r=$(run rr)
 	$CL down >/dev/null

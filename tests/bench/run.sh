@@ -72,5 +72,8 @@ OUT=$OUT bash "$TOP/tests/bench/migrate.sh" "${1:-build}"
 # The node's hub (issue 11): gossip ages against the closed forms, the time
 # for a joining node to be known by all, guestd's own CPU and memory at rest.
 OUT=$OUT bash "$TOP/tests/bench/hub.sh" "${1:-build}"
+# Automatic balancing (issue 12): makespan against no balancing, static
+# round-robin placement and the ideal (SECS=60 for minute-long jobs).
+OUT=$OUT bash "$TOP/tests/bench/balance.sh" "${1:-build}"
 # The virtual-cluster appliance (VM bring-up time, host memory per node) is
 # measured apart, by `make bench-vm` (tests/bench/vm.sh): it boots real guests.
