@@ -38,7 +38,7 @@ cluster_suite() {
 # any user can run them, mosrun setgid to the cluster's group as an
 # installation has it; as_user NODE CMD... runs CMD there as SUITE_USER with
 # them first in PATH. (Under ASan, a setgid mosrun cannot run LeakSanitizer,
-# which needs to trace its own process: leak checks are off for the user's.)
+# which needs to trace its own process: mosrun turns it off there.)
 SUITE_USER=65534
 suite_user_bin() {
 	chmod 755 "$W"
@@ -49,5 +49,5 @@ suite_user_bin() {
 }
 as_user() {
 	on "$1" setpriv --reuid=$SUITE_USER --regid=$SUITE_USER --clear-groups \
-		env PATH="$W/ubin:$PATH" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "${@:2}"
+		env PATH="$W/ubin:$PATH" "${@:2}"
 }

@@ -51,6 +51,10 @@ python3 -c "import sys; sys.exit(not 0.35 < $s3 / $s1 < 0.65)" || { ok=0; why="$
 
 # (loads as n4 sees them by gossip: a query run on a node is itself a
 # runnable process there, and the advertised load rises at once)
+for _ in $(seq 60); do # the queries above ran on every node: let their loads decay
+	python3 -c "import sys; sys.exit(not ($(node_json 4 1 load) < 0.3 and $(node_json 4 3 load) < 0.3))" && break
+	sleep 0.5
+done
 l2a=$(node_json 4 2 load)
 on 2 sh -c 'exec timeout 30 sh -c "while :; do :; done"' &
 hog=$!
