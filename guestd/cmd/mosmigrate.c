@@ -188,12 +188,15 @@ int main(int argc, char **argv)
 	long pid;
 	if (argc - i != 2) {
 		fprintf(stderr, "mosmigrate: %s\n%s",
-			argc - i < 2 ? "a pid and what to do are needed" : "too many arguments", usage);
+			argc - i < 2 ? "a pid and what to do are needed" : "too many arguments",
+			usage);
 		return 2;
 	}
 	if (util_parse_long(argv[i], 1, INT_MAX, &pid)) {
-		fprintf(stderr, "mosmigrate: the pid must be a whole number from 1 to %d, not '%.20s%s'\n%s",
-			INT_MAX, argv[i], strlen(argv[i]) > 20 ? "..." : "", usage);
+		fprintf(
+		    stderr,
+		    "mosmigrate: the pid must be a whole number from 1 to %d, not '%.20s%s'\n%s",
+		    INT_MAX, argv[i], strlen(argv[i]) > 20 ? "..." : "", usage);
 		return 2;
 	}
 	pid = program_of((pid_t)pid);

@@ -20,10 +20,13 @@ struct reg_entry {
 	struct lapi_proc p;
 	struct hub_client *c; /* who registered it */
 	/* profile, for the balancer */
-	uint64_t cpu_ticks; /* ns it ran or waited to run, at the last step (at home) */
+	uint64_t cpu_ticks; /* ns it ran or waited to run, when last sampled (at home) */
 	double cpu;	    /* share of the time it wants a core, smoothed */
 	int64_t moved_ms;   /* when it last changed node (0: never) */
 	uint64_t rss_kb;    /* resident at home, before it left */
+	int64_t sampled_ms; /* when cpu_ticks was read */
+	int64_t rss_ms;	    /* when rss_kb was read */
+	unsigned samples;   /* how often it was sampled */
 };
 
 #define REG_MOVE_MS (10 * 60 * 1000) /* a move not answered by then is given up */
@@ -336,50 +339,60 @@ static void reg_on_close(struct hub *h, struct hub_client *c)
 			k++;
 }
 
-/* Nanoseconds a process at home spent running or waiting to run (its
- * demand for CPU, whatever it got), and its resident KiB. */
-static int reg_sample(int pid, uint64_t *ns, uint64_t *rss_kb)
+/* The first two numbers of a small /proc file of pid. 0 or -1. */
+static int reg_proc_two(int pid, const char *name, uint64_t *a, uint64_t *b)
 {
 	char path[64];
-	unsigned long long run, wait, pages;
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	unsigned long long x, y;
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	FILE *f = fopen(path, "re");
-	int ok = f && fscanf(f, "%llu %llu", &run, &wait) == 2;
+	int ok = f && fscanf(f, "%llu %llu", &x, &y) == 2;
 	if (f)
 		fclose(f);
-	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
-	f = ok ? fopen(path, "re") : NULL;
-	ok = f && fscanf(f, "%*u %llu", &pages) == 1;
-	if (f)
-		fclose(f);
-	if (!ok)
-		return -1;
-	*ns = run + wait;
-	*rss_kb = pages * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
-	return 0;
+	if (ok)
+		*a = x, *b = y;
+	return ok ? 0 : -1;
 }
 
+#define REG_IDLE 0.05	       /* below this share a process is sampled less often */
+#define REG_IDLE_EVERY_MS 4000 /* how often then */
+#define REG_RSS_EVERY_MS 10000 /* how often its size is read */
+
 /* The profile of the processes at home: how much of the time it wants a
- * core (running or runnable: a process that computes wants all of it, even
- * on a crowded node where it gets little), smoothed as MOSIX does,
- * (5 old + 3 new) / 8; and its size. Away, a process keeps the profile it
- * left with. */
+ * core (running or waiting to run, /proc/PID/schedstat: a process that
+ * computes wants all of it, even on a crowded node where it gets little),
+ * smoothed as MOSIX does, (5 old + 3 new) / 8; and its size. Idle ones
+ * are looked at every few seconds only (a node with hundreds of waiting
+ * processes must stay cheap). Away, a process keeps the profile it left
+ * with. */
 static void reg_profile(struct hub *h)
 {
 	struct registry_svc *r = h->registry;
-	double dt_ns = h->step_ms * 1e6;
+	int64_t now = nodes_now_ms();
 	for (size_t i = 0; i < r->n; i++) {
 		struct reg_entry *x = &r->e[i];
-		uint64_t t, rss;
-		if ((x->p.flags & LAPI_P_GUEST) || x->p.where != h->cl.self ||
-		    reg_sample(x->p.pid, &t, &rss))
+		uint64_t ns, pages;
+		if ((x->p.flags & LAPI_P_GUEST) || x->p.where != h->cl.self)
 			continue;
-		if (x->cpu_ticks && t >= x->cpu_ticks) {
-			double share = fmin(1.0, (double)(t - x->cpu_ticks) / dt_ns);
+		if (x->samples >= 2 && x->cpu < REG_IDLE && now - x->sampled_ms < REG_IDLE_EVERY_MS)
+			continue; /* idle (measured once at least): now and then */
+		uint64_t run, wait, size;
+		if (reg_proc_two(x->p.pid, "schedstat", &run, &wait))
+			continue;
+		ns = run + wait;
+		if (x->sampled_ms && ns >= x->cpu_ticks && now > x->sampled_ms) {
+			double share = fmin(1.0, (double)(ns - x->cpu_ticks) /
+						     ((double)(now - x->sampled_ms) * 1e6));
 			x->cpu = (5 * x->cpu + 3 * share) / 8;
 		}
-		x->cpu_ticks = t;
-		x->rss_kb = rss;
+		x->cpu_ticks = ns;
+		if ((!x->rss_ms || now - x->rss_ms >= REG_RSS_EVERY_MS) &&
+		    !reg_proc_two(x->p.pid, "statm", &size, &pages)) {
+			x->rss_kb = pages * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
+			x->rss_ms = now;
+		}
+		x->sampled_ms = now;
+		x->samples++;
 	}
 }
 
