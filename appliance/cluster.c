@@ -354,12 +354,30 @@ int cluster_node_by_addr(const char *dir, const char *addr, struct err *e)
 	int r = cluster_load_map(dir, &c, e);
 	if (r < 0)
 		return r;
-	r = err_setx(e, -ENOENT, "no node has address %s in %s/%s", addr, dir, CONF_FILE);
-	for (size_t i = 0; i < c.nnodes; i++)
-		if (!strcmp(c.nodes[i].addr, addr))
-			r = c.nodes[i].num;
+	const struct cluster_node *n = cluster_find_addr(&c, addr);
+	r = n ? n->num
+	      : err_setx(e, -ENOENT, "no node has address %s in %s/%s", addr, dir, CONF_FILE);
 	cluster_free(&c);
 	return r;
+}
+
+/* The node with address addr. */
+const struct cluster_node *cluster_find_addr(const struct cluster *c, const char *addr)
+{
+	for (size_t i = 0; i < c->nnodes; i++)
+		if (!strcmp(c->nodes[i].addr, addr))
+			return &c->nodes[i];
+	return NULL;
+}
+
+/* Node num as a socket address. */
+int cluster_sockaddr(const struct cluster *c, int num, struct sockaddr_in *out)
+{
+	const struct cluster_node *n = cluster_find(c, num);
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = htons(c->port);
+	return n && inet_pton(AF_INET, n->addr, &out->sin_addr) == 1 ? 0 : -ENOENT;
 }
 
 /* Is the cluster name one word that fits? */

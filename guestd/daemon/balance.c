@@ -165,7 +165,7 @@ static void bal_step(struct hub *h)
 	int moves = 0;
 	/* the busiest first: processes on the most loaded nodes */
 	for (int round = 0; round < BAL_MOVES_PER_ROUND && me; round++) {
-		const struct registry_proc *pick = NULL;
+		struct registry_proc *pick = NULL;
 		struct bal_node *from = NULL, *to = NULL;
 		double worst = 1e9;
 		for (size_t i = 0; i < np; i++) {
@@ -194,7 +194,7 @@ static void bal_step(struct hub *h)
 		to->n += 1;
 		if (s->npend < BAL_PENDING_MAX)
 			s->pend[s->npend++] = (struct bal_pending){from->node, to->node, now};
-		((struct registry_proc *)pick)->moved_ms = now;
+		pick->moved_ms = now;
 		moves++;
 	}
 }

@@ -380,9 +380,8 @@ static void svc_nodes(struct hub *h, struct gossip_svc *s)
 /* Send a datagram to node. */
 static void svc_send(struct hub *h, struct gossip_svc *s, int node, const uint8_t *buf, size_t len)
 {
-	const struct cluster_node *n = len ? cluster_find(&h->cl, node) : NULL;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(h->cl.port)};
-	if (n && inet_pton(AF_INET, n->addr, &a.sin_addr) == 1)
+	struct sockaddr_in a;
+	if (len && !cluster_sockaddr(&h->cl, node, &a))
 		sendto(s->fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&a, sizeof(a));
 }
 
@@ -418,11 +417,11 @@ static void svc_on_errors(struct hub *h, struct gossip_svc *s)
 			continue;
 		char addr[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &to.sin_addr, addr, sizeof(addr));
-		for (size_t i = 0; i < h->cl.nnodes; i++)
-			if (!strcmp(h->cl.nodes[i].addr, addr)) {
-				log_debug("node %d unreachable", h->cl.nodes[i].num);
-				gossip_failed(s->g, h->cl.nodes[i].num, nodes_now_ms());
-			}
+		const struct cluster_node *n = cluster_find_addr(&h->cl, addr);
+		if (n) {
+			log_debug("node %d unreachable", n->num);
+			gossip_failed(s->g, n->num, nodes_now_ms());
+		}
 	}
 }
 
@@ -453,7 +452,7 @@ static void svc_measure(struct hub *h, struct gossip_svc *s)
 	nodes_measure(&s->meter, &v);
 	v.node = h->cl.self;
 	v.locals = (uint32_t)registry_locals(h);
-	v.guests = (uint32_t)guests_here(h);
+	v.guests = (uint32_t)registry_guests(h);
 	v.status = guests_status(h) | policy_status(h);
 	v.link_bps = s->link_bps;
 	gossip_set_self(s->g, &v, v.seen_ms);
@@ -466,7 +465,7 @@ static void svc_refresh(struct hub *h, struct gossip_svc *s)
 {
 	struct node_info v = *gossip_self(s->g);
 	v.locals = (uint32_t)registry_locals(h);
-	v.guests = (uint32_t)guests_here(h);
+	v.guests = (uint32_t)registry_guests(h);
 	v.status = guests_status(h) | policy_status(h);
 	gossip_set_self(s->g, &v, v.seen_ms);
 }
@@ -486,10 +485,10 @@ static void svc_step(struct hub *h)
 /* Bind the datagram socket on this node's address and the cluster port. */
 static int svc_start(struct hub *h, struct err *e)
 {
-	const struct cluster_node *me = cluster_find(&h->cl, h->cl.self);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(h->cl.port)};
-	if (!me || inet_pton(AF_INET, me->addr, &a.sin_addr) != 1)
+	struct sockaddr_in a;
+	if (cluster_sockaddr(&h->cl, h->cl.self, &a))
 		return err_setx(e, -EINVAL, "this node (%d) has no address in the map", h->cl.self);
+	const struct cluster_node *me = cluster_find(&h->cl, h->cl.self);
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a))) {
 		int rc = -errno;

@@ -36,11 +36,6 @@ int guests_expelling(struct hub *h)
 	return h->guests->expelling;
 }
 
-size_t guests_here(struct hub *h)
-{
-	return registry_guests(h);
-}
-
 uint32_t guests_status(struct hub *h)
 {
 	struct guests_svc *s = h->guests;

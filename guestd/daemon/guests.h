@@ -18,8 +18,6 @@ int guests_expelling(struct hub *h);
 /* A guest's supervisor ended with status (0: its body went home or ended
  * there; else it failed, which counts while an expel is under way). */
 void guests_ended(struct hub *h, int status);
-/* Guests hosted here now. */
-size_t guests_here(struct hub *h);
 /* Stopping (guestd's loop runs on meanwhile, until they are gone): block
  * arrivals and send every guest home. How many were asked. */
 size_t guests_expel_on_stop(struct hub *h);

@@ -83,21 +83,20 @@ static int peers_admit(struct hub *h, int cfd)
 	char addr[INET_ADDRSTRLEN] = "?";
 	if (getpeername(cfd, (struct sockaddr *)&a, &len) == 0)
 		inet_ntop(AF_INET, &a.sin_addr, addr, sizeof(addr));
-	for (size_t i = 0; i < h->cl.nnodes; i++) {
-		if (strcmp(h->cl.nodes[i].addr, addr))
-			continue;
-		struct peers_rate *r = &h->peers->rate[h->cl.nodes[i].num % PEERS_RATE_SLOTS];
-		int64_t now = nodes_now_ms();
-		if (r->node != h->cl.nodes[i].num || now - r->since_ms >= 1000)
-			*r = (struct peers_rate){h->cl.nodes[i].num, now, 0};
-		if (++r->count <= PEERS_RATE_MAX)
-			return 1;
-		if (r->count == PEERS_RATE_MAX + 1)
-			log_warn("node %d connects more than %d times a second: refused for now",
-				 r->node, PEERS_RATE_MAX);
+	const struct cluster_node *n = cluster_find_addr(&h->cl, addr);
+	if (!n) {
+		log_warn("refused a connection from %s: not a node of the map", addr);
 		return 0;
 	}
-	log_warn("refused a connection from %s: not a node of the map", addr);
+	struct peers_rate *r = &h->peers->rate[n->num % PEERS_RATE_SLOTS];
+	int64_t now = nodes_now_ms();
+	if (r->node != n->num || now - r->since_ms >= 1000)
+		*r = (struct peers_rate){n->num, now, 0};
+	if (++r->count <= PEERS_RATE_MAX)
+		return 1;
+	if (r->count == PEERS_RATE_MAX + 1)
+		log_warn("node %d connects more than %d times a second: refused for now", r->node,
+			 PEERS_RATE_MAX);
 	return 0;
 }
 
@@ -168,10 +167,10 @@ static void peers_req_connect(struct hub *h, struct hub_client *c, const struct 
 /* Listen on this node's address and the cluster port. */
 static int peers_start(struct hub *h, struct err *e)
 {
-	const struct cluster_node *me = cluster_find(&h->cl, h->cl.self);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(h->cl.port)};
-	if (!me || inet_pton(AF_INET, me->addr, &a.sin_addr) != 1)
+	struct sockaddr_in a;
+	if (cluster_sockaddr(&h->cl, h->cl.self, &a))
 		return err_setx(e, -EINVAL, "this node (%d) has no address in the map", h->cl.self);
+	const struct cluster_node *me = cluster_find(&h->cl, h->cl.self);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

@@ -16,6 +16,7 @@
 
 #include "appliance/err.h"
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,11 @@ int cluster_write(const char *dir, const struct cluster *c, struct err *e);
 int cluster_new_key(uint8_t key[CLUSTER_KEY_LEN], struct err *e);
 /* The node with number num, or NULL. */
 const struct cluster_node *cluster_find(const struct cluster *c, int num);
+/* The node with IPv4 address addr (dotted), or NULL. */
+const struct cluster_node *cluster_find_addr(const struct cluster *c, const char *addr);
+/* Node num's address and the cluster port. 0, or -ENOENT when num has no
+ * IPv4 address in the map. */
+int cluster_sockaddr(const struct cluster *c, int num, struct sockaddr_in *out);
 void cluster_free(struct cluster *c);
 
 #endif
