@@ -445,12 +445,12 @@ static void svc_on_udp(struct hub *h, int fd, uint32_t events, void *arg)
 	}
 }
 
-/* This node's vector now. */
-static void svc_measure(struct hub *h, struct gossip_svc *s)
+/* This node's own entry with its processes, status and link as they are
+ * now (a command that changed them is seen at once here, by others at the
+ * next step); the measurements stay those of the last step. */
+static void svc_refresh(struct hub *h, struct gossip_svc *s)
 {
-	struct node_info v;
-	nodes_measure(&s->meter, &v);
-	v.node = h->cl.self;
+	struct node_info v = *gossip_self(s->g);
 	v.locals = (uint32_t)registry_locals(h);
 	v.guests = (uint32_t)registry_guests(h);
 	v.status = guests_status(h) | policy_status(h);
@@ -458,16 +458,14 @@ static void svc_measure(struct hub *h, struct gossip_svc *s)
 	gossip_set_self(s->g, &v, v.seen_ms);
 }
 
-/* This node's own entry with its processes and status as they are now (a
- * command that changed them is seen at once here, by others at the next
- * step); the measurements stay those of the last step. */
-static void svc_refresh(struct hub *h, struct gossip_svc *s)
+/* This node's vector now. */
+static void svc_measure(struct hub *h, struct gossip_svc *s)
 {
-	struct node_info v = *gossip_self(s->g);
-	v.locals = (uint32_t)registry_locals(h);
-	v.guests = (uint32_t)registry_guests(h);
-	v.status = guests_status(h) | policy_status(h);
+	struct node_info v;
+	nodes_measure(&s->meter, &v);
+	v.node = h->cl.self;
 	gossip_set_self(s->g, &v, v.seen_ms);
+	svc_refresh(h, s);
 }
 
 /* Every step: measure, and tell one node. */
