@@ -948,13 +948,23 @@ static int restore_task(struct rctx *c, struct err *e)
 											  : 0;
 }
 
-/* The -O path for fd, if any. */
-static const char *restore_redirect(struct rctx *c, int fd)
+/* The -O entry for fd, if any. */
+static const struct fd_redirect *restore_redirect(struct rctx *c, int fd)
 {
 	for (size_t i = 0; i < c->o->nredir; i++)
 		if (c->o->redir[i].fd == fd)
-			return c->o->redir[i].path;
+			return &c->o->redir[i];
 	return NULL;
+}
+
+/* Open flags for a redirected fd whose entry says append or rewind. */
+static int restore_redir_flags(int flags, enum redir_mode mode)
+{
+	if (mode == REDIR_APPEND)
+		return (flags & ~O_TRUNC) | O_APPEND;
+	if (mode == REDIR_REWIND && (flags & O_ACCMODE) != O_RDONLY)
+		return flags | O_TRUNC;
+	return flags;
 }
 
 /* Open path at fd number want in the tracee, seek to pos. */
@@ -977,36 +987,48 @@ static int restore_fd_at(struct rctx *c, int want, const char *path, int flags, 
 	return 0;
 }
 
-/* Reopen files: regular files at their offsets, stdio from the recovering
- * terminal unless redirected with -O. */
+/* Reopen one fd of the image: a regular file at its offset, stdio from the
+ * recovering terminal unless redirected with -O (at the program's offset,
+ * or appending, or from 0 as the entry says). */
+static int restore_fd(struct rctx *c, const struct img_fd *f, const char *img_path, struct err *e)
+{
+	const struct fd_redirect *r = restore_redirect(c, f->fd);
+	int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+	int was_reg = S_ISREG(f->mode), seek = was_reg || f->kind == IMG_FD_DIR;
+	if (f->kind == IMG_FD_STDIO && !r)
+		return 0; /* the recovering terminal's, inherited */
+	if (f->kind == IMG_FD_STDIO || (r && !was_reg)) {
+		flags = f->fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | (was_reg ? 0 : O_TRUNC);
+		flags |= f->flags & O_APPEND;
+	} else if (r && (flags & O_ACCMODE) != O_RDONLY) {
+		flags |= O_CREAT;
+	}
+	if (r && r->mode != REDIR_KEEP) {
+		flags = restore_redir_flags(flags, r->mode);
+		seek = 0;
+	}
+	return restore_fd_at(c, f->fd, r ? r->path : img_path, flags, f->pos,
+			     f->fd_flags & FD_CLOEXEC, seek, e);
+}
+
+/* Reopen files (restore_fd), then open the -O files for fds the image did
+ * not have. */
 static int restore_fds(struct rctx *c, struct err *e)
 {
 	for (size_t i = 0; i < c->p.nfd; i++) {
-		const struct img_fd *f = &c->p.fds[i];
-		const char *path = restore_redirect(c, f->fd);
-		int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
-		int was_reg = S_ISREG(f->mode), rc = 0;
-		if (f->kind == IMG_FD_STDIO && !path)
-			continue; /* the recovering terminal's, inherited */
-		if (f->kind == IMG_FD_STDIO || (path && !was_reg)) {
-			flags =
-			    f->fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | (was_reg ? 0 : O_TRUNC);
-			flags |= f->flags & O_APPEND;
-		} else if (path && (flags & O_ACCMODE) != O_RDONLY) {
-			flags |= O_CREAT;
-		}
-		rc = restore_fd_at(c, f->fd, path ? path : c->p.fd_paths[i], flags, f->pos,
-				   f->fd_flags & FD_CLOEXEC, was_reg || f->kind == IMG_FD_DIR, e);
+		int rc = restore_fd(c, &c->p.fds[i], c->p.fd_paths[i], e);
 		if (rc)
 			return rc;
 	}
 	for (size_t i = 0; i < c->o->nredir; i++) { /* -O for an fd the image did not have */
-		int fd = c->o->redir[i].fd, known = 0;
+		const struct fd_redirect *r = &c->o->redir[i];
+		int known = 0;
 		for (size_t k = 0; k < c->p.nfd; k++)
-			known |= c->p.fds[k].fd == fd;
-		if (!known &&
-		    restore_fd_at(c, fd, c->o->redir[i].path,
-				  fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC, 0, 0, 0, e))
+			known |= c->p.fds[k].fd == r->fd;
+		int flags = r->fd == 0		      ? O_RDONLY
+			    : r->mode == REDIR_APPEND ? O_WRONLY | O_CREAT | O_APPEND
+						      : O_WRONLY | O_CREAT | O_TRUNC;
+		if (!known && restore_fd_at(c, r->fd, r->path, flags, 0, 0, 0, e))
 			return e->code;
 	}
 	return 0;

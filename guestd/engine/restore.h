@@ -8,10 +8,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Where a redirected fd starts (mosrun -O fd=file[,append|,rewind]). */
+enum redir_mode {
+	REDIR_KEEP,   /* at the program's offset (a new file is extended up to it) */
+	REDIR_APPEND, /* O_APPEND: every write goes to the end; the content is kept */
+	REDIR_REWIND, /* at offset 0, the file truncated first (if opened for writing) */
+};
+
 /* Open this file on fd instead of what the image says (mosrun -O fd=file). */
 struct fd_redirect {
 	int fd;
 	const char *path;
+	enum redir_mode mode;
 };
 
 #define RESTORE_INTO                                                                               \

@@ -22,6 +22,8 @@ struct job_opts {
 	int start_node;	    /* -r NODE: migrate there as soon as it runs (0: stay) */
 	unsigned mig_flags; /* MIG_F_* (-e) */
 	int lock;	    /* -L: automatic balancing leaves its processes where they are */
+	int best;	    /* -b: start on the best node (the balancer's choice) */
+	int force;	    /* -F: run even when the requested node is unavailable (at home) */
 };
 
 enum job_end {
