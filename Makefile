@@ -78,6 +78,16 @@ $(B)/bin/%: $(B)/guestd/cmd/%.o $(GUESTD_LIB) $(APPLIANCE_LIB)
 	@echo "  LD $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(GUESTD_LIB) $(APPLIANCE_LIB) $(LDLIBS)
 
+# x86-64 system call names for messages, from the system's headers: generated
+# into $(B), never committed.
+SYSCALL_HDR ?= /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+$(B)/gen/syscall_names.h: $(SYSCALL_HDR)
+	@mkdir -p $(dir $@)
+	@echo "  GEN $@"
+	$(Q)sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/[\2] = "\1",/p' $< >$@.tmp && mv $@.tmp $@
+$(B)/guestd/arch/x86_64/sysname.o: $(B)/gen/syscall_names.h
+$(B)/guestd/arch/x86_64/sysname.o: CFLAGS += -I$(B)/gen
+
 # Workload programs are what gets checkpointed: never sanitized. A _static
 # suffix builds a static binary.
 PROG_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iguestd/include

@@ -1,6 +1,7 @@
 /* forward.c: the system-call table of migrated processes, and moving a
  * call's arguments from the body to the deputy and its results back. */
 #include "remote/forward.h"
+#include "arch/x86_64/sysname.h"
 #include "engine/procfs.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
@@ -254,19 +255,13 @@ enum fwd_action fwd_classify(long nr, const long args[6])
 	return fwd_find(nr) ? FWD_FORWARD : FWD_HOME;
 }
 
-/* Name for messages. */
+/* Name for messages: the call's own ("openat"; a file mmap says so), or its
+ * number for one the build's headers did not know. */
 const char *fwd_name(long nr, char *buf, size_t len)
 {
-	static const struct {
-		long nr;
-		const char *name;
-	} names[] = {
-	    {SYS_clone, "clone"},	  {SYS_fork, "fork"},	      {SYS_vfork, "vfork"},
-	    {SYS_execve, "execve"},	  {SYS_execveat, "execveat"}, {SYS_ptrace, "ptrace"},
-	    {SYS_mmap, "mmap of a file"}, {SYS_clone3, "clone3"},     {SYS_shmat, "shmat"}};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i].nr == nr)
-			return names[i].name;
+	const char *name = nr == SYS_mmap ? "mmap of a file" : arch_syscall_name(nr);
+	if (name)
+		return name;
 	snprintf(buf, len, "syscall %ld", nr);
 	return buf;
 }
