@@ -1,9 +1,12 @@
 /* mosps: list the processes that run under mosrun: where each runs, its
- * home, how often it migrated, and why one cannot migrate. */
+ * home, how often it migrated, whether it is stopped, why one cannot
+ * migrate and how its last move went; with --guests, the guests this node
+ * hosts. */
 #include "job/ctl.h"
 #include "daemon/localapi.h"
 #include "engine/procfs.h"
 #include "appliance/util.h"
+#include "appliance/version.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -12,87 +15,196 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: mosps [--json] [--all]\n"
+    "usage: mosps [--json] [--all] [--guests]\n"
     "List processes supervised by mosrun (yours; --all: everyone's, root only):\n"
-    "PID, where it runs (here or node N), its home node, migrations, whether it\n"
-    "can migrate (and why not), and its command.\n";
+    "PID, where it runs (here or node N), its home node, migrations, its state\n"
+    "(running, stopped), whether it can migrate (and why not), how its last move\n"
+    "went (to node N, home, failed: the reason is in --json), and its command\n"
+    "(control characters escaped: \\n, \\t, \\xNN).\n"
+    "  --json     one object: {\"home_node\": N, \"processes\": [{\"pid\", \"node\",\n"
+    "             \"home\", \"migrations\", \"state\", \"migratable\", \"why\",\n"
+    "             \"last_move\", \"command\"}, ...]}\n"
+    "  --guests   the guests this node hosts instead (processes of other nodes that\n"
+    "             run here): their local pid, home node and pid at home, owner and\n"
+    "             command; --json: {\"node\": N, \"guests\": [{\"pid\", \"home\",\n"
+    "             \"home_pid\", \"uid\", \"state\", \"command\"}, ...]}\n"
+    "  --all      everyone's processes (root only)\n"
+    "  --help     this text      --version  mosps's version\n"
+    "Exit status: 0; 1 when --guests cannot reach guestd; 2 for usage errors.\n";
 
-/* The command line of pid, spaces for NULs. */
-static void cmdline(pid_t pid, char *buf, size_t len)
+struct opts {
+	int json, all, guests;
+};
+
+/* Append s to out (JSON string contents when json, else a one-line text):
+ * quotes and backslashes escaped for JSON, control characters as \n, \t
+ * and \xNN (\u00NN in JSON). */
+static void escape(const char *s, int json, char *out, size_t len)
+{
+	size_t at = 0;
+	for (const unsigned char *c = (const unsigned char *)s; *c && at + 8 < len; c++) {
+		int n;
+		if (*c == '\n' || *c == '\t')
+			n = snprintf(out + at, len - at, "\\%c", *c == '\n' ? 'n' : 't');
+		else if (*c < 32 || *c == 127)
+			n = snprintf(out + at, len - at, json ? "\\u%04x" : "\\x%02x", *c);
+		else if (json && (*c == '"' || *c == '\\'))
+			n = snprintf(out + at, len - at, "\\%c", *c);
+		else
+			n = snprintf(out + at, len - at, "%c", *c);
+		at += n > 0 ? (size_t)n : 0;
+	}
+	out[at] = '\0';
+}
+
+/* The command line of pid (spaces for the NULs between arguments), escaped;
+ * fallback when it cannot be read. */
+static void cmdline(pid_t pid, int json, const char *fallback, char *buf, size_t len)
 {
 	char *s = NULL;
 	ssize_t n = procfs_read(pid, "cmdline", &s);
-	snprintf(buf, len, "?");
 	if (n > 0) {
 		for (ssize_t i = 0; i < n - 1; i++)
 			if (!s[i])
 				s[i] = ' ';
-		snprintf(buf, len, "%s", s);
 	}
+	escape(n > 0 ? s : fallback, json, buf, len);
 	free(s);
 }
 
-/* Print one process. */
-static void show(int json, int *first, int self, pid_t pid, int node, unsigned migs,
-		 const char *why)
+/* The last move, short, for the table. */
+static const char *move_short(const char *last, char *buf, size_t len)
 {
-	char cmd[256], where[32], home[16];
-	cmdline(pid, cmd, sizeof(cmd));
-	snprintf(where, sizeof(where), node ? "node %d" : "here", node);
-	snprintf(home, sizeof(home), self > 0 ? "%d" : "-", self);
-	int ok = !strcmp(why, "-");
+	int node;
+	if (!*last)
+		return "-";
+	if (sscanf(last, "moved to node %d", &node) == 1)
+		snprintf(buf, len, "to node %d", node);
+	else
+		snprintf(buf, len, "%s", strncmp(last, "failed", 6) ? "home" : "failed");
+	return buf;
+}
+
+/* Print one process. */
+static void show(int json, int *first, int self, const struct ctl_proc *p)
+{
+	char cmd[1024], where[32], home[16], status[64], mv[32], why[512], last[512];
+	int ok = !strcmp(p->code, "-");
+	cmdline(p->pid, json, "?", cmd, sizeof(cmd));
 	if (!json) {
-		printf("%-8d %-8s %-5s %-5u %-24s %s\n", pid, where, home, migs,
-		       ok ? "migratable" : "not migratable: threads", cmd);
+		snprintf(where, sizeof(where), p->node ? "node %d" : "here", p->node);
+		snprintf(home, sizeof(home), self > 0 ? "%d" : "-", self);
+		snprintf(status, sizeof(status), ok ? "migratable" : "not migratable: %s", p->code);
+		printf("%-8d %-8s %-5s %-5u %-8s %-30s %-10s %s\n", p->pid, where, home,
+		       p->migrations, p->state, status, move_short(p->last_move, mv, sizeof(mv)),
+		       cmd);
 		return;
 	}
+	escape(p->why, 1, why, sizeof(why));
+	escape(p->last_move, 1, last, sizeof(last));
 	printf("%s\n  {\"pid\": %d, \"node\": %d, \"home\": %d, \"migrations\": %u, "
-	       "\"migratable\": %s, \"why\": \"%s\", \"command\": \"",
-	       *first ? "" : ",", pid, node, self, migs, ok ? "true" : "false",
-	       ok ? "" : "it has threads");
-	for (const char *c = cmd; *c; c++)
-		printf(*c == '"' || *c == '\\' ? "\\%c" : (unsigned char)*c < 32 ? "?" : "%c", *c);
-	printf("\"}");
+	       "\"state\": \"%s\", \"migratable\": %s, \"why\": \"%s\", \"last_move\": \"%s\", "
+	       "\"command\": \"%s\"}",
+	       *first ? "" : ",", p->pid, p->node, self, p->migrations, p->state,
+	       ok ? "true" : "false", why, last, cmd);
 	*first = 0;
 }
 
-int main(int argc, char **argv)
+/* The processes under the caller's (or everyone's) mosruns. */
+static int list_jobs(const struct opts *o)
 {
-	int json = 0, all = 0, self = 0, nnodes = 0, first = 1;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (!strcmp(argv[i], "--all"))
-			all = 1;
-		else {
-			fputs(usage, strcmp(argv[i], "--help") ? stderr : stdout);
-			return strcmp(argv[i], "--help") ? 2 : 0;
-		}
-	}
 	struct err e = {0, ""};
+	int self = 0, nnodes = 0, first = 1;
 	if (lapi_info(&self, &nnodes, &e))
 		self = 0; /* no guestd: every process is at home */
 	pid_t runs[1024];
-	size_t n = ctl_find_mosruns(runs, 1024, all && getuid() == 0);
-	if (json)
+	size_t n = ctl_find_mosruns(runs, 1024, o->all && getuid() == 0);
+	if (o->json)
 		printf("{\"home_node\": %d, \"processes\": [", self);
 	else
-		printf("%-8s %-8s %-5s %-5s %-24s %s\n", "PID", "WHERE", "HOME", "MIGS", "STATUS",
-		       "COMMAND");
+		printf("%-8s %-8s %-5s %-5s %-8s %-30s %-10s %s\n", "PID", "WHERE", "HOME", "MIGS",
+		       "STATE", "STATUS", "LAST MOVE", "COMMAND");
 	for (size_t i = 0; i < n; i++) {
-		struct ctl_rep rep;
+		static struct ctl_rep rep;
 		if (ctl_call_mosrun(runs[i], CTL_LIST, 0, &rep, &e))
 			continue; /* it ended meanwhile, or another version */
 		char *save = NULL;
 		for (char *l = strtok_r(rep.msg, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			int pid, node;
-			unsigned migs;
-			char why[32];
-			if (sscanf(l, "%d %d %u %31s", &pid, &node, &migs, why) == 4)
-				show(json, &first, self, pid, node, migs, why);
+			struct ctl_proc p;
+			if (ctl_list_parse(l, &p) == 0)
+				show(o->json, &first, self, &p);
 		}
 	}
-	if (json)
+	if (o->json)
 		printf("\n]}\n");
 	return 0;
+}
+
+/* Print one guest. */
+static void show_guest(int json, int *first, const struct lapi_proc *g)
+{
+	char cmd[1024];
+	const char *state = g->flags & LAPI_P_STOPPED ? "stopped" : "running";
+	cmdline(g->local_pid, json, g->comm, cmd, sizeof(cmd));
+	if (!json) {
+		printf("%-8d %-5d %-9d %-6u %-8s %s\n", g->local_pid, g->home_node, g->pid, g->uid,
+		       state, cmd);
+		return;
+	}
+	printf("%s\n  {\"pid\": %d, \"home\": %d, \"home_pid\": %d, \"uid\": %u, \"state\": "
+	       "\"%s\", \"command\": \"%s\"}",
+	       *first ? "" : ",", g->local_pid, g->home_node, g->pid, g->uid, state, cmd);
+	*first = 0;
+}
+
+/* --guests: the bodies this node hosts, from guestd's registry. */
+static int list_guests(const struct opts *o)
+{
+	static char buf[LAPI_MSG_MAX];
+	struct err e = {0, ""};
+	int self = 0, nnodes = 0, first = 1;
+	if (lapi_info(&self, &nnodes, &e) || lapi_simple(LAPI_PROCS, buf, sizeof(buf), 0, &e)) {
+		fprintf(stderr, "mosps: --guests: %s\n", e.msg);
+		return 1;
+	}
+	if (o->json)
+		printf("{\"node\": %d, \"guests\": [", self);
+	else
+		printf("%-8s %-5s %-9s %-6s %-8s %s\n", "PID", "HOME", "HOME PID", "UID", "STATE",
+		       "COMMAND");
+	char *save = NULL;
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		struct lapi_proc g;
+		if (lapi_proc_parse(l, &g) == 0 && (g.flags & LAPI_P_GUEST))
+			show_guest(o->json, &first, &g);
+	}
+	if (o->json)
+		printf("\n]}\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0, 0, 0};
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			o.json = 1;
+		} else if (!strcmp(argv[i], "--all")) {
+			o.all = 1;
+		} else if (!strcmp(argv[i], "--guests")) {
+			o.guests = 1;
+		} else if (!strcmp(argv[i], "--help")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf(MOSIX_VERSION_FMT, "mosps");
+			return 0;
+		} else {
+			fprintf(stderr, "mosps: %s '%.60s'\nTry 'mosps --help'.\n",
+				argv[i][0] == '-' ? "unknown option" : "unexpected argument",
+				argv[i]);
+			return 2;
+		}
+	}
+	return o.guests ? list_guests(&o) : list_jobs(&o);
 }

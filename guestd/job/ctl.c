@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +187,56 @@ size_t ctl_find_mosruns(pid_t *out, size_t cap, int all)
 	if (d)
 		closedir(d);
 	return n;
+}
+
+/* A key of a CTL_LIST line: where its value goes, and as what. */
+struct ctl_field {
+	const char *key;
+	size_t off, len; /* len: a string of that size; 0: a number */
+	int is_double;
+};
+
+#define CTL_STR(k, f)                                                                              \
+	{                                                                                          \
+		k, offsetof(struct ctl_proc, f), sizeof(((struct ctl_proc *)0)->f), 0              \
+	}
+static const struct ctl_field ctl_fields[] = {
+    CTL_STR("state", state),
+    CTL_STR("why", why),
+    CTL_STR("last_move", last_move),
+    {"sent", offsetof(struct ctl_proc, sent), 0, 0},
+    {"sent_ms", offsetof(struct ctl_proc, sent_ms), 0, 1},
+};
+
+/* Store one key=value (of length n) into p; unknown keys are skipped. */
+static void ctl_list_field(const char *kv, size_t n, struct ctl_proc *p)
+{
+	const char *eq = memchr(kv, '=', n);
+	for (size_t i = 0; eq && i < ARRAY_SIZE(ctl_fields); i++) {
+		const struct ctl_field *f = &ctl_fields[i];
+		if (strlen(f->key) != (size_t)(eq - kv) || strncmp(kv, f->key, (size_t)(eq - kv)))
+			continue;
+		char val[256];
+		snprintf(val, sizeof(val), "%.*s", (int)(n - (size_t)(eq + 1 - kv)), eq + 1);
+		char *at = (char *)p + f->off;
+		if (f->len)
+			snprintf(at, f->len, "%s", val);
+		else if (f->is_double)
+			*(double *)(void *)at = strtod(val, NULL);
+		else
+			*(unsigned long long *)(void *)at = strtoull(val, NULL, 10);
+	}
+}
+
+int ctl_list_parse(const char *line, struct ctl_proc *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->state, sizeof(p->state), "running");
+	if (sscanf(line, "%d %d %u %31s", &p->pid, &p->node, &p->migrations, p->code) != 4)
+		return -EINVAL;
+	for (const char *t = strchr(line, '\t'); t; t = strchr(t + 1, '\t')) {
+		const char *end = strchr(t + 1, '\t');
+		ctl_list_field(t + 1, end ? (size_t)(end - t - 1) : strlen(t + 1), p);
+	}
+	return 0;
 }

@@ -21,7 +21,7 @@ enum ctl_op {
 	CTL_CHKEXIT,
 	CTL_MIGRATE,
 	CTL_HOME,
-	CTL_LIST, /* the job's processes, one line each: pid node migrations flags */
+	CTL_LIST, /* the job's processes, one line each (ctl_list_parse reads one) */
 	CTL__MAX
 };
 
@@ -43,6 +43,23 @@ struct ctl_rep {
 	int32_t status; /* 0 or negative errno */
 	char msg[8192];
 };
+
+/* One process of a CTL_LIST answer. Its line is "pid node migrations code"
+ * and then tab-separated key=value fields; keys a reader does not know are
+ * skipped, so a field can be added on one side first. */
+struct ctl_proc {
+	int pid, node; /* node: where it runs (0: at home) */
+	unsigned migrations;
+	char code[32];		 /* why it cannot move, one word ("-": it can) */
+	char state[16];		 /* state=: running or stopped */
+	char why[200];		 /* why=: the reason in words ("" when it can move) */
+	char last_move[160];	 /* last_move=: its last move's outcome ("" before any) */
+	unsigned long long sent; /* sent=: image bytes of the move that took it away */
+	double sent_ms;		 /* sent_ms=: and how long that move took */
+};
+
+/* Parse one CTL_LIST line into p (zeroed first). 0 or -EINVAL. */
+int ctl_list_parse(const char *line, struct ctl_proc *p);
 
 /* Listen for requests as mosrun pid self. Listening fd or negative code. */
 int ctl_listen(pid_t self, struct err *e);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -45,6 +46,7 @@ struct sproc {
 	struct deputy *dep; /* set while the body runs on another node */
 	unsigned migrations;
 	struct jobhub_pub pub; /* what guestd was told of it */
+	char last_move[160];   /* the last move's outcome, for mosps ("" before any) */
 };
 
 struct job {
@@ -328,6 +330,24 @@ static int job_move_check(struct job *j, pid_t pid, int node, char *msg, size_t 
 	return 0;
 }
 
+/* Keep a move's outcome for mosps (an asynchronous one is told nowhere
+ * else): one line, no tabs. Returns rc. */
+static int job_note_move(struct job *j, pid_t pid, int node, int rc, const char *msg)
+{
+	struct sproc *p = job_find(j, pid);
+	if (!p)
+		return rc;
+	if (!rc && node)
+		snprintf(p->last_move, sizeof(p->last_move), "moved to node %d", node);
+	else if (!rc)
+		snprintf(p->last_move, sizeof(p->last_move), "came home");
+	else
+		snprintf(p->last_move, sizeof(p->last_move), "failed: %s", msg);
+	for (char *c = p->last_move; *c; c++)
+		*c = (unsigned char)*c < ' ' ? ' ' : *c;
+	return rc;
+}
+
 /* mosmigrate PID NODE | home (node 0). */
 static int job_move(struct job *j, pid_t pid, int node, char *msg, size_t len)
 {
@@ -336,8 +356,9 @@ static int job_move(struct job *j, pid_t pid, int node, char *msg, size_t len)
 		return rc > 0 ? 0 : rc;
 	struct sproc *p = job_find(j, pid);
 	if (p->dep && (rc = job_bring_home(j, p, msg, len)))
-		return rc;
-	return node ? job_send(j, p, node, 0, msg, len) : 0;
+		return job_note_move(j, pid, node, rc, msg);
+	rc = node ? job_send(j, p, node, 0, msg, len) : 0;
+	return job_note_move(j, pid, node, rc, msg);
 }
 
 /* A child deputy made for a fork at a remote node joins the job. */
@@ -376,19 +397,84 @@ static int job_on_deputy(struct job *j, int fd)
 	return 0;
 }
 
-/* The job's processes for mosps: "pid node migrations why-not-migratable". */
+/* Why a process at home could not move (a target would refuse it, as the
+ * migration's dump does): a one-word code and the reason, or 0 when it can.
+ * Open files do not count (they stay at home and are forwarded). */
+static int job_why_not(const struct sproc *p, char *code, size_t clen, char *why, size_t wlen)
+{
+	struct proc_status st;
+	struct proc_vma *v = NULL;
+	size_t nv = 0;
+	int no = 1;
+	if (p->threaded)
+		snprintf(code, clen, "threads"), snprintf(why, wlen, "it has threads");
+	else if (p->dep || procfs_status(p->pid, &st) || procfs_maps(p->pid, &v, &nv))
+		no = 0; /* away (it moved, so it can), or gone meanwhile */
+	else if (st.uid[0] != st.uid[1] || st.uid[1] != st.uid[2] || st.gid[0] != st.gid[1] ||
+		 st.gid[1] != st.gid[2])
+		snprintf(code, clen, "setuid"), snprintf(why, wlen, "it runs setuid/setgid");
+	else if (st.seccomp)
+		snprintf(code, clen, "seccomp"), snprintf(why, wlen, "it has a seccomp filter");
+	else if (procfs_timer_count(p->pid))
+		snprintf(code, clen, "timers"),
+		    snprintf(why, wlen, "it uses POSIX timers (timer_create)");
+	else
+		no = 0;
+	for (size_t i = 0; !no && i < nv; i++) {
+		int anon = !*v[i].path || !strncmp(v[i].path, "/dev/zero", 9) ||
+			   !strncmp(v[i].path, "/SYSV", 5) || !strncmp(v[i].path, "/memfd:", 7);
+		if ((v[i].shared && (v[i].prot & PROT_WRITE)) ||
+		    (v[i].kind == VMA_OTHER && v[i].prot)) {
+			snprintf(code, clen, "%s", anon ? "shared-memory" : "shared-mapping");
+			snprintf(why, wlen, "it has %s at %#lx",
+				 anon ? "shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS or "
+					"SysV/memfd shared memory)"
+				      : "a shared writable mapping of a file",
+				 (unsigned long)v[i].start);
+			no = 1;
+		}
+	}
+	procfs_free_maps(v, nv);
+	return no;
+}
+
+/* Is a process at home in a job-control stop (SIGSTOP, chkstop)? One away
+ * is when its deputy is. */
+static int job_is_stopped(const struct sproc *p)
+{
+	struct proc_stat st;
+	if (p->dep)
+		return p->dep->stopped != 0;
+	return procfs_stat(p->pid, &st) == 0 && (st.state == 'T' || st.state == 't');
+}
+
+/* The job's processes for mosps and mosmigrate, one line each:
+ * "pid node migrations why-code" ("-": it can move), then tab-separated
+ * key=value fields (values without tabs or newlines): state (running or
+ * stopped), why (the reason in words), last_move (its outcome), sent and
+ * sent_ms (the image stream of the move that took it where it runs). A
+ * reader skips keys it does not know: a new field is one more here. */
 static int job_list(struct job *j, char *msg, size_t len)
 {
 	size_t at = 0;
 	msg[0] = '\0';
-	for (size_t i = 0; i < j->nprocs && at + 128 < len; i++) {
+	for (size_t i = 0; i < j->nprocs; i++) {
 		const struct sproc *p = &j->procs[i];
+		char code[32] = "-", why[200] = "", sent[64] = "", line[512];
 		if (p->is_thread)
 			continue;
+		job_why_not(p, code, sizeof(code), why, sizeof(why));
+		if (p->dep)
+			snprintf(sent, sizeof(sent), "\tsent=%llu\tsent_ms=%.0f",
+				 (unsigned long long)p->dep->sent_bytes, p->dep->sent_secs * 1e3);
 		int n =
-		    snprintf(msg + at, len - at, "%d %d %u %s\n", p->pid, p->dep ? p->dep->node : 0,
-			     p->migrations, p->threaded ? "threads" : "-");
-		at += n > 0 ? (size_t)n : 0;
+		    snprintf(line, sizeof(line), "%d %d %u %s\tstate=%s\twhy=%s\tlast_move=%s%s\n",
+			     p->pid, p->dep ? p->dep->node : 0, p->migrations, code,
+			     job_is_stopped(p) ? "stopped" : "running", why, p->last_move, sent);
+		if (n < 0 || (size_t)n >= sizeof(line) || at + (size_t)n >= len)
+			break; /* (a job of more than about 60 processes is cut short) */
+		memcpy(msg + at, line, (size_t)n + 1);
+		at += (size_t)n;
 	}
 	return 0;
 }
