@@ -20,7 +20,7 @@
 #define KEY_HEX (2 * CLUSTER_KEY_LEN)
 #define CONF_HEADER                                                                                \
 	"# cluster.conf: the cluster map (format: appliance/include/appliance/cluster.h)\n"        \
-	"# cluster NAME, port PORT, self N (this node), node N ADDRESS\n"
+	"# cluster NAME, port PORT, self N (this node), node N ADDRESS, set TUNABLE VALUE\n"
 
 /* State of one pass over cluster.conf. */
 struct conf_parse {
@@ -144,11 +144,33 @@ static int conf_node(struct conf_parse *p, char **arg)
 	return 0;
 }
 
+/* set NAME VALUE: a tunable, kept for guestd (a later line for the same name wins). */
+static int conf_set(struct conf_parse *p, char **arg)
+{
+	struct cluster *c = p->c;
+	char *end;
+	double v = strtod(arg[1], &end);
+	if (strlen(arg[0]) >= sizeof(c->tun[0].name))
+		return conf_error(p, "tunable name '%.40s' too long", arg[0]);
+	if (!*arg[1] || *end || v != v)
+		return conf_error(p, "set %s: '%s' is not a number", arg[0], arg[1]);
+	size_t i = 0;
+	while (i < c->ntun && strcmp(c->tun[i].name, arg[0]))
+		i++;
+	if (i == CLUSTER_MAX_TUNABLES)
+		return conf_error(p, "more than %d tunables", CLUSTER_MAX_TUNABLES);
+	if (i == c->ntun)
+		c->ntun++;
+	snprintf(c->tun[i].name, sizeof(c->tun[i].name), "%s", arg[0]);
+	c->tun[i].value = v;
+	c->tun[i].line = p->line;
+	return 0;
+}
+
 static const struct conf_keyword conf_keywords[] = {
-    {"cluster", 1, "cluster NAME", conf_name},
-    {"port", 1, "port PORT", conf_port},
-    {"self", 1, "self N", conf_self},
-    {"node", 2, "node N ADDRESS", conf_node},
+    {"cluster", 1, "cluster NAME", conf_name}, {"port", 1, "port PORT", conf_port},
+    {"self", 1, "self N", conf_self},	       {"node", 2, "node N ADDRESS", conf_node},
+    {"set", 2, "set NAME VALUE", conf_set},
 };
 
 /* Parse one line: blank, a comment, or a keyword with its arguments. */
@@ -484,7 +506,7 @@ static int file_replace(const char *dir, const char *name, const char *data, siz
 /* The text of cluster.conf for c. */
 static char *conf_format(const struct cluster *c)
 {
-	size_t cap = 512 + sizeof(c->name) + c->nnodes * 32, len = 0;
+	size_t cap = 512 + sizeof(c->name) + c->nnodes * 32 + c->ntun * 64, len = 0;
 	char *s = xmalloc(cap);
 	len += (size_t)snprintf(s + len, cap - len, "%scluster %s\nport %u\n", CONF_HEADER, c->name,
 				(unsigned)c->port);
@@ -493,6 +515,9 @@ static char *conf_format(const struct cluster *c)
 	for (size_t i = 0; i < c->nnodes; i++)
 		len += (size_t)snprintf(s + len, cap - len, "node %d %s\n", c->nodes[i].num,
 					c->nodes[i].addr);
+	for (size_t i = 0; i < c->ntun; i++)
+		len += (size_t)snprintf(s + len, cap - len, "set %s %g\n", c->tun[i].name,
+					c->tun[i].value);
 	return s;
 }
 

@@ -1,6 +1,7 @@
 /* hub.c: descriptors, local clients and their requests. */
 #define LOG_PREFIX "guestd"
 #include "daemon/hub.h"
+#include "daemon/tune.h"
 #include "daemon/nodes.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
@@ -243,6 +244,9 @@ int hub_reload(struct hub *h, struct err *e)
 	if (!rc && (nc.self != h->cl.self || nc.port != h->cl.port || !now ||
 		    strcmp(now->addr, old->addr)))
 		rc = err_setx(e, -EINVAL, "new map changes this node's number, address or port");
+	struct tune t;
+	if (!rc)
+		rc = tune_read(&nc, &t, e);
 	if (!rc && sodium_memcmp(nc.key, h->cl.key, sizeof(nc.key)))
 		rc = err_setx(e, -EINVAL,
 			      "the cluster key changed: restart guestd to use a new key");

@@ -7,6 +7,8 @@
  *                        port PORT              (TCP port of guestd, default 4141)
  *                        self N                 (this node's number; or DIR/node holds it)
  *                        node N ADDRESS         (one per node, N in 1..1024, IPv4 address)
+ *                        set NAME VALUE         (a tunable of guestd, a number: guestd.8
+ *                                                lists them; the map only keeps them)
  *   DIR/cluster.key    64 hex digits (32 bytes) and a newline; must not be
  *                      readable by group or others
  * Errors name the file and line ("cluster.conf:7: node 3 listed twice").
@@ -30,6 +32,15 @@ struct cluster_node {
 	char addr[64]; /* dotted IPv4 */
 };
 
+#define CLUSTER_MAX_TUNABLES 32
+
+/* A 'set NAME VALUE' line: guestd checks the name and range. */
+struct cluster_tunable {
+	char name[32];
+	double value;
+	int line; /* where it was set, for messages */
+};
+
 struct cluster {
 	char name[64];
 	int self; /* this node's number */
@@ -37,6 +48,8 @@ struct cluster {
 	size_t nnodes;
 	struct cluster_node *nodes; /* sorted by num */
 	uint8_t key[CLUSTER_KEY_LEN];
+	struct cluster_tunable tun[CLUSTER_MAX_TUNABLES];
+	size_t ntun;
 };
 
 /* Load DIR/cluster.conf and DIR/cluster.key. 0 or a negative code. */
