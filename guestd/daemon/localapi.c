@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define LAPI_MAGIC 0x4d4f534cu /* "MOSL" */
-#define LAPI_VERSION 3
+#define LAPI_VERSION 4
 #define LAPI_TIMEOUT_S 30
 
 /* Socket path. */
@@ -65,21 +65,30 @@ static void lapi_word(char *out, size_t cap, const char *in, size_t inlen)
 /* One registry line. */
 int lapi_proc_line(char *buf, size_t len, const struct lapi_proc *p)
 {
-	char comm[sizeof(p->comm) + 1], why[sizeof(p->why) + 1];
+	char comm[sizeof(p->comm) + 1], why[sizeof(p->why) + 1], reason[sizeof(p->reason) + 1];
 	lapi_word(comm, sizeof(comm), p->comm, sizeof(p->comm));
 	lapi_word(why, sizeof(why), p->why, sizeof(p->why));
-	return snprintf(buf, len, "%d %d %d %u %u %u %d %d %s %s\n", p->pid, p->home_node, p->where,
-			p->uid, p->migrations, p->flags, p->job, p->local_pid, comm, why);
+	lapi_word(reason, sizeof(reason), p->reason, sizeof(p->reason));
+	return snprintf(buf, len, "%d %d %d %u %u %u %d %d %s %s %llu %llu %s\n", p->pid,
+			p->home_node, p->where, p->uid, p->migrations, p->flags, p->job,
+			p->local_pid, comm, why, (unsigned long long)p->fwd_calls,
+			(unsigned long long)p->fwd_bytes, reason);
 }
 
 /* Parse a registry line. */
 int lapi_proc_parse(const char *line, struct lapi_proc *p)
 {
-	char comm[sizeof(p->comm) + 1], why[sizeof(p->why) + 1];
+	char comm[sizeof(p->comm) + 1], why[sizeof(p->why) + 1], reason[sizeof(p->reason) + 1];
+	unsigned long long calls, bytes;
 	memset(p, 0, sizeof(*p));
-	if (sscanf(line, "%d %d %d %u %u %u %d %d %16s %64s", &p->pid, &p->home_node, &p->where,
-		   &p->uid, &p->migrations, &p->flags, &p->job, &p->local_pid, comm, why) != 10)
+	if (sscanf(line, "%d %d %d %u %u %u %d %d %16s %64s %llu %llu %48s", &p->pid, &p->home_node,
+		   &p->where, &p->uid, &p->migrations, &p->flags, &p->job, &p->local_pid, comm, why,
+		   &calls, &bytes, reason) != 13)
 		return -EINVAL;
+	p->fwd_calls = calls;
+	p->fwd_bytes = bytes;
+	if (strcmp(reason, "-"))
+		memcpy(p->reason, reason, strnlen(reason, sizeof(p->reason)));
 	if (strcmp(comm, "-"))
 		memcpy(p->comm, comm, strnlen(comm, sizeof(p->comm)));
 	if (strcmp(why, "-"))
@@ -275,5 +284,41 @@ int lapi_simple(enum lapi_op op, char *buf, size_t len, double timeout_s, struct
 	int fd = -1, rc = lapi_call(&q, &r, &fd, timeout_s, e);
 	if (!rc)
 		snprintf(buf, len, "%s", r.msg);
+	return rc;
+}
+
+/* Is node in the map, and not down in the gossip view? */
+int lapi_node_check(int node, int *self_node, struct err *e)
+{
+	static char map[LAPI_MSG_MAX], nodes[LAPI_MSG_MAX];
+	int nnodes = 0, found = 0, rc;
+	if ((rc = lapi_simple(LAPI_MAP, map, sizeof(map), 0, e)) ||
+	    (rc = lapi_nodes(nodes, sizeof(nodes), self_node, &nnodes, e)))
+		return rc;
+	char *save = NULL;
+	for (char *l = strtok_r(map, "\n", &save); l && !found; l = strtok_r(NULL, "\n", &save)) {
+		int num;
+		found = sscanf(l, "%d", &num) == 1 && num == node;
+	}
+	if (!found)
+		return err_setx(e, -ENOENT, "no node %d in this node's cluster map", node);
+	save = NULL;
+	for (char *l = strtok_r(nodes, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		int num, up;
+		unsigned long long age;
+		if (sscanf(l, "%d %llu %d", &num, &age, &up) == 3 && num == node && !up)
+			return err_setx(e, -EHOSTDOWN, "node %d is down (no news of it for %.0f s)",
+					node, (double)age / 1000.0);
+	}
+	return 0; /* up, or not heard of yet (the move will tell) */
+}
+
+/* The node a new process should start on (LAPI_BEST). */
+int lapi_best(int *node, struct err *e)
+{
+	char buf[32];
+	int rc = lapi_simple(LAPI_BEST, buf, sizeof(buf), 0, e);
+	if (!rc && sscanf(buf, "%d", node) != 1)
+		rc = err_setx(e, -EPROTO, "guestd's best node: '%s'", buf);
 	return rc;
 }

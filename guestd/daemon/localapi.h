@@ -53,6 +53,7 @@ enum lapi_op {
 	LAPI_MAP,	     /* the cluster map: "node address" lines */
 	LAPI_LINK,	     /* registered -> guestd: a migration to node took msg "BYTES USEC" (the
 				image stream, and the time until it ran there) */
+	LAPI_BEST,	     /* the node a new process should start on (mosrun -b): "N" */
 	LAPI__MAX
 };
 
@@ -74,7 +75,10 @@ struct lapi_proc {
 	uint32_t flags; /* LAPI_P_* */
 	int32_t job;	/* the supervising mosrun's pid (guests: the supervisor) */
 	char comm[16];
-	char why[64]; /* why it may not move, or "" */
+	char why[64];	    /* why it may not move, or "" */
+	uint64_t fwd_calls; /* a mosrun's: calls forwarded home so far (while away) */
+	uint64_t fwd_bytes; /* and their bytes, both ways */
+	char reason[48];    /* guestd's (LAPI_PROCS): why it is where it is */
 };
 
 #define LAPI_MSG_MAX 8192
@@ -102,7 +106,8 @@ void lapi_req_init(struct lapi_req *q, enum lapi_op op);
 /* Is this a request of our protocol (magic, version, op in range)? */
 int lapi_req_valid(const struct lapi_req *q, size_t len);
 /* One registry entry as a text line: "pid home where uid migrations flags
- * job local_pid comm why" (comm and why without blanks: '-' when empty). */
+ * job local_pid comm why fwd_calls fwd_bytes reason" (comm, why and reason
+ * without blanks: '-' when empty). */
 int lapi_proc_line(char *buf, size_t len, const struct lapi_proc *p);
 /* Parse lapi_proc_line's line. 0 or -EINVAL. */
 int lapi_proc_parse(const char *line, struct lapi_proc *p);
@@ -125,6 +130,12 @@ int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, double time
 /* Client: a connection to guestd's socket (blocking), tried for up to
  * timeout_s while guestd's backlog is full. fd or negative code. */
 int lapi_dial(double timeout_s, struct err *e);
+/* Client: may a process be sent to node now? 0 (up, or not heard of yet),
+ * -ENOENT (not in the map), -EHOSTDOWN (down in the gossip view), or the
+ * code of a failed call; e says which. *self_node: this node's number. */
+int lapi_node_check(int node, int *self_node, struct err *e);
+/* Client: the node a new process should start on (mosrun -b). */
+int lapi_best(int *node, struct err *e);
 /* Server: listen on the socket (mode 0666). fd or negative code. */
 int lapi_listen(struct err *e);
 /* Server: send a reply, with an fd and connection state when c is set. */

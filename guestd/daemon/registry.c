@@ -27,6 +27,12 @@ struct reg_entry {
 	int64_t sampled_ms; /* when cpu_ticks was read */
 	int64_t rss_ms;	    /* when rss_kb was read */
 	unsigned samples;   /* how often it was sampled */
+	int64_t born_ms;    /* when it was first registered */
+	uint64_t io_calls;  /* I/O counters when last sampled (at home: /proc/PID/io; */
+	uint64_t io_bytes;  /* away: the deputy's forwarded calls) */
+	int io_away;	    /* which of the two io_calls counts */
+	int64_t io_ms;	    /* when */
+	double io_cps, io_bps;
 };
 
 #define REG_MOVE_MS (10 * 60 * 1000) /* a move not answered by then is given up */
@@ -81,10 +87,14 @@ static void reg_put(struct registry_svc *r, struct hub_client *c, const struct l
 		x = &r->e[r->n++];
 		memset(x, 0, sizeof(*x));
 		x->cpu = 0; /* until measured: the balancer leaves it */
+		x->born_ms = nodes_now_ms();
 	} else if (x->p.where != p->where) {
 		x->moved_ms = nodes_now_ms();
 	}
+	char reason[sizeof(x->p.reason)];
+	memcpy(reason, x->p.reason, sizeof(reason));
 	x->p = *p;
+	memcpy(x->p.reason, reason, sizeof(reason)); /* guestd's own */
 	x->c = c;
 }
 
@@ -139,6 +149,7 @@ int registry_move(struct hub *h, int pid, int node,
 		q.node = node;
 		q.seq = ++r->seq;
 		struct hub_client *c = x->c;
+		x->moved_ms = nodes_now_ms(); /* not asked again while it moves */
 		r->mv = xrealloc(r->mv, (r->nmv + 1) * sizeof(*r->mv));
 		r->mv[r->nmv++] = (struct reg_move){q.seq, nodes_now_ms(), c, done, arg};
 		hub_send(h, c, &q); /* failing, it drops c: on_close answers the move */
@@ -354,9 +365,50 @@ static int reg_proc_two(int pid, const char *name, uint64_t *a, uint64_t *b)
 	return ok ? 0 : -1;
 }
 
+/* Fold a counter's growth into a smoothed rate a second. */
+static void reg_rate(double *rate, uint64_t now_v, uint64_t old_v, int64_t ms)
+{
+	double r = now_v >= old_v ? (double)(now_v - old_v) * 1000.0 / (double)ms : 0;
+	*rate = (5 * *rate + 3 * r) / 8;
+}
+
+/* Its I/O: at home, the reads and writes it makes (/proc/PID/io: what would
+ * be forwarded if it ran away); away, the calls its deputy forwarded. */
+static void reg_io(struct reg_entry *x, int away, int64_t now)
+{
+	uint64_t calls = 0, bytes = 0;
+	if (away) {
+		calls = x->p.fwd_calls;
+		bytes = x->p.fwd_bytes;
+	} else {
+		char path[64], *buf = NULL;
+		unsigned long long rc = 0, wc = 0, sr = 0, sw = 0;
+		snprintf(path, sizeof(path), "/proc/%d/io", x->p.pid);
+		if (util_read_file(path, &buf) < 0)
+			return;
+		const char *r = strstr(buf, "rchar:"), *w = strstr(buf, "wchar:");
+		const char *a = strstr(buf, "syscr:"), *b = strstr(buf, "syscw:");
+		if (r && w && a && b && sscanf(r, "rchar: %llu", &rc) == 1 &&
+		    sscanf(w, "wchar: %llu", &wc) == 1 && sscanf(a, "syscr: %llu", &sr) == 1 &&
+		    sscanf(b, "syscw: %llu", &sw) == 1) {
+			calls = sr + sw;
+			bytes = rc + wc;
+		}
+		free(buf);
+	}
+	if (x->io_ms && x->io_away == away && now > x->io_ms) {
+		reg_rate(&x->io_cps, calls, x->io_calls, now - x->io_ms);
+		reg_rate(&x->io_bps, bytes, x->io_bytes, now - x->io_ms);
+	}
+	x->io_calls = calls;
+	x->io_bytes = bytes;
+	x->io_away = away;
+	x->io_ms = now;
+}
+
 #define REG_IDLE 0.05	       /* below this share a process is sampled less often */
 #define REG_IDLE_EVERY_MS 4000 /* how often then */
-#define REG_RSS_EVERY_MS 10000 /* how often its size is read */
+#define REG_RSS_EVERY_MS 2000  /* how often its size is read */
 
 /* The profile of the processes at home: how much of the time it wants a
  * core (running or waiting to run, /proc/PID/schedstat: a process that
@@ -372,8 +424,13 @@ static void reg_profile(struct hub *h)
 	for (size_t i = 0; i < r->n; i++) {
 		struct reg_entry *x = &r->e[i];
 		uint64_t ns, pages;
-		if ((x->p.flags & LAPI_P_GUEST) || x->p.where != h->cl.self)
+		if (x->p.flags & LAPI_P_GUEST)
 			continue;
+		if (x->p.where != h->cl.self) {
+			if (now - x->io_ms >= 1000)
+				reg_io(x, 1, now);
+			continue;
+		}
 		if (x->samples >= 2 && x->cpu < REG_IDLE && now - x->sampled_ms < REG_IDLE_EVERY_MS)
 			continue; /* idle (measured once at least): now and then */
 		uint64_t run, wait, size;
@@ -386,6 +443,7 @@ static void reg_profile(struct hub *h)
 			x->cpu = (5 * x->cpu + 3 * share) / 8;
 		}
 		x->cpu_ticks = ns;
+		reg_io(x, 0, now);
 		if ((!x->rss_ms || now - x->rss_ms >= REG_RSS_EVERY_MS) &&
 		    !reg_proc_two(x->p.pid, "statm", &size, &pages)) {
 			x->rss_kb = pages * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
@@ -405,10 +463,20 @@ size_t registry_view(struct hub *h, struct registry_proc *out, size_t cap)
 		const struct reg_entry *x = &r->e[i];
 		if (x->p.flags & LAPI_P_GUEST)
 			continue;
-		out[k++] = (struct registry_proc){x->p.pid, x->p.where,	 x->p.flags,
-						  x->cpu,   x->moved_ms, x->rss_kb};
+		out[k++] = (struct registry_proc){
+		    x->p.pid,  x->p.where,  x->p.flags,
+		    x->cpu,    x->moved_ms, x->rss_kb,
+		    x->io_cps, x->io_bps,   (double)(nodes_now_ms() - x->born_ms) / 1000.0};
 	}
 	return k;
+}
+
+void registry_reason(struct hub *h, int pid, const char *why)
+{
+	struct registry_svc *r = h->registry;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->e[i].p.pid == pid && !(r->e[i].p.flags & LAPI_P_GUEST))
+			snprintf(r->e[i].p.reason, sizeof(r->e[i].p.reason), "%s", why);
 }
 
 /* Every step: profiles; give up moves that were never answered. */

@@ -19,10 +19,17 @@ struct registry_proc {
 	double cpu;	  /* share of the time it wants a core (0 until measured) */
 	int64_t moved_ms; /* when it last changed node (0: never) */
 	uint64_t rss_kb;  /* resident, as last measured at home */
+	double io_cps;	  /* its I/O calls a second (at home: reads and writes; away:
+			     every call forwarded home), smoothed */
+	double io_bps;	  /* and their bytes a second */
+	double age_s;	  /* since it was registered */
 };
 
 /* The processes of this node (home here), wherever they run. */
 size_t registry_view(struct hub *h, struct registry_proc *out, size_t cap);
+/* Say why local process pid is where it is (mosps shows it; a word, e.g.
+ * "locked", "moved:load"). */
+void registry_reason(struct hub *h, int pid, const char *why);
 /* Processes of this node (home here), wherever they run. */
 size_t registry_locals(struct hub *h);
 /* Guests hosted here. */

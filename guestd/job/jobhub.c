@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 /* Put the current connection into the job's epoll set. */
 static void jobhub_watch(struct jobhub *jh)
@@ -41,11 +42,22 @@ int jobhub_is(const struct jobhub *jh, int fd)
 	return fd >= 0 && fd == jh->hc.fd;
 }
 
-void jobhub_sync(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid, int where,
-		 unsigned migrations, unsigned flags, const char *why)
+/* Milliseconds of the monotonic clock. */
+static int64_t jobhub_ms(void)
 {
-	if (jh->hc.fd < 0 || (pub->sent && pub->where == where && pub->migrations == migrations &&
-			      pub->flags == flags))
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void jobhub_sync(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid, int where,
+		 unsigned migrations, unsigned flags, const char *why, uint64_t calls,
+		 uint64_t bytes)
+{
+	int64_t now = jobhub_ms();
+	if (jh->hc.fd < 0 ||
+	    (pub->sent && pub->where == where && pub->migrations == migrations &&
+	     pub->flags == flags && (pub->fwd_calls == calls || now - pub->at_ms < 1000)))
 		return;
 	struct lapi_proc p;
 	char *comm = NULL;
@@ -55,13 +67,15 @@ void jobhub_sync(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid, int where
 	p.migrations = migrations;
 	p.flags = flags;
 	snprintf(p.why, sizeof(p.why), "%s", why ? why : "");
+	p.fwd_calls = calls;
+	p.fwd_bytes = bytes;
 	if (procfs_read(pid, "comm", &comm) > 0) {
 		comm[strcspn(comm, "\n")] = '\0';
 		snprintf(p.comm, sizeof(p.comm), "%s", comm);
 	}
 	free(comm);
 	if (hubc_send(&jh->hc, LAPI_PROC, &p, 0, 0, NULL) == 0)
-		*pub = (struct jobhub_pub){1, where, migrations, flags};
+		*pub = (struct jobhub_pub){1, where, migrations, flags, calls, now};
 }
 
 void jobhub_gone(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid)

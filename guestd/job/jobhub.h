@@ -8,6 +8,7 @@
 
 #include "daemon/hubc.h"
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /* What guestd was last told of one process. */
@@ -15,6 +16,8 @@ struct jobhub_pub {
 	int sent;
 	int where;
 	unsigned migrations, flags;
+	uint64_t fwd_calls; /* forwarded calls, when last told */
+	int64_t at_ms;	    /* when last told */
 };
 
 struct jobhub {
@@ -31,9 +34,11 @@ int jobhub_tick(struct jobhub *jh);
 /* Is fd the connection to guestd? */
 int jobhub_is(const struct jobhub *jh, int fd);
 /* Tell guestd of pid if anything changed since pub (where: node it runs
- * on, 0 at home). */
+ * on, 0 at home); its forwarded calls and bytes (calls and bytes, counts
+ * so far while away) at most once a second. */
 void jobhub_sync(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid, int where,
-		 unsigned migrations, unsigned flags, const char *why);
+		 unsigned migrations, unsigned flags, const char *why, uint64_t calls,
+		 uint64_t bytes);
 /* pid has gone from the job. */
 void jobhub_gone(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid);
 /* A migration to node sent bytes in secs (guestd learns the link's rate). */

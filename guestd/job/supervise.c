@@ -55,6 +55,7 @@ struct job {
 	size_t nprocs;
 	pid_t main;
 	int main_status, main_done, ended_by_ckpt, main_lost, start_pending;
+	int start_node; /* where the program goes when it starts (0: home) */
 	int epfd, sigfd, ctlfd, timerfd;
 	char *base;
 	int seq;
@@ -612,7 +613,7 @@ static void job_on_event(struct job *j, pid_t pid, int st)
 			job_on_wait(j, pid, xs); /* whatever it was, as any other time */
 			return;
 		}
-		if (p && job_send(j, p, j->o->start_node, 1, why, sizeof(why)))
+		if (p && job_send(j, p, j->start_node, 1, why, sizeof(why)))
 			fprintf(stderr, "mosrun: %s\n", why);
 	} else if (ev == PTRACE_EVENT_STOP && util_is_stop_signal(sig)) {
 		ptrace(PTRACE_LISTEN, pid, 0, 0); /* stay stopped until SIGCONT */
@@ -850,7 +851,8 @@ static void job_report(struct job *j)
 				 (p->dep && p->dep->stopped ? LAPI_P_STOPPED : 0) |
 				 (j->o->lock ? LAPI_P_LOCKED : 0);
 		jobhub_sync(&j->hub, &p->pub, p->pid, p->dep ? p->dep->node : 0, p->migrations,
-			    flags, p->threaded ? "threads" : "");
+			    flags, p->threaded ? "threads" : "", p->dep ? p->dep->fwd_calls : 0,
+			    p->dep ? p->dep->fwd_bytes : 0);
 	}
 }
 
@@ -879,6 +881,39 @@ static void job_loop(struct job *j)
 	}
 }
 
+/* Where the program starts: the node named (-NODE), refused when it is
+ * known not to be there unless -F (then at home), or the best node (-b,
+ * guestd's choice; home without guestd). 0, or a code with e set. */
+static int job_placement(struct job *j, struct err *e)
+{
+	const struct job_opts *o = j->o;
+	int self = 0, rc;
+	j->start_node = o->start_node;
+	if (o->best && !o->recover) {
+		struct err be = {0, ""};
+		if (lapi_best(&j->start_node, &be)) {
+			j->start_node = 0;
+			if (o->verbose)
+				fprintf(stderr,
+					"mosrun: -b: no best node (%s): it starts at home\n",
+					be.msg);
+		}
+		lapi_info(&self, &(int){0}, &be);
+	} else if (j->start_node > 0 && (rc = lapi_node_check(j->start_node, &self, e))) {
+		if (!o->force && (rc == -ENOENT || rc == -EHOSTDOWN))
+			return err_setx(e, rc, "%s: it does not start (-F runs it at home instead)",
+					e->msg);
+		if (o->verbose || rc == -ENOENT || rc == -EHOSTDOWN)
+			fprintf(stderr, "mosrun: %s: it %s at home\n", e->msg,
+				o->force ? "runs" : "starts");
+		j->start_node = rc == -ENOENT || rc == -EHOSTDOWN ? 0 : j->start_node;
+	}
+	if (j->start_node == self) /* the best node is this one */
+		j->start_node = 0;
+	j->start_pending = j->start_node > 0;
+	return 0;
+}
+
 /* Run a job. */
 int job_run(const struct job_opts *o, enum job_end *end, int *status, struct err *e)
 {
@@ -887,9 +922,10 @@ int job_run(const struct job_opts *o, enum job_end *end, int *status, struct err
 	j.o = o;
 	j.ctlfd = j.timerfd = j.sigfd = j.epfd = -1;
 	hubc_init(&j.hub.hc);
-	j.start_pending = o->start_node > 0;
 	job_ckpt_names(&j);
-	int rc = job_setup(&j, e);
+	int rc = job_placement(&j, e);
+	if (!rc)
+		rc = job_setup(&j, e);
 	if (!rc)
 		rc = o->recover ? job_recover(&j, e) : job_start(&j, e);
 	if (!rc)

@@ -286,8 +286,12 @@ static int dep_on_syscall(struct deputy *d, const uint8_t *p, size_t len, struct
 {
 	if (d->going_home)
 		return 0; /* sent before it saw GOHOME: it runs the call at home instead */
-	if (fwd_fast_try(&d->fast, d->pid, p, len, &d->rep))
+	d->fwd_calls++;
+	d->fwd_bytes += len;
+	if (fwd_fast_try(&d->fast, d->pid, p, len, &d->rep)) {
+		d->fwd_bytes += d->rep.len;
 		return wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, e);
+	}
 	fwd_fast_forget(&d->fast); /* the call may change its descriptors */
 	int rc = dep_stop(d);
 	if (rc)
@@ -318,8 +322,9 @@ static void dep_finish_call(struct deputy *d)
 	d->in_call = 0;
 	if (arch_get_regs(d->pid, &r) == 0)
 		ret = arch_syscall_ret(&r);
-	if (fwd_end(d->j.memfd, &d->call, ret, &d->rep, &e) ||
-	    wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, &e))
+	int rc = fwd_end(d->j.memfd, &d->call, ret, &d->rep, &e);
+	d->fwd_bytes += rc ? 0 : d->rep.len;
+	if (rc || wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, &e))
 		log_warn("pid %d: reply to node %d: %s", d->pid, d->node, e.msg);
 	dep_idle(d);
 }

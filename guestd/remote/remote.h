@@ -35,6 +35,8 @@ struct deputy {
 	int gone_status;
 	uint64_t sent_bytes; /* the migration that made it: bytes of the image stream */
 	double sent_secs;    /* and how long it took, start to running there */
+	uint64_t fwd_calls;  /* calls the body forwarded home through it */
+	uint64_t fwd_bytes;  /* and their requests' and replies' bytes */
 };
 
 enum remote_event {
