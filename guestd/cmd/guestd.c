@@ -4,6 +4,7 @@
 #include "appliance/cluster.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
+#include "appliance/version.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -23,13 +24,16 @@ static const char usage[] =
     "  -W N       gossip window: entries sent per step (1 to 64, default 16)\n"
     "  -f         stay in the foreground, log to stderr (default: daemon, syslog)\n"
     "  -v, -d     log more (info, debug)\n"
-    "  --help     this text\n";
+    "  --help     this text\n"
+    "  --version  guestd's version\n"
+    "A second guestd on a node is refused: its port (the map's) is already taken.\n";
 
 int main(int argc, char **argv)
 {
 	struct daemon_opts o = {CLUSTER_DEFAULT_DIR, LAPI_SOCK_DIR, 0, 0, 1000, 16, 0};
 	long mib, v;
-	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+	static const struct option lo[] = {
+	    {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0, 0, 0, 0}};
 	int c, fg = 0;
 	while ((c = getopt_long(argc, argv, "c:r:m:s:W:fvd", lo, NULL)) != -1) {
 		switch (c) {
@@ -78,6 +82,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			printf(MOSIX_VERSION_FMT, "guestd");
 			return 0;
 		default:
 			fputs(usage, stderr);

@@ -4,6 +4,7 @@
 #include "daemon/localapi.h"
 #include "daemon/nodes.h"
 #include "appliance/util.h"
+#include "appliance/version.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,7 +14,6 @@
 #include <unistd.h>
 
 #define WAIT_DEFAULT_S 120
-#define MOSCTL_VERSION "mosctl (mosix-appliance) 0.4"
 
 struct opts {
 	int json, wait;
@@ -484,7 +484,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
 		return usage(stdout);
 	if (!strcmp(argv[1], "--version")) {
-		puts(MOSCTL_VERSION);
+		printf(MOSIX_VERSION_FMT, "mosctl");
 		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
