@@ -129,6 +129,34 @@ static int dep_unregister_rseq(struct deputy *d)
 	return rc ? rc : (int)(ret < 0 ? ret : 0);
 }
 
+/* Unmap [start, end) of the deputy but its injection page and its scratch
+ * area: the kernel merges a new anonymous mapping with a neighbour of the
+ * same protection, so either may lie inside a larger area of the program. */
+static int dep_unmap_around(struct deputy *d, uint64_t start, uint64_t end)
+{
+	const uint64_t keep[2][2] = {{d->j.page, d->j.page + INJECT_PAGE_LEN},
+				     {d->scratch, d->scratch + FWD_SCRATCH_LEN}};
+	int first = keep[0][0] < keep[1][0] ? 0 : 1;
+	uint64_t at = start;
+	int rc = 0;
+	for (int k = 0; k < 2 && !rc; k++) {
+		const uint64_t *hole = keep[k == 0 ? first : 1 - first];
+		uint64_t stop = hole[0] < end ? hole[0] : end;
+		long ret;
+		if (stop > at && (rc = inject_call(&d->j, &ret, SYS_munmap, (long)at,
+						   (long)(stop - at), 0, 0, 0, 0)) == 0)
+			rc = ret < 0 ? (int)ret : 0;
+		if (hole[1] > at)
+			at = hole[1];
+	}
+	long ret;
+	if (!rc && end > at &&
+	    (rc = inject_call(&d->j, &ret, SYS_munmap, (long)at, (long)(end - at), 0, 0, 0, 0)) ==
+		0)
+		rc = ret < 0 ? (int)ret : 0;
+	return rc;
+}
+
 /* Unmap everything of the deputy but the vdso, its page and its scratch. */
 static int dep_strip(struct deputy *d, struct err *e)
 {
@@ -142,17 +170,15 @@ static int dep_strip(struct deputy *d, struct err *e)
 	if (!rc)
 		rc = procfs_stat(d->pid, &ps);
 	for (size_t i = 0; !rc && i < n; i++) {
-		long ret;
 		uint64_t end = v[i].end;
-		if (v[i].start == d->j.page || v[i].start == d->scratch || v[i].kind >= VMA_VDSO)
+		if (v[i].kind >= VMA_VDSO)
 			continue;
 		/* The stack keeps the pages of argv and environ: /proc/PID/cmdline
 		 * and environ read them from the deputy. */
 		if (v[i].kind == VMA_STACK && ps.arg_start > v[i].start && ps.arg_start < end)
 			end = ps.arg_start & ~4095ull;
 		if (end > v[i].start)
-			rc = inject_call(&d->j, &ret, SYS_munmap, (long)v[i].start,
-					 (long)(end - v[i].start), 0, 0, 0, 0);
+			rc = dep_unmap_around(d, v[i].start, end);
 	}
 	procfs_free_maps(v, n);
 	return rc ? err_set(e, rc, "deputy %d: release its memory", d->pid) : 0;
