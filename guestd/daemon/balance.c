@@ -29,6 +29,7 @@ struct bal_pending {
 	int from, to;		/* from 0: a placement */
 	int64_t at_ms, done_ms; /* done_ms: when it ended (0: under way) */
 	int64_t hold_ms;	/* a placement counts at least this long */
+	uint64_t rss_kb;	/* the memory it takes along */
 };
 
 struct balance_svc {
@@ -119,6 +120,10 @@ static void bal_nodes(struct hub *h, struct bal_round *r)
 		b->mem_total_kb = v[i].mem_total_kb;
 		b->seen_ms = r->now - (int64_t)v[i].age_ms;
 		if (b->node == h->cl.self) {
+			/* its own load as it is now (it drops at once): the
+			 * advertised one decays slowly, and a node judging
+			 * itself by it would send away what already left */
+			b->n = v[i].load_local / 1000.0;
 			r->me = b;
 			if (v[i].link_bps)
 				r->link_bps = (double)v[i].link_bps;
@@ -130,8 +135,16 @@ static void bal_nodes(struct hub *h, struct bal_round *r)
 			s->pend[p] = s->pend[--s->npend];
 			continue;
 		}
-		for (size_t i = 0; i < r->nn; i++)
-			r->v[i].n += r->v[i].node == x->to ? 1 : r->v[i].node == x->from ? -1 : 0;
+		for (size_t i = 0; i < r->nn; i++) {
+			struct bal_node *b = &r->v[i];
+			if (b->node == x->to) {
+				b->n += 1;
+				b->mem_free_kb -= fmin(b->mem_free_kb, x->rss_kb);
+			} else if (b->node == x->from) {
+				b->n -= 1;
+				b->mem_free_kb += x->rss_kb;
+			}
+		}
 		p++;
 	}
 	for (size_t i = 0; i < r->nn; i++)
@@ -147,12 +160,14 @@ static struct bal_node *bal_find(struct bal_round *r, int node)
 }
 
 /* Count a move or placement in until the gossip shows it. Its id. */
-static unsigned bal_pend(struct balance_svc *s, int from, int to, int64_t now, int64_t hold_ms)
+static unsigned bal_pend(struct balance_svc *s, int from, int to, int64_t now, int64_t hold_ms,
+			 uint64_t rss_kb)
 {
 	unsigned id = ++s->next_id;
 	if (s->npend == BAL_PENDING_MAX) /* the oldest goes */
 		s->pend[0] = s->pend[--s->npend];
-	s->pend[s->npend++] = (struct bal_pending){id, from, to, now, from ? 0 : now, hold_ms};
+	s->pend[s->npend++] =
+	    (struct bal_pending){id, from, to, now, from ? 0 : now, hold_ms, rss_kb};
 	return id;
 }
 
@@ -190,6 +205,18 @@ static int bal_open(const struct balance_svc *s, const struct bal_round *r,
 	       b->mem_free_kb >= p->rss_kb + (uint64_t)(s->t.mem_reserve_mb * 1024);
 }
 
+/* Is b under the free-memory mark, or would it be with kb more? */
+static int bal_short_with(const struct balance_svc *s, const struct bal_node *b, uint64_t kb)
+{
+	double after = (double)b->mem_free_kb - (double)kb;
+	return b->mem_total_kb && after * 100 < s->t.usher_free_pct * (double)b->mem_total_kb;
+}
+
+static int bal_short(const struct balance_svc *s, const struct bal_node *b)
+{
+	return bal_short_with(s, b, 0);
+}
+
 /* What a move of p costs in seconds: its memory over the link. */
 static double bal_cost_s(const struct bal_round *r, const struct registry_proc *p)
 {
@@ -197,7 +224,7 @@ static double bal_cost_s(const struct bal_round *r, const struct registry_proc *
 }
 
 /* The best node for p now on a (counted in a->n) by rate, or NULL; *why
- * says why none. */
+ * says why it goes there (load, home-room, home-io) or why none. */
 static struct bal_node *bal_target(struct hub *h, struct bal_round *r, const struct bal_node *a,
 				   const struct registry_proc *p, const char **why)
 {
@@ -219,9 +246,13 @@ static struct bal_node *bal_target(struct hub *h, struct bal_round *r, const str
 			best = b;
 		}
 	}
-	/* home with a free core, and as fast: it comes home (no calls to forward) */
-	if (a != r->me && best == r->me && r->me->n + 1 <= r->me->ncpus && best_rate >= now_rate)
+	/* home with a free core, as fast, and memory for it: it comes home
+	 * (no calls to forward) */
+	if (a != r->me && best == r->me && r->me->n + 1 <= r->me->ncpus && best_rate >= now_rate &&
+	    !bal_short_with(s, r->me, p->rss_kb)) {
+		*why = bal_io_share(s, r, p) >= BAL_IO_BOUND ? "home-io" : "home-room";
 		return best;
+	}
 	*why = memory						     ? "memory"
 	       : a != r->me && bal_io_share(s, r, p) >= BAL_IO_BOUND ? "io-bound"
 								     : "no-better-node";
@@ -234,6 +265,7 @@ static struct bal_node *bal_target(struct hub *h, struct bal_round *r, const str
 		*why = "too-young-to-move";
 		return NULL;
 	}
+	*why = best == r->me && bal_io_share(s, r, p) >= BAL_IO_BOUND ? "home-io" : "load";
 	return best;
 }
 
@@ -272,7 +304,7 @@ static int bal_move(struct hub *h, struct bal_round *r, struct registry_proc *p,
 		 "rate %.2f there): %s",
 		 p->pid, a->node, a->n, bal_rate(a, a->n), b->node, b->n, bal_rate(b, b->n + 1),
 		 reason);
-	unsigned id = bal_pend(s, a->node, b->node, r->now, 0);
+	unsigned id = bal_pend(s, a->node, b->node, r->now, 0, p->rss_kb);
 	if (registry_move(h, p->pid, b == r->me ? 0 : b->node, bal_done, (void *)(uintptr_t)id)) {
 		s->npend--; /* (the one just added) */
 		return -ESRCH;
@@ -297,8 +329,7 @@ static void bal_usher(struct hub *h, struct bal_round *r, struct registry_proc *
 	struct balance_svc *s = h->balance;
 	for (size_t i = 0; i < r->nn && r->moves < s->t.moves_per_step; i++) {
 		struct bal_node *a = &r->v[i];
-		if (!a->up || !a->mem_total_kb ||
-		    (double)a->mem_free_kb * 100 >= s->t.usher_free_pct * (double)a->mem_total_kb)
+		if (!a->up || !bal_short(s, a))
 			continue;
 		struct registry_proc *big = NULL;
 		for (size_t k = 0; k < np; k++) {
@@ -311,9 +342,10 @@ static void bal_usher(struct hub *h, struct bal_round *r, struct registry_proc *
 		struct bal_node *to = NULL;
 		for (size_t k = 0; big && k < r->nn; k++) {
 			struct bal_node *b = &r->v[k];
+			/* it must stay above the mark with big, or big would go on */
 			if (b != a && bal_open(s, r, b, big) &&
 			    (!to || b->mem_free_kb > to->mem_free_kb) &&
-			    b->mem_free_kb >= big->rss_kb + (uint64_t)(s->t.mem_reserve_mb * 1024))
+			    !bal_short_with(s, b, big->rss_kb))
 				to = b;
 		}
 		if (big && to)
@@ -331,6 +363,7 @@ static void bal_load(struct hub *h, struct bal_round *r, struct registry_proc *p
 	while (r->moves < s->t.moves_per_step) {
 		struct registry_proc *pick = NULL;
 		struct bal_node *from = NULL, *to = NULL;
+		const char *reason = "";
 		double worst = 1e9;
 		for (size_t i = 0; i < np; i++) {
 			struct registry_proc *p = &procs[i];
@@ -348,17 +381,28 @@ static void bal_load(struct hub *h, struct bal_round *r, struct registry_proc *p
 				registry_reason(h, p->pid, why);
 			if (b) {
 				worst = rate;
-				pick = p, from = a, to = b;
+				pick = p, from = a, to = b, reason = why;
 			}
 		}
 		if (!pick)
 			break;
-		const char *reason = to != r->me				? "load"
-				     : bal_io_share(s, r, pick) >= BAL_IO_BOUND ? "home-io"
-										: "home-room";
 		if (bal_move(h, r, pick, from, to, reason))
 			break;
 	}
+}
+
+/* The local load rises slowly: it is at least the processes of ours that
+ * compute here (not counting those leaving). */
+static void bal_own_load(struct hub *h, struct bal_round *r, const struct registry_proc *procs,
+			 size_t np)
+{
+	struct balance_svc *s = h->balance;
+	double k = 0;
+	for (size_t i = 0; i < np; i++)
+		k += procs[i].where == h->cl.self && procs[i].cpu >= s->t.cpu_bound;
+	for (size_t i = 0; i < s->npend; i++)
+		k -= s->pend[i].from == h->cl.self && !s->pend[i].done_ms;
+	r->me->n = fmax(r->me->n, k);
 }
 
 /* Every step: usher out of nodes short of memory, then balance the load. */
@@ -377,6 +421,11 @@ static void bal_step(struct hub *h)
 		return;
 	r.moves = s->in_flight;
 	size_t np = registry_view(h, procs, ARRAY_SIZE(procs));
+	bal_own_load(h, &r, procs, np);
+	if (bal_short(s, r.me)) { /* usher by today's sizes */
+		registry_sizes(h);
+		np = registry_view(h, procs, ARRAY_SIZE(procs));
+	}
 	bal_usher(h, &r, procs, np);
 	bal_load(h, &r, procs, np);
 }
@@ -384,7 +433,7 @@ static void bal_step(struct hub *h)
 /* LAPI_BEST: the node a new process should start on (mosrun -b): the one
  * where it would get the highest rate, counting the placements made in the
  * last moments (a burst of starts spreads); home when no other is better
- * by the margin. */
+ * by a small margin (nearly equal counts as equal). */
 static void bal_req_best(struct hub *h, struct hub_client *c, const struct lapi_req *q)
 {
 	static struct bal_round r;
@@ -401,10 +450,10 @@ static void bal_req_best(struct hub *h, struct hub_client *c, const struct lapi_
 		struct bal_node *b = &r.v[i];
 		double rate = bal_rate(b, b->n + 1);
 		if (b != r.me && bal_open(s, &r, b, &none) && rate > best_rate &&
-		    rate >= home_rate * s->t.margin)
+		    rate >= home_rate * s->t.best_margin)
 			best = b, best_rate = rate;
 	}
-	bal_pend(s, 0, best->node, r.now, (int64_t)(s->t.best_hold_s * 1000));
+	bal_pend(s, 0, best->node, r.now, (int64_t)(s->t.best_hold_s * 1000), 0);
 	log_info("best node for a new process: %d (%.2f runnable there)", best->node, best->n);
 	hub_reply(h, c, 0, "%d", best->node);
 }

@@ -454,6 +454,23 @@ static void reg_profile(struct hub *h)
 	}
 }
 
+/* Read the size of every process at home now (the balancer ushers by size:
+ * a growing process must not be judged by an old figure). */
+void registry_sizes(struct hub *h)
+{
+	struct registry_svc *r = h->registry;
+	int64_t now = nodes_now_ms();
+	for (size_t i = 0; i < r->n; i++) {
+		struct reg_entry *x = &r->e[i];
+		uint64_t size, pages;
+		if (!(x->p.flags & LAPI_P_GUEST) && x->p.where == h->cl.self &&
+		    !reg_proc_two(x->p.pid, "statm", &size, &pages)) {
+			x->rss_kb = pages * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
+			x->rss_ms = now;
+		}
+	}
+}
+
 /* What the balancer sees of this node's processes. */
 size_t registry_view(struct hub *h, struct registry_proc *out, size_t cap)
 {

@@ -27,6 +27,8 @@ struct registry_proc {
 
 /* The processes of this node (home here), wherever they run. */
 size_t registry_view(struct hub *h, struct registry_proc *out, size_t cap);
+/* Read the size of every process at home now. */
+void registry_sizes(struct hub *h);
 /* Say why local process pid is where it is (mosps shows it; a word, e.g.
  * "locked", "moved:load"). */
 void registry_reason(struct hub *h, int pid, const char *why);

@@ -31,6 +31,7 @@ static const struct tune_def tune_defs[] = {
     T("link_mbps", link_mbps, 1000, 1, 1e6, "link rate (Mbit/s) until a migration measures it"),
     T("move_payback", payback, 1, 0, 1000, "a move's gain must repay its cost this many times"),
     T("best_hold", best_hold_s, 3, 0, 600, "seconds a mosrun -b placement counts on its node"),
+    T("best_margin", best_margin, 1.05, 1.0, 10, "mosrun -b: how much faster than home"),
 };
 #undef T
 

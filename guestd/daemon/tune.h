@@ -19,7 +19,8 @@ struct tune {
 	double io_call_us;     /* cost of one forwarded call, before the link is measured */
 	double link_mbps;      /* link rate assumed until a migration measures it */
 	double payback;	       /* a move must pay back its cost this many times over */
-	double best_hold_s;    /* a -b placement counts on its node at most this long */
+	double best_hold_s;    /* a -b placement counts on its node at least this long */
+	double best_margin;    /* -b: another node must be this much faster than home */
 };
 
 /* The defaults, then c's 'set' lines. 0, or -EINVAL with the line in e. */
