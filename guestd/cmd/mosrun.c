@@ -312,12 +312,17 @@ static int parse_options(struct opts *o, int argc, char **argv)
 /* Parse the command line. 0, 1 for --help or --version, or -EINVAL. */
 static int parse(struct opts *o, int argc, char **argv)
 {
-	o->job.comp = 1; /* COMP_LZO */
+	o->job.comp = 1;  /* COMP_LZO */
+	o->job.lock = -1; /* neither -L nor -l */
 	int first = parse_options(o, argc, argv);
 	if (first < 0)
 		return -EINVAL;
 	if (o->help || o->version)
 		return 1;
+	/* a node named (-NODE, -r, -h) locks it there unless -l says otherwise,
+	 * as in MOSIX: the user's choice is not undone by the balancer */
+	if (o->job.lock < 0)
+		o->job.lock = !o->job.best && (o->job.start_node > 0 || o->home);
 	if (o->home) /* MOSIX's -h: it starts and stays at home, whatever node was named */
 		o->job.start_node = 0;
 	o->job.argv = first < argc ? argv + first : NULL;

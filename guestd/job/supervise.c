@@ -47,6 +47,7 @@ struct sproc {
 	unsigned migrations;
 	struct jobhub_pub pub; /* what guestd was told of it */
 	char last_move[160];   /* the last move's outcome, for mosps ("" before any) */
+	int pinned;	       /* moved by hand (mosmigrate): balancing leaves it there */
 };
 
 struct job {
@@ -522,6 +523,9 @@ static void job_on_ctl(struct job *j)
 			mig_set_progress(job_on_progress, &jp);
 		rc = job_move(j, req.pid, node, msg, sizeof(msg));
 		mig_set_progress(NULL, NULL);
+		struct sproc *p = rc ? NULL : job_find(j, req.pid);
+		if (p) /* where the user put it, it stays (mosrun -L for one process) */
+			p->pinned = 1;
 		if (cfd >= 0)
 			ctl_reply(cfd, rc, "%s", msg);
 		else if (rc)
@@ -849,7 +853,7 @@ static void job_report(struct job *j)
 			continue;
 		unsigned flags = (p->threaded ? LAPI_P_THREADS : 0) |
 				 (p->dep && p->dep->stopped ? LAPI_P_STOPPED : 0) |
-				 (j->o->lock ? LAPI_P_LOCKED : 0);
+				 (j->o->lock > 0 || p->pinned ? LAPI_P_LOCKED : 0);
 		jobhub_sync(&j->hub, &p->pub, p->pid, p->dep ? p->dep->node : 0, p->migrations,
 			    flags, p->threaded ? "threads" : "", p->dep ? p->dep->fwd_calls : 0,
 			    p->dep ? p->dep->fwd_bytes : 0);
@@ -900,9 +904,12 @@ static int job_placement(struct job *j, struct err *e)
 		}
 		lapi_info(&self, &(int){0}, &be);
 	} else if (j->start_node > 0 && (rc = lapi_node_check(j->start_node, &self, e))) {
-		if (!o->force && (rc == -ENOENT || rc == -EHOSTDOWN))
+		if (!o->force && (rc == -ENOENT || rc == -EHOSTDOWN)) {
+			char why[sizeof(e->msg)];
+			snprintf(why, sizeof(why), "%s", e->msg);
 			return err_setx(e, rc, "%s: it does not start (-F runs it at home instead)",
-					e->msg);
+					why);
+		}
 		if (o->verbose || rc == -ENOENT || rc == -EHOSTDOWN)
 			fprintf(stderr, "mosrun: %s: it %s at home\n", e->msg,
 				o->force ? "runs" : "starts");

@@ -21,7 +21,8 @@ struct job_opts {
 	int verbose;
 	int start_node;	    /* -r NODE: migrate there as soon as it runs (0: stay) */
 	unsigned mig_flags; /* MIG_F_* (-e) */
-	int lock;	    /* -L: automatic balancing leaves its processes where they are */
+	int lock;	    /* -L: automatic balancing leaves its processes where they are (the
+			       default when a node was named: -NODE, -r, -h; -l: it may move them) */
 	int best;	    /* -b: start on the best node (the balancer's choice) */
 	int force;	    /* -F: run even when the requested node is unavailable (at home) */
 };
