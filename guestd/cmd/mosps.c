@@ -19,11 +19,13 @@ static const char usage[] =
     "List processes supervised by mosrun (yours; --all: everyone's, root only):\n"
     "PID, where it runs (here or node N), its home node, migrations, its state\n"
     "(running, stopped), whether it can migrate (and why not), how its last move\n"
-    "went (to node N, home, failed: the reason is in --json), and its command\n"
-    "(control characters escaped: \\n, \\t, \\xNN).\n"
+    "went (to node N, home, failed: the reason is in --json), why it is where it\n"
+    "is (guestd's balancer: moved:load, moved:memory, moved:home-io, moved:home-room,\n"
+    "no-better-node, locked, idle, io-bound, memory, stay, threads, stopped, ...),\n"
+    "and its command (control characters escaped: \\n, \\t, \\xNN).\n"
     "  --json     one object: {\"home_node\": N, \"processes\": [{\"pid\", \"node\",\n"
     "             \"home\", \"migrations\", \"state\", \"migratable\", \"why\",\n"
-    "             \"last_move\", \"command\"}, ...]}\n"
+    "             \"last_move\", \"reason\", \"command\"}, ...]}\n"
     "  --guests   the guests this node hosts instead (processes of other nodes that\n"
     "             run here): their local pid, home node and pid at home, owner and\n"
     "             command; --json: {\"node\": N, \"guests\": [{\"pid\", \"home\",\n"
@@ -85,8 +87,38 @@ static const char *move_short(const char *last, char *buf, size_t len)
 	return buf;
 }
 
+/* What guestd's registry says of this node's processes (LAPI_PROCS). */
+struct reasons {
+	struct lapi_proc p[512];
+	size_t n;
+};
+
+/* Read the registry; nothing without guestd. */
+static void reasons_read(struct reasons *r)
+{
+	static char buf[LAPI_MSG_MAX];
+	struct err e = {0, ""};
+	char *save = NULL;
+	r->n = 0;
+	if (lapi_simple(LAPI_PROCS, buf, sizeof(buf), 0, &e))
+		return;
+	for (char *l = strtok_r(buf, "\n", &save); l && r->n < ARRAY_SIZE(r->p);
+	     l = strtok_r(NULL, "\n", &save))
+		if (lapi_proc_parse(l, &r->p[r->n]) == 0 && !(r->p[r->n].flags & LAPI_P_GUEST))
+			r->n++;
+}
+
+/* Why pid is where it is, as the balancer last said ("-": not said). */
+static const char *reason_of(const struct reasons *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->p[i].pid == pid && r->p[i].reason[0])
+			return r->p[i].reason;
+	return "-";
+}
+
 /* Print one process. */
-static void show(int json, int *first, int self, const struct ctl_proc *p)
+static void show(int json, int *first, int self, const struct ctl_proc *p, const char *reason)
 {
 	char cmd[1024], where[32], home[16], status[64], mv[32], why[512], last[512];
 	int ok = !strcmp(p->code, "-");
@@ -95,18 +127,18 @@ static void show(int json, int *first, int self, const struct ctl_proc *p)
 		snprintf(where, sizeof(where), p->node ? "node %d" : "here", p->node);
 		snprintf(home, sizeof(home), self > 0 ? "%d" : "-", self);
 		snprintf(status, sizeof(status), ok ? "migratable" : "not migratable: %s", p->code);
-		printf("%-8d %-8s %-5s %-5u %-8s %-30s %-10s %s\n", p->pid, where, home,
+		printf("%-8d %-8s %-5s %-5u %-8s %-30s %-10s %-15s %s\n", p->pid, where, home,
 		       p->migrations, p->state, status, move_short(p->last_move, mv, sizeof(mv)),
-		       cmd);
+		       reason, cmd);
 		return;
 	}
 	escape(p->why, 1, why, sizeof(why));
 	escape(p->last_move, 1, last, sizeof(last));
 	printf("%s\n  {\"pid\": %d, \"node\": %d, \"home\": %d, \"migrations\": %u, "
 	       "\"state\": \"%s\", \"migratable\": %s, \"why\": \"%s\", \"last_move\": \"%s\", "
-	       "\"command\": \"%s\"}",
+	       "\"reason\": \"%s\", \"command\": \"%s\"}",
 	       *first ? "" : ",", p->pid, p->node, self, p->migrations, p->state,
-	       ok ? "true" : "false", why, last, cmd);
+	       ok ? "true" : "false", why, last, strcmp(reason, "-") ? reason : "", cmd);
 	*first = 0;
 }
 
@@ -118,12 +150,14 @@ static int list_jobs(const struct opts *o)
 	if (lapi_info(&self, &nnodes, &e))
 		self = 0; /* no guestd: every process is at home */
 	pid_t runs[1024];
+	static struct reasons why;
 	size_t n = ctl_find_mosruns(runs, 1024, o->all && getuid() == 0);
+	reasons_read(&why);
 	if (o->json)
 		printf("{\"home_node\": %d, \"processes\": [", self);
 	else
-		printf("%-8s %-8s %-5s %-5s %-8s %-30s %-10s %s\n", "PID", "WHERE", "HOME", "MIGS",
-		       "STATE", "STATUS", "LAST MOVE", "COMMAND");
+		printf("%-8s %-8s %-5s %-5s %-8s %-30s %-10s %-15s %s\n", "PID", "WHERE", "HOME",
+		       "MIGS", "STATE", "STATUS", "LAST MOVE", "REASON", "COMMAND");
 	for (size_t i = 0; i < n; i++) {
 		static struct ctl_rep rep;
 		if (ctl_call_mosrun(runs[i], CTL_LIST, 0, &rep, &e))
@@ -132,7 +166,7 @@ static int list_jobs(const struct opts *o)
 		for (char *l = strtok_r(rep.msg, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 			struct ctl_proc p;
 			if (ctl_list_parse(l, &p) == 0)
-				show(o->json, &first, self, &p);
+				show(o->json, &first, self, &p, reason_of(&why, p.pid));
 		}
 	}
 	if (o->json)
