@@ -212,8 +212,9 @@ main() {
 		return
 	fi
 	if [ ${#names[@]} = 0 ]; then
-		for p in "$PROGS"/*; do # spin: a load, not a self-checking workload
-			[ -x "$p" ] && [ "${p##*/}" != spin ] && names+=("${p##*/}")
+		for p in "$PROGS"/*; do # spin, grow, ioloop: loads, not self-checking workloads
+			case ${p##*/} in spin | grow | ioloop) continue ;; esac
+			[ -x "$p" ] && names+=("${p##*/}")
 		done
 	fi
 	if [ ${#names[@]} = 0 ]; then

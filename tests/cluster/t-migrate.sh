@@ -37,7 +37,7 @@ progs_case() {
 
 for p in "$PROGS"/*; do
 	n=$(basename "$p")
-	[ "$n" = selfckpt ] || [ "$n" = spin ] && continue # spin: a load, not a self-checking workload
+	case $n in selfckpt | spin | grow | ioloop) continue ;; esac # loads, not self-checking workloads
 	progs_case "$n" remote 2
 	progs_case "$n" r2r-home 2 3 home
 done
