@@ -3,6 +3,7 @@
 #include "remote/remote.h"
 #include "arch/arch.h"
 #include "engine/compress.h"
+#include "engine/image.h"
 #include "daemon/localapi.h"
 #include "remote/migrate.h"
 #include "engine/procfs.h"
@@ -299,7 +300,9 @@ int remote_migrate(pid_t pid, int node, unsigned flags, struct deputy **out, cha
 	size_t l = strlen(msg);
 	d->sent_bytes = st.bytes;
 	d->sent_secs = util_now() - t0;
-	snprintf(msg + l, len - l, " (%.1f MiB in %.0f ms)", (double)st.bytes / 1048576.0,
+	/* what it holds, and what crossed the link (compressed) */
+	snprintf(msg + l, len - l, " (%.1f MiB of memory, sent as %.1f MiB in %.0f ms)",
+		 (double)st.pages * IMG_PAGE / 1048576.0, (double)st.bytes / 1048576.0,
 		 d->sent_secs * 1e3);
 	*out = d;
 	return 0;

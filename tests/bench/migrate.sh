@@ -167,7 +167,7 @@ print("READY mig pid=%d" % os.getpid(), flush=True); time.sleep(120)' >"$W/mig.o
 	m=$($CL exec 1 mosmigrate -w "$pid" 2)
 	kill "$pid" 2>/dev/null || true
 	wait $mr 2>/dev/null || true
-	sed -n 's/.*(\([0-9.]*\) MiB in \([0-9]*\) ms).*/\1 \2/p' <<<"$m" | awk '{printf "%.0f", $1 * 1048576 / ($2 / 1000) / 1e6}'
+	sed -n 's/.*sent as \([0-9.]*\) MiB in \([0-9]*\) ms).*/\1 \2/p' <<<"$m" | awk '{printf "%.0f", $1 * 1048576 / ($2 / 1000) / 1e6}'
 }
 # mig_row LABEL: one row of the table, raw TCP and migration on the link as it is now.
 mig_row() {
