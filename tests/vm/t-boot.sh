@@ -2,7 +2,7 @@
 # tests/vm/t-boot.sh: a real 3-node cluster of libvirt guests under TCG.
 # Builds (or reuses) the guest image, `hostctl up -n 3`, logs into node 1,
 # runs a command on node 2 from node 1 over the cluster network, migrates
-# across VMs, checks the man pages, `hostctl add` (a 4th node), sends jobs
+# across VMs, lets 6 plain jobs spread over the VMs, checks the man pages, `hostctl add` (a 4th node), sends jobs
 # there and `hostctl remove 4` (they come home and pass), `hostctl
 # down`, and checks that no domain, network, overlay or state is left.
 # Needs root, libvirt/qemu (hostctl/deps.txt) and the Debian mirror for the
@@ -120,6 +120,24 @@ if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$ran" = 1 ] && [ "$perm" = "-rwxr-sr-x:m
 	t_pass vm/user-job-across-vms
 else
 	t_fail vm/user-job-across-vms "home '$a', migrated '$b', ran on node 2: '$ran', mosrun $perm"
+fi
+
+# Fork and forget: 6 CPU-bound jobs started with plain mosrun on the login
+# node spread over the three VMs by themselves (guestd's balancer); each
+# ends with the output of a run at home. spin computes until the go file
+# exists, so a fast machine cannot finish before the spread is seen.
+phase "6 plain jobs spread over 3 VMs" on 1 'cd /root && rm -f gob sp?.out && P=/usr/local/lib/mosix/progs &&
+	want=$($P/spin 1000000) &&
+	for i in 1 2 3 4 5 6; do (mosrun $P/spin 1000000 /root/gob >sp$i.out 2>&1 &); done;
+	for i in $(seq 180); do sleep 1; w=$(mosps --json | grep -o "\"node\": [0-9]*" | sort -u | tr -d "\n");
+		[ "$w" = "\"node\": 0\"node\": 2\"node\": 3" ] && break; done;
+	echo "where: $w after $i s"; mosps; touch gob;
+	for i in $(seq 120); do [ "$(cat sp?.out | grep -c "^spin ")" = 6 ] && break; sleep 1; done;
+	echo "right: $(cat sp?.out | grep -cx "$want")"'
+if grep -q 'where: "node": 0"node": 2"node": 3' "$OUT" && grep -q "^right: 6" "$OUT"; then
+	t_pass "vm/6-jobs-spread-over-3-vms ($(grep -o "after [0-9]* s" "$OUT"))"
+else
+	t_fail vm/6-jobs-spread-over-3-vms "$(tr '\n' ' ' <"$OUT" | cut -c1-500)"
 fi
 
 # Our man pages are in the image: man finds and renders them.
