@@ -4,7 +4,7 @@
 # node runs within one of the even share, within a bound the gossip and
 # balancing parameters give; each ends with the output of a local run; few
 # moves (no ping-pong). Locked processes (mosrun -L) never move; a node in
-# stay keeps its processes.
+# stay keeps its processes; a blocked node gets none.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/suite.sh"
 cluster_suite balance 4 --cpus 0.5
@@ -99,3 +99,29 @@ done
 for i in 1 2 3 4; do wait "${sp[i]}"; done
 [ "$away" -eq 0 ] && [ -n "$moved" ] && t_pass balance/stay-keeps-then-nostay-spreads ||
 	t_fail balance/stay-keeps-then-nostay-spreads "$away left n1 during stay; after nostay moved: '${moved:-no}'"
+
+# --- a blocked node gets no work: n2 blocks, 8 spins from n1 spread over
+# n1, n3 and n4 only; after noblock, n2 gets some
+on 2 mosctl block >/dev/null
+for i in $(seq 8); do
+	on 1 mosrun "$SPIN" "$N" "$W/go" >"$W/k.$i" 2>&1 &
+	kp[i]=$!
+done
+spread3() { read -r a b c d < <(counts); [ "$b" -eq 0 ] && [ $((c + d)) -ge 4 ]; }
+ok3=""
+for _ in $(seq $((BOUND * 2))); do spread3 && ok3=1 && break; sleep 0.5; done
+sleep 3
+during=$(counts)
+on 2 mosctl noblock >/dev/null
+got2=""
+for _ in $(seq $((BOUND * 2))); do
+	[ "$(counts | awk '{ print $2 }')" -gt 0 ] && got2=1 && break
+	sleep 0.5
+done
+touch "$W/go"
+for i in $(seq 8); do wait "${kp[i]}"; done
+if [ -n "$ok3" ] && [ "$(awk '{ print $2 }' <<<"$during")" -eq 0 ] && [ -n "$got2" ]; then
+	t_pass "balance/block-obeyed (n1..n4 while n2 blocked: $during; after noblock n2 gets work)"
+else
+	t_fail balance/block-obeyed "while n2 blocked: $during (spread: '${ok3:-no}'); after noblock: '${got2:-no}' $(counts)"
+fi
