@@ -218,6 +218,32 @@ static int cmd_status(const struct opts *o)
 	return 0;
 }
 
+/* One registry entry, with its profile, as JSON. */
+static void local_json(const struct lapi_proc *p, const struct lapi_profile *pf, int first)
+{
+	char comm[sizeof(p->comm) + 1];
+	size_t k = 0;
+	for (size_t i = 0; i < sizeof(p->comm) && p->comm[i]; i++)
+		if (p->comm[i] >= ' ' && p->comm[i] != '"' && p->comm[i] != '\\')
+			comm[k++] = p->comm[i];
+	comm[k] = '\0';
+	printf("%s\n  {\"pid\": %d, \"home\": %d, \"where\": %d, \"uid\": %u, "
+	       "\"migrations\": %u, \"kind\": \"%s\", \"local_pid\": %d, \"job\": %d, "
+	       "\"comm\": \"%s\", \"cpu\": %.3f, \"io_calls_s\": %.1f, \"io_bytes_s\": %.0f, "
+	       "\"rss_kb\": %llu, \"age_s\": %.1f, \"been\": [",
+	       first ? "" : ",", p->pid, p->home_node, p->where, p->uid, p->migrations,
+	       (p->flags & LAPI_P_GUEST) ? "guest" : "local", p->local_pid, p->job, comm, pf->cpu,
+	       pf->io_cps, pf->io_bps, (unsigned long long)pf->rss_kb, pf->age_s);
+	char *end;
+	for (const char *b = pf->been; *b; b = *end == '>' ? end + 1 : end) {
+		long node = strtol(b, &end, 10);
+		if (end == b)
+			break; /* "-": nowhere yet */
+		printf("%s%ld", b == pf->been ? "" : ", ", node);
+	}
+	printf("], \"reason\": \"%s\"}", p->reason);
+}
+
 /* This node: its vector, its processes, the gossip counters. */
 static int cmd_local(const struct opts *o)
 {
@@ -253,25 +279,29 @@ static int cmd_local(const struct opts *o)
 		       self, n.speed, n.cpus_milli / 1000.0, n.load_adv / 1000.0,
 		       n.load_local / 1000.0, n.mem_free / 1024, n.mem_total / 1024, n.locals,
 		       n.guests, counters);
-		printf("%-8s %-5s %-5s %-6s %-5s %-8s %s\n", "PID", "HOME", "WHERE", "UID", "MOVES",
-		       "KIND", "COMMAND");
+		printf("%-8s %-5s %-5s %-6s %-5s %-8s %-5s %-7s %-8s %-16s %-15s %s\n", "PID",
+		       "HOME", "WHERE", "UID", "MOVES", "KIND", "CPU%", "RSS(MB)", "IO/s",
+		       "BEEN ON", "REASON", "COMMAND");
 	}
 	int first = 1;
 	save = NULL;
 	for (char *l = strtok_r(procs, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		struct lapi_proc p;
+		struct lapi_profile pf;
 		if (lapi_proc_parse(l, &p))
 			continue;
+		if (lapi_profile_parse(l, &pf))
+			memset(&pf, 0, sizeof(pf));
 		int guest = !!(p.flags & LAPI_P_GUEST);
 		if (o->json)
-			printf("%s\n  {\"pid\": %d, \"home\": %d, \"where\": %d, \"uid\": %u, "
-			       "\"migrations\": %u, \"kind\": \"%s\", \"local_pid\": %d, "
-			       "\"job\": %d, \"comm\": \"%.16s\"}",
-			       first ? "" : ",", p.pid, p.home_node, p.where, p.uid, p.migrations,
-			       guest ? "guest" : "local", p.local_pid, p.job, p.comm);
+			local_json(&p, &pf, first);
 		else
-			printf("%-8d %-5d %-5d %-6u %-5u %-8s %.16s\n", p.pid, p.home_node, p.where,
-			       p.uid, p.migrations, guest ? "guest" : "local", p.comm);
+			printf("%-8d %-5d %-5d %-6u %-5u %-8s %-5.0f %-7.1f %-8.0f %-16s %-15s "
+			       "%.16s\n",
+			       p.pid, p.home_node, p.where, p.uid, p.migrations,
+			       guest ? "guest" : "local", pf.cpu * 100, (double)pf.rss_kb / 1024,
+			       pf.io_cps, pf.been[0] ? pf.been : "-", p.reason[0] ? p.reason : "-",
+			       p.comm);
 		first = 0;
 	}
 	if (o->json)

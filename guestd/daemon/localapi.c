@@ -96,6 +96,23 @@ int lapi_proc_parse(const char *line, struct lapi_proc *p)
 	return 0;
 }
 
+/* The profile after the 13 fields of lapi_proc_line. */
+int lapi_profile_parse(const char *line, struct lapi_profile *pf)
+{
+	const char *s = line;
+	unsigned long long rss;
+	memset(pf, 0, sizeof(*pf));
+	for (int k = 0; k < 13; k++) { /* past the lapi_proc fields */
+		s += strspn(s, " ");
+		s += strcspn(s, " \n");
+	}
+	if (sscanf(s, "%lf %lf %lf %llu %lf %47s", &pf->cpu, &pf->io_cps, &pf->io_bps, &rss,
+		   &pf->age_s, pf->been) != 6)
+		return -EINVAL;
+	pf->rss_kb = rss;
+	return 0;
+}
+
 /* Listen. */
 int lapi_listen(struct err *e)
 {

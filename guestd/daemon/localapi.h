@@ -112,6 +112,21 @@ int lapi_proc_line(char *buf, size_t len, const struct lapi_proc *p);
 /* Parse lapi_proc_line's line. 0 or -EINVAL. */
 int lapi_proc_parse(const char *line, struct lapi_proc *p);
 
+/* A local process's profile, as guestd's registry measures it: LAPI_PROCS
+ * lines carry it after the lapi_proc_line fields ("cpu io_cps io_bps rss_kb
+ * age_s been"; been: the nodes it ran on, oldest first, "1>2>1"). */
+struct lapi_profile {
+	double cpu;    /* share of the time it wants a core */
+	double io_cps; /* I/O calls a second (away: calls forwarded home) */
+	double io_bps; /* and their bytes a second */
+	uint64_t rss_kb;
+	double age_s;
+	char been[48];
+};
+
+/* The profile part of a LAPI_PROCS line: 0, or -EINVAL (none there). */
+int lapi_profile_parse(const char *line, struct lapi_profile *pf);
+
 /* Client: an authenticated connection to node. 0 or negative code. */
 int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err *e);
 /* Client: what this node knows of every node (text lines: node age_ms ncpus

@@ -33,6 +33,7 @@ struct reg_entry {
 	int io_away;	    /* which of the two io_calls counts */
 	int64_t io_ms;	    /* when */
 	double io_cps, io_bps;
+	char been[48]; /* the nodes it ran on, oldest first: "1>2>1" */
 };
 
 #define REG_MOVE_MS (10 * 60 * 1000) /* a move not answered by then is given up */
@@ -78,6 +79,18 @@ static void reg_remove(struct registry_svc *r, size_t i)
 	r->e[i] = r->e[--r->n];
 }
 
+/* Note that x now runs on node (the oldest nodes go when it is full). */
+static void reg_been(struct reg_entry *x, int node)
+{
+	char add[16];
+	snprintf(add, sizeof(add), "%s%d", x->been[0] ? ">" : "", node);
+	while (strlen(x->been) + strlen(add) >= sizeof(x->been)) {
+		char *gt = strchr(x->been + 1, '>');
+		memmove(x->been, gt ? gt : "", strlen(gt ? gt : "") + 1);
+	}
+	strcat(x->been, add);
+}
+
 /* Add or replace (c, p). */
 static void reg_put(struct registry_svc *r, struct hub_client *c, const struct lapi_proc *p)
 {
@@ -88,8 +101,10 @@ static void reg_put(struct registry_svc *r, struct hub_client *c, const struct l
 		memset(x, 0, sizeof(*x));
 		x->cpu = 0; /* until measured: the balancer leaves it */
 		x->born_ms = nodes_now_ms();
+		reg_been(x, p->where);
 	} else if (x->p.where != p->where) {
 		x->moved_ms = nodes_now_ms();
+		reg_been(x, p->where);
 	}
 	char reason[sizeof(x->p.reason)];
 	memcpy(reason, x->p.reason, sizeof(reason));
@@ -269,8 +284,14 @@ static void reg_req_procs(struct hub *h, struct hub_client *c, const struct lapi
 	static char msg[LAPI_MSG_MAX];
 	size_t at = 0;
 	msg[0] = '\0';
-	for (size_t i = 0; i < h->registry->n && at + 200 < sizeof(msg); i++) {
-		int w = lapi_proc_line(msg + at, sizeof(msg) - at, &h->registry->e[i].p);
+	int64_t now = nodes_now_ms();
+	for (size_t i = 0; i < h->registry->n && at + 260 < sizeof(msg); i++) {
+		const struct reg_entry *x = &h->registry->e[i];
+		int w = lapi_proc_line(msg + at, sizeof(msg) - at, &x->p);
+		at += w > 0 ? (size_t)w - 1 : 0; /* the profile follows on the line */
+		w = snprintf(msg + at, sizeof(msg) - at, " %.3f %.1f %.0f %llu %.1f %s\n", x->cpu,
+			     x->io_cps, x->io_bps, (unsigned long long)x->rss_kb,
+			     (double)(now - x->born_ms) / 1000.0, x->been[0] ? x->been : "-");
 		at += w > 0 ? (size_t)w : 0;
 	}
 	hub_reply(h, c, 0, "%s", msg);
