@@ -21,6 +21,7 @@
 #define BAL_PENDING_MAX_MS 30000 /* a move not seen in the gossip by then is forgotten */
 #define BAL_MOVE_FIXED_S 0.05	 /* a move's cost beyond sending its memory */
 #define BAL_IO_BOUND 0.5	 /* forwarding would take this much of its time: I/O-bound */
+#define BAL_IO_NOTABLE 0.1	 /* a move home for less is not for its I/O */
 
 /* A move (or a mosrun -b placement) not yet seen in the gossip about its
  * ends: counted in by hand until then. */
@@ -250,7 +251,7 @@ static struct bal_node *bal_target(struct hub *h, struct bal_round *r, const str
 	 * (no calls to forward) */
 	if (a != r->me && best == r->me && r->me->n + 1 <= r->me->ncpus && best_rate >= now_rate &&
 	    !bal_short_with(s, r->me, p->rss_kb)) {
-		*why = bal_io_share(s, r, p) >= BAL_IO_BOUND ? "home-io" : "home-room";
+		*why = bal_io_share(s, r, p) >= BAL_IO_NOTABLE ? "home-io" : "home-room";
 		return best;
 	}
 	*why = memory						     ? "memory"
@@ -265,7 +266,9 @@ static struct bal_node *bal_target(struct hub *h, struct bal_round *r, const str
 		*why = "too-young-to-move";
 		return NULL;
 	}
-	*why = best == r->me && bal_io_share(s, r, p) >= BAL_IO_BOUND ? "home-io" : "load";
+	*why = best != r->me				 ? "load"
+	       : bal_io_share(s, r, p) >= BAL_IO_NOTABLE ? "home-io"
+							 : "home-load";
 	return best;
 }
 

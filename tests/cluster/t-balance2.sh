@@ -156,13 +156,25 @@ sleep 1
 wj0=$(where "$PJ")
 wait_until $BOUND back
 wj=$(where "$PJ") rj=$(reason "$PJ")
+# the registry's profile: the loop's I/O rate, the nodes the other ran on
+prof=$(on 1 mosctl localstatus --json | python3 -c '
+import json, sys
+ps = {p["pid"]: p for p in json.load(sys.stdin)["processes"]}
+a, b = ps.get(int(sys.argv[1]), {}), ps.get(int(sys.argv[2]), {})
+print(int(a.get("io_calls_s", 0)), ",".join(map(str, b.get("been", []))))' "$PI" "$PJ")
 finish $io1 $io2 "${qp[@]}"
+read -r iorate been <<<"$prof"
+if [ "${iorate:-0}" -ge 1000 ] && [ "$been" = 1,2,1 ]; then
+	t_pass "balance2/profile-shown (the loop: $iorate I/O calls/s; the other ran on $been)"
+else
+	t_fail balance2/profile-shown "io_calls_s '$iorate' (want >= 1000), been '$been' (want 1,2,1)"
+fi
 if [ "$wi" = 1 ] && [ "$ri" = io-bound ] && [ "$(cat "$W/io.1" | tail -n 1)" = "$sumwant" ]; then
 	t_pass "balance2/io-bound-stays-home (spins n1..n3: $spread)"
 else
 	t_fail balance2/io-bound-stays-home "on '$wi' ('$ri'), spins $spread; $(tail -n 1 "$W/io.1")"
 fi
-if [ "$wj0" = 2 ] && [ "$wj" = 1 ] && [[ $rj == moved:home-* ]] &&
+if [ "$wj0" = 2 ] && [ "$wj" = 1 ] && [ "$rj" = moved:home-io ] &&
 	[ "$(tail -n 1 "$W/io.2")" = "$sumwant" ]; then
 	t_pass "balance2/io-bound-comes-home ('$rj')"
 else
