@@ -73,5 +73,9 @@ void arch_skip_syscall(arch_regs_t *r, long v);
 long arch_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5);
 /* The six syscall arguments of r. */
 void arch_syscall_args(const arch_regs_t *r, long args[6]);
+/* The name of system call nr ("openat"), for messages ("it called openat"),
+ * or NULL for a number the system's headers did not know when mosix was
+ * built. */
+const char *arch_syscall_name(long nr);
 
 #endif

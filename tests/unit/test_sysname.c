@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "arch/x86_64/sysname.h"
+#include "arch/arch.h"
 #include "remote/forward.h"
 
 #include <string.h>

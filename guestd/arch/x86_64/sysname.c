@@ -2,7 +2,7 @@
  * the system's asm/unistd_64.h (the Makefile's $(B)/gen/syscall_names.h,
  * one '[NR] = "name",' line per call), so every call of the headers has its
  * name; without it (a static analyser's run) numbers stay unnamed. */
-#include "arch/x86_64/sysname.h"
+#include "arch/arch.h"
 
 #include <stddef.h>
 
@@ -13,6 +13,7 @@ static const char *const names[] = {
     NULL,
 };
 
+/* Look up a system call's name. */
 const char *arch_syscall_name(long nr)
 {
 	if (nr < 0 || (unsigned long)nr >= sizeof(names) / sizeof(names[0]))

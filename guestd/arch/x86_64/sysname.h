@@ -1,10 +1,9 @@
-/* sysname.h: x86-64 system call names for messages ("it called openat").
- * (Its prototype belongs in arch/arch.h beside the other arch_* calls.) */
+/* sysname.h: arch_syscall_name is declared in arch/arch.h, the architecture
+ * interface; include that. This header is left only for a caller not yet
+ * changed (remote/forward.c) and goes when it is. */
 #ifndef GUESTD_ARCH_X86_64_SYSNAME_H
 #define GUESTD_ARCH_X86_64_SYSNAME_H
 
-/* The name of system call nr ("openat"), or NULL for a number the system's
- * headers did not know when mosix was built. */
-const char *arch_syscall_name(long nr);
+#include "arch/arch.h"
 
 #endif
