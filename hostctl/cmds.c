@@ -14,6 +14,7 @@
 
 #include "appliance/log.h"
 #include "appliance/util.h"
+#include "appliance/version.h"
 #include "appliance/xmem.h"
 #include "check.h"
 #include "vcluster.h"
@@ -69,6 +70,7 @@ void cmds_usage(void *fp)
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
 		fprintf(f, "  %-8s %s\n", table[i].name, table[i].summary);
 	fprintf(f, "\n`hostctl COMMAND --help` shows a command's options; man hostctl has more.\n");
+	fprintf(f, "`hostctl --version` shows hostctl's version.\n");
 }
 
 /* Usage of one command; returns the exit code to use. */
@@ -445,6 +447,10 @@ int cmds_main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		cmds_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf(MOSIX_VERSION_FMT, "hostctl");
 		return 0;
 	}
 	const struct cmds_entry *c = cmds_find(argv[1]);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/vm/t-hostctl-cli.sh: hostctl's command line without booting anything:
-# --help everywhere, bad input gives a clear message and the right exit code,
+# --help everywhere, --version, bad input gives a clear message and the right exit code,
 # commands on a cluster that is not up fail, check --json is well-formed.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -34,6 +34,8 @@ for c in check up status ssh console add remove down; do
 	expect "help-$c" 0 "usage: hostctl $c" "$HOSTCTL" "$c" --help
 done
 expect help 0 "commands:" "$HOSTCTL" --help
+expect help-version 0 "--version" "$HOSTCTL" --help
+expect version 0 "^hostctl \(mosix-appliance\) [0-9][0-9.]*$" "$HOSTCTL" --version
 expect no-command 2 "usage: hostctl" "$HOSTCTL"
 expect unknown-command 2 "unknown command 'frobnicate'" "$HOSTCTL" frobnicate
 expect nodes-zero 2 "nodes must be a whole number from 1 to 64, not '0'" "$HOSTCTL" up -n 0
