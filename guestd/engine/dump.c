@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -71,91 +73,120 @@ static int dump_fd_kind(const struct proc_fd *f)
 	return 0;
 }
 
+/* Say why not (code "" when the check could not be made). Returns rc. */
+__attribute__((format(printf, 4, 5))) static int dump_no(struct dump_why *w, int rc,
+							 const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	snprintf(w->code, sizeof(w->code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(w->why, sizeof(w->why), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 /* Refuse what cannot be restored faithfully: identity and threads. */
-static int dump_check_proc(pid_t pid, unsigned mode, struct err *e)
+static int dump_check_proc(pid_t pid, unsigned mode, struct dump_why *w)
 {
 	struct proc_status s;
 	int rc = procfs_status(pid, &s);
 	if (rc)
-		return err_set(e, rc, "pid %d", pid);
+		return dump_no(w, rc, "", "cannot read /proc/%d/status: %s", pid, strerror(-rc));
 	if (s.threads != 1)
-		return err_setx(
-		    e, -EOPNOTSUPP,
-		    "pid %d has %d threads: only single-threaded processes can be checkpointed",
-		    pid, s.threads);
+		return dump_no(w, -EOPNOTSUPP, "threads",
+			       "it has %d threads (only single-threaded processes can move or be "
+			       "checkpointed)",
+			       s.threads);
 	if (s.uid[0] != s.uid[1] || s.uid[1] != s.uid[2] || s.gid[0] != s.gid[1] ||
 	    s.gid[1] != s.gid[2])
-		return err_setx(e, -EPERM,
-				"pid %d runs with setuid/setgid credentials: not checkpointable",
-				pid);
+		return dump_no(w, -EPERM, "setuid", "it runs setuid/setgid");
+	/* A migrated body runs under our own filter, which its restore rebuilds. */
 	if (s.seccomp && !(mode & DUMP_M_BODY))
-		return err_setx(e, -EOPNOTSUPP, "pid %d has a seccomp filter: not checkpointable",
-				pid);
+		return dump_no(w, -EOPNOTSUPP, "seccomp", "it has a seccomp filter");
 	if (procfs_timer_count(pid))
-		return err_setx(e, -EOPNOTSUPP,
-				"pid %d uses POSIX timers (timer_create): not checkpointable", pid);
+		return dump_no(w, -EOPNOTSUPP, "timers", "it uses POSIX timers (timer_create)");
 	int kids = mode & (DUMP_M_NOFDS | DUMP_M_BODY) ? 0 : procfs_child_count(pid);
 	if (kids)
-		return err_setx(e, -EOPNOTSUPP,
-				"pid %d has %d child process%s: a checkpoint holds one process",
-				pid, kids, kids > 1 ? "es" : "");
+		return dump_no(w, -EOPNOTSUPP, "children",
+			       "it has %d child process%s (a checkpoint holds one process)", kids,
+			       kids > 1 ? "es" : "");
 	return 0;
 }
 
-/* Refuse unrestorable mappings and file descriptors. */
-static int dump_check_res(pid_t pid, struct proc_vma *v, size_t nv, struct proc_fd *f, size_t nf,
-			  struct err *e)
-{
-	for (size_t i = 0; i < nv; i++) {
-		if (v[i].kind == VMA_OTHER && v[i].prot)
-			return err_setx(e, -EOPNOTSUPP,
-					"pid %d maps %s at %#lx: not checkpointable", pid,
-					v[i].path, (unsigned long)v[i].start);
-		if (v[i].shared && (v[i].prot & PROT_WRITE))
-			return err_setx(
-			    e, -EOPNOTSUPP,
-			    "pid %d has a shared writable mapping of %s: not checkpointable", pid,
-			    *v[i].path ? v[i].path : "anonymous memory");
-	}
-	for (size_t i = 0; i < nf; i++)
-		if (!dump_fd_kind(&f[i]))
-			return err_setx(e, -EOPNOTSUPP,
-					"pid %d: fd %d is %s: open pipes, sockets and devices "
-					"cannot be checkpointed",
-					pid, f[i].fd, f[i].path);
-	return 0;
-}
-
-/* Is the executable setuid/setgid? */
-static int dump_check_exe(pid_t pid, const char *exe, struct err *e)
+/* Is the executable still there, and not setuid/setgid? */
+static int dump_check_exe(pid_t pid, struct dump_why *w)
 {
 	struct stat sb;
+	_cleanup_free_ char *exe = procfs_link(pid, "exe");
 	if (!exe || strstr(exe, " (deleted)"))
-		return err_setx(e, -ENOENT, "pid %d: its executable %s is gone", pid,
-				exe ? exe : "?");
+		return dump_no(w, -ENOENT, "exe-gone", "its executable %s is gone",
+			       exe ? exe : "?");
 	if (stat(exe, &sb) == 0 && (sb.st_mode & (S_ISUID | S_ISGID)))
-		return err_setx(e, -EPERM,
-				"pid %d runs a setuid/setgid program (%s): not checkpointable", pid,
-				exe);
+		return dump_no(w, -EPERM, "setuid", "it runs a setuid/setgid program (%s)", exe);
 	return 0;
 }
 
-/* Public pre-flight check. */
-int dump_check(pid_t pid, struct err *e)
+/* Shared memory, and mappings of what cannot be opened again elsewhere. */
+static int dump_check_maps(const struct proc_vma *v, size_t nv, struct dump_why *w)
 {
+	for (size_t i = 0; i < nv; i++) {
+		const char *path = v[i].path;
+		unsigned long at = (unsigned long)v[i].start;
+		int writable = v[i].shared && (v[i].prot & PROT_WRITE);
+		if (!writable && !(v[i].kind == VMA_OTHER && v[i].prot))
+			continue;
+		int anon = !*path || !strncmp(path, "/dev/zero", 9) || !strncmp(path, "/SYSV", 5) ||
+			   !strncmp(path, "/memfd:", 7) || !strncmp(path, "[anon", 5);
+		if (v[i].shared && anon)
+			return dump_no(
+			    w, -EOPNOTSUPP, "shared-memory",
+			    "it has shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS or "
+			    "SysV/memfd shared memory) at %#lx",
+			    at);
+		if (writable)
+			return dump_no(w, -EOPNOTSUPP, "shared-mapping",
+				       "it has a shared writable mapping of a file at %#lx (%s)",
+				       at, path);
+		return dump_no(w, -EOPNOTSUPP, "mapping",
+			       "it maps %s at %#lx, which cannot be mapped again elsewhere", path,
+			       at);
+	}
+	return 0;
+}
+
+/* Open files that cannot be opened again. */
+static int dump_check_fds(const struct proc_fd *f, size_t nf, struct dump_why *w)
+{
+	for (size_t i = 0; i < nf; i++)
+		if (!dump_fd_kind(&f[i]))
+			return dump_no(w, -EOPNOTSUPP, "fd",
+				       "its fd %d is %s (open pipes, sockets, devices and deleted "
+				       "files cannot be checkpointed)",
+				       f[i].fd, f[i].path);
+	return 0;
+}
+
+/* Say whether a process can be dumped in mode: the dump's only check. */
+int dump_check(pid_t pid, unsigned mode, struct dump_why *w)
+{
+	struct dump_why dummy;
 	struct proc_vma *v = NULL;
 	struct proc_fd *f = NULL;
 	size_t nv = 0, nf = 0;
-	_cleanup_free_ char *exe = procfs_link(pid, "exe");
-	int rc = dump_check_proc(pid, 0, e);
-	if (!rc)
-		rc = dump_check_exe(pid, exe, e);
+	int fds = !(mode & (DUMP_M_BODY | DUMP_M_NOFDS));
+	w = w ? w : &dummy;
+	memset(w, 0, sizeof(*w));
+	int rc = dump_check_proc(pid, mode, w);
+	if (!rc && !(mode & DUMP_M_BODY))
+		rc = dump_check_exe(pid, w);
 	if (!rc && (rc = procfs_maps(pid, &v, &nv)))
-		err_set(e, rc, "pid %d: maps", pid);
-	if (!rc && (rc = procfs_fds(pid, &f, &nf)))
-		err_set(e, rc, "pid %d: fds", pid);
+		dump_no(w, rc, "", "cannot read /proc/%d/maps: %s", pid, strerror(-rc));
 	if (!rc)
-		rc = dump_check_res(pid, v, nv, f, nf, e);
+		rc = dump_check_maps(v, nv, w);
+	if (!rc && fds && (rc = procfs_fds(pid, &f, &nf)))
+		dump_no(w, rc, "", "cannot read /proc/%d/fd: %s", pid, strerror(-rc));
+	if (!rc && fds)
+		rc = dump_check_fds(f, nf, w);
 	procfs_free_maps(v, nv);
 	procfs_free_fds(f, nf);
 	return rc;
@@ -552,7 +583,7 @@ static int dump_collect(struct dump_ctx *c, struct err *e)
 		return err_set(e, rc, "pid %d: read fds", c->pid);
 	if (c->mode & DUMP_M_REEXEC)
 		arch_reexec_syscall(&c->regs);
-	return dump_check_res(c->pid, c->vmas, c->nvma, c->fds, c->nfd, e);
+	return 0;
 }
 
 /* Write everything. */
@@ -597,6 +628,20 @@ static void dump_free(struct dump_ctx *c)
 		close(c->memfd);
 }
 
+/* The check as an error: "pid 42 cannot be moved: it has a seccomp filter". */
+static int dump_refuse(pid_t pid, unsigned mode, struct err *e)
+{
+	struct dump_why w;
+	int rc = dump_check(pid, mode, &w);
+	if (rc && !*w.code)
+		return err_setx(e, rc, "pid %d: %s", pid, w.why);
+	if (rc)
+		return err_setx(e, rc, "pid %d cannot be %s: %s", pid,
+				mode & (DUMP_M_NOFDS | DUMP_M_BODY) ? "moved" : "checkpointed",
+				w.why);
+	return 0;
+}
+
 /* Dump a stopped process onto a stream. */
 int dump_process_io(pid_t pid, const struct img_io *out, const struct dump_opts *o,
 		    struct dump_stats *st, struct err *e)
@@ -610,12 +655,7 @@ int dump_process_io(pid_t pid, const struct img_io *out, const struct dump_opts 
 	st = st ? st : &dummy;
 	memset(st, 0, sizeof(*st));
 	double t0 = util_now();
-	int rc = dump_check_proc(pid, o->mode, e);
-	c.exe = procfs_link(pid, "exe");
-	if (!rc && !(o->mode & DUMP_M_BODY))
-		rc = dump_check_exe(pid, c.exe, e);
-	free(c.exe);
-	c.exe = NULL;
+	int rc = dump_refuse(pid, o->mode, e);
 	snprintf(p, sizeof(p), "/proc/%d/mem", pid);
 	c.memfd = rc ? -1 : open(p, O_RDONLY | O_CLOEXEC);
 	if (!rc && c.memfd < 0)

@@ -33,9 +33,20 @@ struct dump_stats {
 	double t_mem;	/* seconds spent on memory */
 };
 
-/* Say whether a process can be dumped faithfully: 0, or a code and the reason
- * (threads, setuid, pipes and sockets, shared writable maps, ...). */
-int dump_check(pid_t pid, struct err *e);
+/* Why a process cannot be dumped: a one-word code for tables (threads,
+ * setuid, seccomp, timers, children, shared-memory, shared-mapping, mapping,
+ * fd, exe-gone; "" when the check itself failed, e.g. the process is gone)
+ * and the reason, a phrase about "it" ("it has a seccomp filter"). */
+struct dump_why {
+	char code[32];
+	char why[200];
+};
+
+/* Say whether pid can be dumped faithfully in mode (DUMP_M_*; with
+ * DUMP_M_NOFDS or DUMP_M_BODY its open files and children do not count, as
+ * for a migration): 0, or a negative errno-style code with w filled. The
+ * dump applies exactly this check, so what it says is what a dump does. */
+int dump_check(pid_t pid, unsigned mode, struct dump_why *w);
 /* Dump a process that is in a ptrace-stop to fd. On return it is still
  * stopped, its registers, mask and memory as they were. */
 int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats *st,

@@ -5,6 +5,7 @@
 #include "arch/arch.h"
 #include "engine/checkpoint.h"
 #include "engine/compress.h"
+#include "engine/dump.h"
 #include "job/creds.h"
 #include "job/ctl.h"
 #include "job/jobhub.h"
@@ -318,6 +319,12 @@ static int job_move_check(struct job *j, pid_t pid, int node, char *msg, size_t 
 		return -EOPNOTSUPP;
 	}
 	int at = p->dep ? p->dep->node : 0;
+	struct dump_why w;
+	int rc = node && !at ? dump_check(pid, DUMP_M_NOFDS, &w) : 0;
+	if (rc && *w.code) { /* refused before anything is stopped or sent */
+		snprintf(msg, len, "pid %d cannot move: %s; it stays at home", pid, w.why);
+		return rc;
+	}
 	if (at == node) {
 		if (node)
 			snprintf(msg, len, "pid %d already runs on node %d", pid, node);
@@ -399,45 +406,21 @@ static int job_on_deputy(struct job *j, int fd)
 	return 0;
 }
 
-/* Why a process at home could not move (a target would refuse it, as the
- * migration's dump does): a one-word code and the reason, or 0 when it can.
- * Open files do not count (they stay at home and are forwarded). */
+/* Why a process could not move (the migration's dump would refuse it): a
+ * one-word code and the reason, or 0 when it can. A process away moved, so
+ * it can; one gone meanwhile is not refused. Open files do not count (they
+ * stay at home and are forwarded): the dump's migration mode. */
 static int job_why_not(const struct sproc *p, char *code, size_t clen, char *why, size_t wlen)
 {
-	struct proc_status st;
-	struct proc_vma *v = NULL;
-	size_t nv = 0;
-	int no = 1;
-	if (p->threaded)
+	struct dump_why w;
+	if (p->threaded) {
 		snprintf(code, clen, "threads"), snprintf(why, wlen, "it has threads");
-	else if (p->dep || procfs_status(p->pid, &st) || procfs_maps(p->pid, &v, &nv))
-		no = 0; /* away (it moved, so it can), or gone meanwhile */
-	else if (st.uid[0] != st.uid[1] || st.uid[1] != st.uid[2] || st.gid[0] != st.gid[1] ||
-		 st.gid[1] != st.gid[2])
-		snprintf(code, clen, "setuid"), snprintf(why, wlen, "it runs setuid/setgid");
-	else if (st.seccomp)
-		snprintf(code, clen, "seccomp"), snprintf(why, wlen, "it has a seccomp filter");
-	else if (procfs_timer_count(p->pid))
-		snprintf(code, clen, "timers"),
-		    snprintf(why, wlen, "it uses POSIX timers (timer_create)");
-	else
-		no = 0;
-	for (size_t i = 0; !no && i < nv; i++) {
-		int anon = !*v[i].path || !strncmp(v[i].path, "/dev/zero", 9) ||
-			   !strncmp(v[i].path, "/SYSV", 5) || !strncmp(v[i].path, "/memfd:", 7);
-		if ((v[i].shared && (v[i].prot & PROT_WRITE)) ||
-		    (v[i].kind == VMA_OTHER && v[i].prot)) {
-			snprintf(code, clen, "%s", anon ? "shared-memory" : "shared-mapping");
-			snprintf(why, wlen, "it has %s at %#lx",
-				 anon ? "shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS or "
-					"SysV/memfd shared memory)"
-				      : "a shared writable mapping of a file",
-				 (unsigned long)v[i].start);
-			no = 1;
-		}
+		return 1;
 	}
-	procfs_free_maps(v, nv);
-	return no;
+	if (p->dep || !dump_check(p->pid, DUMP_M_NOFDS, &w) || !*w.code)
+		return 0;
+	snprintf(code, clen, "%s", w.code), snprintf(why, wlen, "%s", w.why);
+	return 1;
 }
 
 /* Is a process at home in a job-control stop (SIGSTOP, chkstop)? One away
@@ -497,7 +480,9 @@ static void job_on_progress(uint64_t bytes, void *arg)
 }
 
 /* Serve one control connection. A move asked for asynchronously is answered
- * once checked, then made; its failure is told on mosrun's stderr. */
+ * once checked (one the migration's dump would refuse is refused then, with
+ * the reason), then made; a later failure is told on mosrun's stderr. Both
+ * are kept for mosps's last move. */
 static void job_on_ctl(struct job *j)
 {
 	struct ctl_req req;
@@ -511,6 +496,8 @@ static void job_on_ctl(struct job *j)
 	int node = req.op == CTL_MIGRATE ? req.node : 0;
 	if (req.op == CTL_MIGRATE || req.op == CTL_HOME) {
 		if ((rc = job_move_check(j, req.pid, node, msg, sizeof(msg)))) {
+			if (rc < 0)
+				job_note_move(j, req.pid, node, rc, msg);
 			ctl_reply(cfd, rc > 0 ? 0 : rc, "%s", msg);
 			return;
 		}
