@@ -107,7 +107,7 @@ setting() {
 import sys
 label, ideal, a, n, r, moves, jobs, bal, most = sys.argv[1:]
 ideal, a, n, r = map(float, (ideal, a, n, r))
-print("| %s | %.1f | %.1f (%+.1f%%) | %.1f (%+.0f%%) | %.1f (%+.0f%%) | %.2f | %s | %s |" % (
+print("| %s | %.1f | %.1f (%+.1f%%) | %.1f (%+.0f%%) | %.1f (%+.0f%%) | %.2f | %s | %s | %s |" % (
     label, ideal, a, 100 * (a / ideal - 1), n, 100 * (n / ideal - 1), r, 100 * (r / ideal - 1),
     int(moves) / int(jobs), most, "%.1f s" % float(bal) if bal != "nan" else "-",
     "yes" if a <= 1.05 * ideal and int(most) <= 2 else "no"))
