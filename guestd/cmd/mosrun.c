@@ -321,10 +321,10 @@ static int parse(struct opts *o, int argc, char **argv)
 		return 1;
 	/* a node named (-NODE, -r, -h) locks it there unless -l says otherwise,
 	 * as in MOSIX: the user's choice is not undone by the balancer */
+	if (o->home) /* MOSIX's -h: it starts and stays at home, whatever was named */
+		o->job.start_node = o->job.best = 0;
 	if (o->job.lock < 0)
 		o->job.lock = !o->job.best && (o->job.start_node > 0 || o->home);
-	if (o->home) /* MOSIX's -h: it starts and stays at home, whatever node was named */
-		o->job.start_node = 0;
 	o->job.argv = first < argc ? argv + first : NULL;
 	o->job.redir = o->redir;
 	int modes = !!o->job.recover + !!o->decode + !!o->job.argv;

@@ -239,7 +239,8 @@ static struct bal_node *bal_target(struct hub *h, struct bal_round *r, const str
 			continue; /* (one that hardly computes only ever goes home) */
 		double rate = bal_eff(s, r, b, b->n + 1, p);
 		if (!bal_open(s, r, b, p)) {
-			memory |= rate > now_rate * s->t.margin && !(b->status & NODE_ST_BLOCK);
+			memory |= rate > now_rate * s->t.margin &&
+				  !(b->status & (NODE_ST_BLOCK | NODE_ST_EXPELLING));
 			continue;
 		}
 		if (rate > best_rate) {

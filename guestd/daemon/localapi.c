@@ -318,7 +318,7 @@ int lapi_node_check(int node, int *self_node, struct err *e)
 		found = sscanf(l, "%d", &num) == 1 && num == node;
 	}
 	if (!found)
-		return err_setx(e, -ENOENT, "no such node %d in this node's cluster map", node);
+		return err_setx(e, -ENODEV, "no such node %d in this node's cluster map", node);
 	save = NULL;
 	for (char *l = strtok_r(nodes, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		int num, up;

@@ -146,7 +146,7 @@ int lapi_call(const struct lapi_req *q, struct lapi_rep *r, int *fd, double time
  * timeout_s while guestd's backlog is full. fd or negative code. */
 int lapi_dial(double timeout_s, struct err *e);
 /* Client: may a process be sent to node now? 0 (up, or not heard of yet),
- * -ENOENT (not in the map), -EHOSTDOWN (down in the gossip view), or the
+ * -ENODEV (not in the map), -EHOSTDOWN (down in the gossip view), or the
  * code of a failed call; e says which. *self_node: this node's number. */
 int lapi_node_check(int node, int *self_node, struct err *e);
 /* Client: the node a new process should start on (mosrun -b). */

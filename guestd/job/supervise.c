@@ -49,6 +49,8 @@ struct sproc {
 	struct jobhub_pub pub; /* what guestd was told of it */
 	char last_move[160];   /* the last move's outcome, for mosps ("" before any) */
 	int pinned;	       /* moved by hand (mosmigrate): balancing leaves it there */
+	int stopped_home;      /* in a job-control stop at home, as last looked at */
+	int64_t stop_seen_ms;  /* when */
 };
 
 struct job {
@@ -604,7 +606,8 @@ static void job_on_event(struct job *j, pid_t pid, int st)
 			job_on_wait(j, pid, xs); /* whatever it was, as any other time */
 			return;
 		}
-		if (p && job_send(j, p, j->start_node, 1, why, sizeof(why)))
+		if (p && job_note_move(j, pid, j->start_node,
+				       job_send(j, p, j->start_node, 1, why, sizeof(why)), why))
 			fprintf(stderr, "mosrun: %s\n", why);
 	} else if (ev == PTRACE_EVENT_STOP && util_is_stop_signal(sig)) {
 		ptrace(PTRACE_LISTEN, pid, 0, 0); /* stay stopped until SIGCONT */
@@ -790,7 +793,16 @@ static int job_recover(struct job *j, struct err *e)
 		fprintf(stderr, "mosrun: recovered pid %d (%s) as pid %d from %s in %.0f ms\n",
 			info.old_pid, info.comm, pid, j->o->recover, info.t_total * 1e3);
 	j->main = pid;
-	job_add(j, pid);
+	struct sproc *p = job_add(j, pid);
+	char why[1024];
+	/* mosrun -R FILE -NODE: it carries on there (job_send lets it run at
+	 * home when it cannot go) */
+	if (j->start_node > 0 && p) {
+		if (job_note_move(j, pid, j->start_node,
+				  job_send(j, p, j->start_node, 1, why, sizeof(why)), why))
+			fprintf(stderr, "mosrun: %s\n", why);
+		return 0;
+	}
 	ptrace(PTRACE_CONT, pid, 0, 0);
 	return 0;
 }
@@ -838,8 +850,14 @@ static void job_report(struct job *j)
 		struct sproc *p = &j->procs[i];
 		if (p->is_thread)
 			continue;
+		int64_t now = (int64_t)(util_now() * 1000);
+		if (!p->dep && now - p->stop_seen_ms >= 1000) { /* (a /proc read: not every turn) */
+			p->stopped_home = job_is_stopped(p);
+			p->stop_seen_ms = now;
+		}
+		int stopped = p->dep ? p->dep->stopped != 0 : p->stopped_home;
 		unsigned flags = (p->threaded ? LAPI_P_THREADS : 0) |
-				 (p->dep && p->dep->stopped ? LAPI_P_STOPPED : 0) |
+				 (stopped ? LAPI_P_STOPPED : 0) |
 				 (j->o->lock > 0 || p->pinned ? LAPI_P_LOCKED : 0);
 		jobhub_sync(&j->hub, &p->pub, p->pid, p->dep ? p->dep->node : 0, p->migrations,
 			    flags, p->threaded ? "threads" : "", p->dep ? p->dep->fwd_calls : 0,
@@ -880,7 +898,7 @@ static int job_placement(struct job *j, struct err *e)
 	const struct job_opts *o = j->o;
 	int self = 0, rc;
 	j->start_node = o->start_node;
-	if (o->best && !o->recover) {
+	if (o->best) {
 		struct err be = {0, ""};
 		if (lapi_best(&j->start_node, &be)) {
 			j->start_node = 0;
@@ -891,20 +909,21 @@ static int job_placement(struct job *j, struct err *e)
 		}
 		lapi_info(&self, &(int){0}, &be);
 	} else if (j->start_node > 0 && (rc = lapi_node_check(j->start_node, &self, e))) {
-		if (!o->force && (rc == -ENOENT || rc == -EHOSTDOWN)) {
+		/* absent, down, or no guestd to take it there: MOSIX refuses
+		 * unless -F, which runs it at home */
+		if (!o->force) {
 			char why[sizeof(e->msg)];
 			snprintf(why, sizeof(why), "%s", e->msg);
 			return err_setx(e, rc, "%s: it does not start (-F runs it at home instead)",
 					why);
 		}
-		if (o->verbose || rc == -ENOENT || rc == -EHOSTDOWN)
-			fprintf(stderr, "mosrun: %s: it %s at home\n", e->msg,
-				o->force ? "runs" : "starts");
-		j->start_node = rc == -ENOENT || rc == -EHOSTDOWN ? 0 : j->start_node;
+		if (log_get_level() >= LOG_LVL_WARN) /* (not with -q) */
+			fprintf(stderr, "mosrun: %s: it runs at home (-F)\n", e->msg);
+		j->start_node = 0;
 	}
 	if (j->start_node == self) /* the best node is this one */
 		j->start_node = 0;
-	j->start_pending = j->start_node > 0;
+	j->start_pending = j->start_node > 0 && !o->recover; /* (a recovery goes in job_recover) */
 	return 0;
 }
 

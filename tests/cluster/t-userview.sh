@@ -167,6 +167,23 @@ keep0=$(head -c 1 "$W/o.keep" | od -An -tx1 | tr -d ' ')
 [ $rc_app -eq 0 ] && [ "$(head -n 1 "$W/o.app")" = prev ] && sed -n 2p "$W/o.app" | grep -q "^PASS counter_static" &&
 	t_pass userview/O-append || t_fail userview/O-append "exit $rc_app: $(head -c 60 "$W/o.app" | od -c | head -n 3 | tr '\n' ' ')"
 
+# mosrun -R FILE -NODE: the recovered process carries on at NODE (MOSIX's
+# location options apply to a recovery too)
+err=$(on 1 mosrun -v -R "$W/ock.1" -2 -O "1=$W/o.r2,rewind" 2>&1 >/dev/null)
+rc=$?
+[ $rc -eq 0 ] && grep -q "runs on node 2" <<<"$err" && grep -q "^PASS counter_static" "$W/o.r2" &&
+	t_pass userview/recover-on-node || t_fail userview/recover-on-node "exit $rc: $(tr '\n' '|' <<<"$err")"
+
+# a named node that is not there: refused (exit 1, the reason first); -F
+# runs the program at home instead
+m=$(on 1 mosrun -9 true 2>&1)
+rc=$?
+m2=$(on 1 mosrun -F -9 true 2>&1)
+rc2=$?
+[ $rc -eq 1 ] && grep -q "no such node 9 .*-F runs it at home instead" <<<"$m" &&
+	[ $rc2 -eq 0 ] && grep -q "runs at home (-F)" <<<"$m2" && t_pass userview/named-node-absent-F ||
+	t_fail userview/named-node-absent-F "exit $rc: $m; with -F exit $rc2: $m2"
+
 # --- mosps: stopped, escaped command lines, migratable only when it is ------
 # ps_field PID KEY: mosps --json's KEY of PID on n1.
 ps_field() {
