@@ -10,11 +10,12 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: guestd [-c DIR] [-r RUNDIR] [-m MIB] [-s MS] [-W N] [-f] [-v|-d]\n"
+    "usage: guestd [-c DIR] [-r RUNDIR] [-m MIB] [-s MS] [-W N] [-f] [-q|-v|-d]\n"
     "Run this node's cluster daemon.\n"
     "  -c DIR     cluster map and key (DIR/cluster.conf, DIR/cluster.key; default /etc/mosix)\n"
     "  -r RUNDIR  sockets and the bodies' empty root (default /run/mosix)\n"
@@ -25,7 +26,8 @@ static const char usage[] =
     "             (100 to 60000, default 1000)\n"
     "  -W N       gossip window: entries sent per step (1 to 64, default 16)\n"
     "  -f         stay in the foreground, log to stderr (default: daemon, syslog)\n"
-    "  -v, -d     log more (info, debug)\n"
+    "  -q, -v, -d what to log: warnings and errors only; also events, every\n"
+    "             automatic move with its reason (the default); also debug lines\n"
     "  --help     this text\n"
     "  --version  guestd's version\n"
     "A second guestd on a node is refused: its port (the map's) is already taken.\n"
@@ -105,6 +107,9 @@ static int parse_one(int c, struct daemon_opts *o, int *fg)
 	case 'f':
 		*fg = 1;
 		break;
+	case 'q':
+		log_set_level(LOG_LVL_WARN);
+		break;
 	case 'v':
 		log_set_level(LOG_LVL_INFO);
 		break;
@@ -130,7 +135,7 @@ static int parse(int argc, char **argv, struct daemon_opts *o, int *fg)
 	for (;;) {
 		int at = optind, rc;
 		/* '+': no reordering, so argv[at] is the word getopt looks at */
-		int c = getopt_long(argc, argv, "+:c:r:m:s:W:fvd", lo, NULL);
+		int c = getopt_long(argc, argv, "+:c:r:m:s:W:fqvd", lo, NULL);
 		if (c == -1)
 			break;
 		if (c == '?' || c == ':')
@@ -146,6 +151,8 @@ static int parse(int argc, char **argv, struct daemon_opts *o, int *fg)
 int main(int argc, char **argv)
 {
 	struct daemon_opts o = {CLUSTER_DEFAULT_DIR, LAPI_SOCK_DIR, 0, 0, 1000, 16, 0};
+	if (!getenv("MOSIX_LOG")) /* events by default: every automatic move is logged */
+		log_set_level(LOG_LVL_INFO);
 	int fg = 0, rc = parse(argc, argv, &o, &fg);
 	if (rc >= 0)
 		return rc;
