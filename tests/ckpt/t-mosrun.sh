@@ -168,7 +168,9 @@ for bad in "-m 0" "-m abc" "-m" "extra" "-x"; do
 	# shellcheck disable=SC2086
 	msg=$(timeout 10 guestd $bad 2>&1)
 	rc=$?
-	[ $rc -eq 2 ] && grep -q "usage\|bad size" <<<"$msg" || bad_usage="$bad_usage '$bad'->$rc"
+	# what was wrong first, then the hint
+	[ $rc -eq 2 ] && [[ $(head -n 1 <<<"$msg") == "guestd: "* ]] &&
+		[ "$(sed -n 2p <<<"$msg")" = "Try 'guestd --help'." ] || bad_usage="$bad_usage '$bad'->$rc"
 done
 check guestd-usage-errors "want exit 2 and a message:$bad_usage" test -z "$bad_usage"
 bad_conf=""
