@@ -1,7 +1,7 @@
 /* forward.c: the system-call table of migrated processes, and moving a
  * call's arguments from the body to the deputy and its results back. */
 #include "remote/forward.h"
-#include "arch/x86_64/sysname.h"
+#include "arch/arch.h"
 #include "engine/procfs.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
