@@ -41,11 +41,14 @@ say "on n1: 4 copies started with plain mosrun (n1 has 1 vCPU); the cluster spre
 hostctl ssh --name "$NAME" 1 "cd /root && rm -f go job.*; for i in 1 2 3 4; do
 	(mosrun $P/spin 30000000 /root/go >job.\$i 2>&1 &); done; sleep 1; echo '-- mosps, just started:'; mosps"
 hostctl ssh --name "$NAME" 1 "for i in \$(seq 180); do
-	[ \$(mosps | grep -c 'node [23]') -ge 2 ] && mosps | grep -q 'node 2' && mosps | grep -q 'node 3' && break;
+	w=\$(mosps | awk '\$2 == \"node\" { print \$3 }' | sort -u | tr -d '\\n');
+	[ \"\$w\" = 23 ] && break;
 	sleep 1; done; echo '-- mosps, a little later:'; mosps; echo '-- mosctl status:'; mosctl status;
 	touch go; while [ \$(cat job.* | grep -c .) -lt 4 ]; do sleep 1; done; echo; head job.*" | tee "$D/jobs"
 want=$(cat "$D/ref")
-if ! grep -q "node 2" "$D/jobs" || ! grep -q "node 3" "$D/jobs"; then
+# (the WHERE column of the last mosps: 'node 2' and 'node 3' both there)
+where=$(sed -n '/^-- mosps, a little later:/,/^-- mosctl status:/p' "$D/jobs" | awk '$2 == "node" { print $3 }' | sort -u | tr -d '\n')
+if [ "$where" != 23 ]; then
 	echo "the jobs did not spread to n2 and n3"
 	exit 1
 fi

@@ -252,6 +252,9 @@ static void job_on_remote_event(struct job *j, struct sproc *p, enum remote_even
 {
 	if (ev == REMOTE_HOME) {
 		int stopped = p->dep->stopped;
+		/* whatever brought it (a move, an expel, a call that runs only at
+		 * home): mosps' last move says so */
+		snprintf(p->last_move, sizeof(p->last_move), "came home");
 		job_drop_deputy(j, p);
 		ptrace(PTRACE_CONT, p->pid, 0, 0);
 		if (stopped) /* it came home stopped: it stays stopped */

@@ -160,11 +160,11 @@ phase "2 jobs from n1 to n4" on 1 'cd /root && rm -f go4 j?.out && P=/usr/local/
 	(MOSTEST_GO=/root/go4 mosrun -4 $P/heap_sparse >j1.out 2>&1 &) &&
 	(MOSTEST_GO=/root/go4 mosrun -4 $P/fpu_avx >j2.out 2>&1 &) &&
 	for i in $(seq 150); do grep -q READY j1.out && grep -q READY j2.out && break; sleep 0.2; done;
-	mosps | grep -c "node 4"'
-on4=$(tail -n 1 "$OUT") # how many ran on n4 before the remove: both must
+	mosps | awk "\$2 == \"node\" && \$3 == 4" | wc -l'
+on4=$(tail -n 1 "$OUT") # how many ran on n4 before the remove (WHERE column): both must
 phase "hostctl remove 4" "$HOSTCTL" remove --name "$NAME" 4 || fail "hostctl remove 4 failed"
 grep -q "n4: .*guests left here: 0" "$LOG" || fail "remove did not report n4's guests gone"
-phase "jobs finish at home" on 1 'cd /root && mosps | grep -c "node 4"; touch go4;
+phase "jobs finish at home" on 1 'cd /root && mosps | awk "\$2 == \"node\" && \$3 == 4" | wc -l; touch go4;
 	for i in $(seq 150); do grep -q "^PASS\|^FAIL" j1.out && grep -q "^PASS\|^FAIL" j2.out && break;
 	sleep 0.2; done; cat j1.out j2.out; mosctl status --json | grep -o "nodes_in_map\": [0-9]*"'
 if [ "$on4" = 2 ] && [ "$(head -n 1 "$OUT")" = 0 ] && grep -q "^PASS heap_sparse" "$OUT" && grep -q "^PASS fpu_avx" "$OUT" &&
