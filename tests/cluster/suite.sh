@@ -34,6 +34,14 @@ cluster_suite() {
 	fi
 }
 
+# where_all: "pid where" of every local process in n1's registry.
+where_all() {
+	on 1 mosctl localstatus --json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["processes"]:
+    if p["kind"] == "local": print(p["pid"], p["where"])'
+}
+
 # suite_user_bin: an ordinary user's view: the user commands copied where
 # any user can run them, mosrun setgid to the cluster's group as an
 # installation has it; as_user NODE CMD... runs CMD there as SUITE_USER with

@@ -14,13 +14,6 @@ SPIN=$PROGS/spin
 # 3-4 rounds; twice that, for a busy machine.
 BOUND=20
 
-# where_all: "pid where" of every local process in n1's registry.
-where_all() {
-	on 1 mosctl localstatus --json | python3 -c '
-import json, sys
-for p in json.load(sys.stdin)["processes"]:
-    if p["kind"] == "local": print(p["pid"], p["where"])'
-}
 # even A B C D: 16 in all, each within one of 4.
 even() {
 	local x

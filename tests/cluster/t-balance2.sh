@@ -19,13 +19,6 @@ SPIN=$PROGS/spin
 # at most once in 10 s; doubled for a busy machine.
 BOUND=20
 
-# where_all: "pid where" of every local process in n1's registry.
-where_all() {
-	on 1 mosctl localstatus --json | python3 -c '
-import json, sys
-for p in json.load(sys.stdin)["processes"]:
-    if p["kind"] == "local": print(p["pid"], p["where"])'
-}
 # where PID: the node n1's registry says PID runs on.
 where() { where_all | awk -v p="$1" '$1 == p { print $2 }'; }
 # counts: how many run on nodes 1..3, as "a b c".
