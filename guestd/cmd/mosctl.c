@@ -247,13 +247,15 @@ static void local_json(const struct lapi_proc *p, const struct lapi_profile *pf,
 /* This node: its vector, its processes, the gossip counters. */
 static int cmd_local(const struct opts *o)
 {
-	static char buf[LAPI_MSG_MAX], procs[LAPI_MSG_MAX], counters[512];
+	static char buf[LAPI_MSG_MAX], counters[512];
+	static struct lapi_proc procs[256];
+	static struct lapi_profile prof[256];
 	struct err e = {0, ""};
-	int self = 0, nnodes = 0, found = 0;
+	int self = 0, nnodes = 0, found = 0, np;
 	struct nline n, x;
 	if (get_nodes(buf, sizeof(buf), &self, &nnodes))
 		return 1;
-	if (lapi_simple(LAPI_PROCS, procs, sizeof(procs), 0, &e)) {
+	if ((np = lapi_procs(procs, prof, ARRAY_SIZE(procs), &e)) < 0) {
 		fprintf(stderr, "mosctl: %s\n", e.msg);
 		return 1;
 	}
@@ -283,26 +285,19 @@ static int cmd_local(const struct opts *o)
 		       "HOME", "WHERE", "UID", "MOVES", "KIND", "CPU%", "RSS(MB)", "IO/s",
 		       "BEEN ON", "REASON", "COMMAND");
 	}
-	int first = 1;
-	save = NULL;
-	for (char *l = strtok_r(procs, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		struct lapi_proc p;
-		struct lapi_profile pf;
-		if (lapi_proc_parse(l, &p))
-			continue;
-		if (lapi_profile_parse(l, &pf))
-			memset(&pf, 0, sizeof(pf));
-		int guest = !!(p.flags & LAPI_P_GUEST);
+	for (int i = 0; i < np; i++) {
+		const struct lapi_proc *p = &procs[i];
+		const struct lapi_profile *pf = &prof[i];
+		int guest = !!(p->flags & LAPI_P_GUEST);
 		if (o->json)
-			local_json(&p, &pf, first);
+			local_json(p, pf, i == 0);
 		else
 			printf("%-8d %-5d %-5d %-6u %-5u %-8s %-5.0f %-7.1f %-8.0f %-16s %-15s "
 			       "%.16s\n",
-			       p.pid, p.home_node, p.where, p.uid, p.migrations,
-			       guest ? "guest" : "local", pf.cpu * 100, (double)pf.rss_kb / 1024,
-			       pf.io_cps, pf.been[0] ? pf.been : "-", p.reason[0] ? p.reason : "-",
-			       p.comm);
-		first = 0;
+			       p->pid, p->home_node, p->where, p->uid, p->migrations,
+			       guest ? "guest" : "local", pf->cpu * 100, (double)pf->rss_kb / 1024,
+			       pf->io_cps, pf->been[0] ? pf->been : "-",
+			       p->reason[0] ? p->reason : "-", p->comm);
 	}
 	if (o->json)
 		printf("\n], \"gossip\": \"%s\"}\n", counters);

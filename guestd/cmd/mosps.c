@@ -89,30 +89,24 @@ static const char *move_short(const char *last, char *buf, size_t len)
 
 /* What guestd's registry says of this node's processes (LAPI_PROCS). */
 struct reasons {
-	struct lapi_proc p[512];
+	struct lapi_proc p[256];
 	size_t n;
 };
 
 /* Read the registry; nothing without guestd. */
 static void reasons_read(struct reasons *r)
 {
-	static char buf[LAPI_MSG_MAX];
 	struct err e = {0, ""};
-	char *save = NULL;
-	r->n = 0;
-	if (lapi_simple(LAPI_PROCS, buf, sizeof(buf), 0, &e))
-		return;
-	for (char *l = strtok_r(buf, "\n", &save); l && r->n < ARRAY_SIZE(r->p);
-	     l = strtok_r(NULL, "\n", &save))
-		if (lapi_proc_parse(l, &r->p[r->n]) == 0 && !(r->p[r->n].flags & LAPI_P_GUEST))
-			r->n++;
+	int n = lapi_procs(r->p, NULL, ARRAY_SIZE(r->p), &e);
+	r->n = n > 0 ? (size_t)n : 0;
 }
 
-/* Why pid is where it is, as the balancer last said ("-": not said). */
+/* Why local process pid is where it is, as the balancer last said ("-":
+ * not said). */
 static const char *reason_of(const struct reasons *r, pid_t pid)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (r->p[i].pid == pid && r->p[i].reason[0])
+		if (r->p[i].pid == pid && !(r->p[i].flags & LAPI_P_GUEST) && r->p[i].reason[0])
 			return r->p[i].reason;
 	return "-";
 }
@@ -194,10 +188,11 @@ static void show_guest(int json, int *first, const struct lapi_proc *g)
 /* --guests: the bodies this node hosts, from guestd's registry. */
 static int list_guests(const struct opts *o)
 {
-	static char buf[LAPI_MSG_MAX];
+	static struct reasons reg;
 	struct err e = {0, ""};
-	int self = 0, nnodes = 0, first = 1;
-	if (lapi_info(&self, &nnodes, &e) || lapi_simple(LAPI_PROCS, buf, sizeof(buf), 0, &e)) {
+	int self = 0, nnodes = 0, first = 1, n = 0;
+	if (lapi_info(&self, &nnodes, &e) ||
+	    (n = lapi_procs(reg.p, NULL, ARRAY_SIZE(reg.p), &e)) < 0) {
 		fprintf(stderr, "mosps: --guests: %s\n", e.msg);
 		return 1;
 	}
@@ -206,12 +201,9 @@ static int list_guests(const struct opts *o)
 	else
 		printf("%-8s %-5s %-9s %-6s %-8s %s\n", "PID", "HOME", "HOME PID", "UID", "STATE",
 		       "COMMAND");
-	char *save = NULL;
-	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		struct lapi_proc g;
-		if (lapi_proc_parse(l, &g) == 0 && (g.flags & LAPI_P_GUEST))
-			show_guest(o->json, &first, &g);
-	}
+	for (int i = 0; i < n; i++)
+		if (reg.p[i].flags & LAPI_P_GUEST)
+			show_guest(o->json, &first, &reg.p[i]);
 	if (o->json)
 		printf("\n]}\n");
 	return 0;

@@ -304,6 +304,25 @@ int lapi_simple(enum lapi_op op, char *buf, size_t len, double timeout_s, struct
 	return rc;
 }
 
+/* The registry, parsed. */
+int lapi_procs(struct lapi_proc *out, struct lapi_profile *pf, size_t cap, struct err *e)
+{
+	static char buf[LAPI_MSG_MAX];
+	int rc = lapi_simple(LAPI_PROCS, buf, sizeof(buf), 0, e), n = 0;
+	char *save = NULL;
+	if (rc)
+		return rc;
+	for (char *l = strtok_r(buf, "\n", &save); l && (size_t)n < cap;
+	     l = strtok_r(NULL, "\n", &save)) {
+		if (lapi_proc_parse(l, &out[n]))
+			continue;
+		if (pf && lapi_profile_parse(l, &pf[n]))
+			memset(&pf[n], 0, sizeof(pf[n]));
+		n++;
+	}
+	return n;
+}
+
 /* Is node in the map, and not down in the gossip view? */
 int lapi_node_check(int node, int *self_node, struct err *e)
 {
@@ -330,12 +349,18 @@ int lapi_node_check(int node, int *self_node, struct err *e)
 	return 0; /* up, or not heard of yet (the move will tell) */
 }
 
-/* The node a new process should start on (LAPI_BEST). */
+/* The node a new process should start on (LAPI_BEST); 0 for this one. */
 int lapi_best(int *node, struct err *e)
 {
-	char buf[32];
-	int rc = lapi_simple(LAPI_BEST, buf, sizeof(buf), 0, e);
-	if (!rc && sscanf(buf, "%d", node) != 1)
-		rc = err_setx(e, -EPROTO, "guestd's best node: '%s'", buf);
-	return rc;
+	struct lapi_req q;
+	static struct lapi_rep r;
+	int fd = -1, rc;
+	lapi_req_init(&q, LAPI_BEST);
+	if ((rc = lapi_call(&q, &r, &fd, 0, e)))
+		return rc;
+	if (sscanf(r.msg, "%d", node) != 1)
+		return err_setx(e, -EPROTO, "guestd's best node: '%.40s'", r.msg);
+	if (*node == r.self_node)
+		*node = 0;
+	return 0;
 }

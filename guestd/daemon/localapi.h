@@ -126,6 +126,10 @@ struct lapi_profile {
 
 /* The profile part of a LAPI_PROCS line: 0, or -EINVAL (none there). */
 int lapi_profile_parse(const char *line, struct lapi_profile *pf);
+/* Client: guestd's registry (LAPI_PROCS): up to cap entries into out, and
+ * their profiles into pf unless NULL (zero where a line has none). The
+ * count, or a negative code with e set. */
+int lapi_procs(struct lapi_proc *out, struct lapi_profile *pf, size_t cap, struct err *e);
 
 /* Client: an authenticated connection to node. 0 or negative code. */
 int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err *e);
@@ -149,7 +153,8 @@ int lapi_dial(double timeout_s, struct err *e);
  * -ENODEV (not in the map), -EHOSTDOWN (down in the gossip view), or the
  * code of a failed call; e says which. *self_node: this node's number. */
 int lapi_node_check(int node, int *self_node, struct err *e);
-/* Client: the node a new process should start on (mosrun -b). */
+/* Client: the node a new process should start on (mosrun -b); 0 when it
+ * is this one. */
 int lapi_best(int *node, struct err *e);
 /* Server: listen on the socket (mode 0666). fd or negative code. */
 int lapi_listen(struct err *e);
