@@ -424,12 +424,10 @@ static void bal_step(struct hub *h)
 	if (!r.me)
 		return;
 	r.moves = s->in_flight;
+	if (bal_short(s, r.me)) /* usher by today's sizes */
+		registry_sizes(h);
 	size_t np = registry_view(h, procs, ARRAY_SIZE(procs));
 	bal_own_load(h, &r, procs, np);
-	if (bal_short(s, r.me)) { /* usher by today's sizes */
-		registry_sizes(h);
-		np = registry_view(h, procs, ARRAY_SIZE(procs));
-	}
 	bal_usher(h, &r, procs, np);
 	bal_load(h, &r, procs, np);
 }

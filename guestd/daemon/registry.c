@@ -402,10 +402,9 @@ static void reg_io(struct reg_entry *x, int away, int64_t now)
 		calls = x->p.fwd_calls;
 		bytes = x->p.fwd_bytes;
 	} else {
-		char path[64], *buf = NULL;
+		char *buf = NULL;
 		unsigned long long rc = 0, wc = 0, sr = 0, sw = 0;
-		snprintf(path, sizeof(path), "/proc/%d/io", x->p.pid);
-		if (util_read_file(path, &buf) < 0)
+		if (procfs_read(x->p.pid, "io", &buf) < 0)
 			return;
 		const char *r = strstr(buf, "rchar:"), *w = strstr(buf, "wchar:");
 		const char *a = strstr(buf, "syscr:"), *b = strstr(buf, "syscw:");
@@ -427,6 +426,16 @@ static void reg_io(struct reg_entry *x, int away, int64_t now)
 	x->io_ms = now;
 }
 
+/* Read x's resident size now. */
+static void reg_size(struct reg_entry *x, int64_t now)
+{
+	uint64_t size, pages;
+	if (!reg_proc_two(x->p.pid, "statm", &size, &pages)) {
+		x->rss_kb = pages * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
+		x->rss_ms = now;
+	}
+}
+
 #define REG_IDLE 0.05	       /* below this share a process is sampled less often */
 #define REG_IDLE_EVERY_MS 4000 /* how often then */
 #define REG_RSS_EVERY_MS 2000  /* how often its size is read */
@@ -444,7 +453,7 @@ static void reg_profile(struct hub *h)
 	int64_t now = nodes_now_ms();
 	for (size_t i = 0; i < r->n; i++) {
 		struct reg_entry *x = &r->e[i];
-		uint64_t ns, pages;
+		uint64_t ns;
 		if (x->p.flags & LAPI_P_GUEST)
 			continue;
 		if (x->p.where != h->cl.self) {
@@ -454,7 +463,7 @@ static void reg_profile(struct hub *h)
 		}
 		if (x->samples >= 2 && x->cpu < REG_IDLE && now - x->sampled_ms < REG_IDLE_EVERY_MS)
 			continue; /* idle (measured once at least): now and then */
-		uint64_t run, wait, size;
+		uint64_t run, wait;
 		if (reg_proc_two(x->p.pid, "schedstat", &run, &wait))
 			continue;
 		ns = run + wait;
@@ -465,11 +474,8 @@ static void reg_profile(struct hub *h)
 		}
 		x->cpu_ticks = ns;
 		reg_io(x, 0, now);
-		if ((!x->rss_ms || now - x->rss_ms >= REG_RSS_EVERY_MS) &&
-		    !reg_proc_two(x->p.pid, "statm", &size, &pages)) {
-			x->rss_kb = pages * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
-			x->rss_ms = now;
-		}
+		if (!x->rss_ms || now - x->rss_ms >= REG_RSS_EVERY_MS)
+			reg_size(x, now);
 		x->sampled_ms = now;
 		x->samples++;
 	}
@@ -481,21 +487,16 @@ void registry_sizes(struct hub *h)
 {
 	struct registry_svc *r = h->registry;
 	int64_t now = nodes_now_ms();
-	for (size_t i = 0; i < r->n; i++) {
-		struct reg_entry *x = &r->e[i];
-		uint64_t size, pages;
-		if (!(x->p.flags & LAPI_P_GUEST) && x->p.where == h->cl.self &&
-		    !reg_proc_two(x->p.pid, "statm", &size, &pages)) {
-			x->rss_kb = pages * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
-			x->rss_ms = now;
-		}
-	}
+	for (size_t i = 0; i < r->n; i++)
+		if (!(r->e[i].p.flags & LAPI_P_GUEST) && r->e[i].p.where == h->cl.self)
+			reg_size(&r->e[i], now);
 }
 
 /* What the balancer sees of this node's processes. */
 size_t registry_view(struct hub *h, struct registry_proc *out, size_t cap)
 {
 	struct registry_svc *r = h->registry;
+	int64_t now = nodes_now_ms();
 	size_t k = 0;
 	for (size_t i = 0; i < r->n && k < cap; i++) {
 		const struct reg_entry *x = &r->e[i];
@@ -504,7 +505,7 @@ size_t registry_view(struct hub *h, struct registry_proc *out, size_t cap)
 		out[k++] = (struct registry_proc){
 		    x->p.pid,  x->p.where,  x->p.flags,
 		    x->cpu,    x->moved_ms, x->rss_kb,
-		    x->io_cps, x->io_bps,   (double)(nodes_now_ms() - x->born_ms) / 1000.0};
+		    x->io_cps, x->io_bps,   (double)(now - x->born_ms) / 1000.0};
 	}
 	return k;
 }
