@@ -188,12 +188,11 @@ static int do_job(const struct opts *o, pid_t pid, enum ctl_op op, int node)
  * Without guestd nothing is known: the number is taken as given. */
 static int target_node(const char *what, char *why, size_t len)
 {
-	static char map[LAPI_MSG_MAX], nodes[LAPI_MSG_MAX];
+	static char map[LAPI_MSG_MAX];
 	struct err e = {0, ""};
 	long want = 0;
-	int self = 0, nnodes = 0, by_num = util_parse_long(what, 1, 1024, &want) == 0;
-	if (lapi_simple(LAPI_MAP, map, sizeof(map), 0, &e) ||
-	    lapi_nodes(nodes, sizeof(nodes), &self, &nnodes, &e)) {
+	int self = 0, by_num = util_parse_long(what, 1, 1024, &want) == 0;
+	if (lapi_simple(LAPI_MAP, map, sizeof(map), 0, &e)) {
 		if (by_num)
 			return (int)want;
 		snprintf(why, len, "'%s' is neither an action nor a node (%s)", what, e.msg);
@@ -212,21 +211,12 @@ static int target_node(const char *what, char *why, size_t len)
 		snprintf(why, len, "no node '%.64s' in this node's cluster map", what);
 		return -1;
 	}
-	if (node == self)
-		return 0;
-	save = NULL;
-	for (char *l = strtok_r(nodes, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		int num, up;
-		unsigned long long age;
-		if (sscanf(l, "%d %llu %d", &num, &age, &up) == 3 && num == node) {
-			if (up)
-				return node;
-			snprintf(why, len, "node %d is down (no news of it for %.0f s)", node,
-				 (double)age / 1000.0);
-			return -1;
-		}
+	/* down in the gossip view: refused; not heard of yet: the move will tell */
+	if (lapi_node_check(node, &self, &e) == -EHOSTDOWN) {
+		snprintf(why, len, "%s", e.msg);
+		return -1;
 	}
-	return node; /* not heard of yet (it just started?): the move will tell */
+	return node == self ? 0 : node;
 }
 
 /* A mosrun's pid stands for its program (MOSIX users type $!): the first

@@ -1,12 +1,12 @@
 /* jobhub.c: a mosrun's registration with guestd. */
 #include "job/jobhub.h"
+#include "daemon/nodes.h"
 #include "engine/procfs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 
 /* Put the current connection into the job's epoll set. */
 static void jobhub_watch(struct jobhub *jh)
@@ -42,19 +42,11 @@ int jobhub_is(const struct jobhub *jh, int fd)
 	return fd >= 0 && fd == jh->hc.fd;
 }
 
-/* Milliseconds of the monotonic clock. */
-static int64_t jobhub_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void jobhub_sync(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid, int where,
 		 unsigned migrations, unsigned flags, const char *why, uint64_t calls,
 		 uint64_t bytes)
 {
-	int64_t now = jobhub_ms();
+	int64_t now = nodes_now_ms();
 	if (jh->hc.fd < 0 ||
 	    (pub->sent && pub->where == where && pub->migrations == migrations &&
 	     pub->flags == flags && (pub->fwd_calls == calls || now - pub->at_ms < 1000)))

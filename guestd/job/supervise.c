@@ -9,6 +9,7 @@
 #include "job/creds.h"
 #include "job/ctl.h"
 #include "job/jobhub.h"
+#include "daemon/nodes.h"
 #include "engine/freeze.h"
 #include "engine/image.h"
 #include "remote/migrate.h"
@@ -362,6 +363,16 @@ static int job_note_move(struct job *j, pid_t pid, int node, int rc, const char 
 	return rc;
 }
 
+/* Send p, in a ptrace-stop, to the node it starts on (-NODE, -b): it runs
+ * at home when it cannot go (job_send says why). */
+static void job_start_there(struct job *j, struct sproc *p)
+{
+	char why[1024];
+	if (job_note_move(j, p->pid, j->start_node,
+			  job_send(j, p, j->start_node, 1, why, sizeof(why)), why))
+		fprintf(stderr, "mosrun: %s\n", why);
+}
+
 /* mosmigrate PID NODE | home (node 0). */
 static int job_move(struct job *j, pid_t pid, int node, char *msg, size_t len)
 {
@@ -593,7 +604,6 @@ static void job_on_event(struct job *j, pid_t pid, int st)
 		}
 		ptrace(PTRACE_CONT, pid, 0, 0);
 	} else if (ev == PTRACE_EVENT_EXEC && pid == j->main && j->start_pending) {
-		char why[1024];
 		/* Step out of execve (its return would overwrite what injection
 		 * sets) and send it from that stop: were it let run first, a short
 		 * program could end before it was frozen. */
@@ -609,9 +619,8 @@ static void job_on_event(struct job *j, pid_t pid, int st)
 			job_on_wait(j, pid, xs); /* whatever it was, as any other time */
 			return;
 		}
-		if (p && job_note_move(j, pid, j->start_node,
-				       job_send(j, p, j->start_node, 1, why, sizeof(why)), why))
-			fprintf(stderr, "mosrun: %s\n", why);
+		if (p)
+			job_start_there(j, p);
 	} else if (ev == PTRACE_EVENT_STOP && util_is_stop_signal(sig)) {
 		ptrace(PTRACE_LISTEN, pid, 0, 0); /* stay stopped until SIGCONT */
 		if (pid == j->main && sig != SIGSTOP)
@@ -797,16 +806,10 @@ static int job_recover(struct job *j, struct err *e)
 			info.old_pid, info.comm, pid, j->o->recover, info.t_total * 1e3);
 	j->main = pid;
 	struct sproc *p = job_add(j, pid);
-	char why[1024];
-	/* mosrun -R FILE -NODE: it carries on there (job_send lets it run at
-	 * home when it cannot go) */
-	if (j->start_node > 0 && p) {
-		if (job_note_move(j, pid, j->start_node,
-				  job_send(j, p, j->start_node, 1, why, sizeof(why)), why))
-			fprintf(stderr, "mosrun: %s\n", why);
-		return 0;
-	}
-	ptrace(PTRACE_CONT, pid, 0, 0);
+	if (j->start_node > 0 && p) /* mosrun -R FILE -NODE: it carries on there */
+		job_start_there(j, p);
+	else
+		ptrace(PTRACE_CONT, pid, 0, 0);
 	return 0;
 }
 
@@ -853,7 +856,7 @@ static void job_report(struct job *j)
 		struct sproc *p = &j->procs[i];
 		if (p->is_thread)
 			continue;
-		int64_t now = (int64_t)(util_now() * 1000);
+		int64_t now = nodes_now_ms();
 		if (!p->dep && now - p->stop_seen_ms >= 1000) { /* (a /proc read: not every turn) */
 			p->stopped_home = job_is_stopped(p);
 			p->stop_seen_ms = now;
@@ -910,7 +913,6 @@ static int job_placement(struct job *j, struct err *e)
 					"mosrun: -b: no best node (%s): it starts at home\n",
 					be.msg);
 		}
-		lapi_info(&self, &(int){0}, &be);
 	} else if (j->start_node > 0 && (rc = lapi_node_check(j->start_node, &self, e))) {
 		/* absent, down, or no guestd to take it there: MOSIX refuses
 		 * unless -F, which runs it at home */
@@ -924,7 +926,7 @@ static int job_placement(struct job *j, struct err *e)
 			fprintf(stderr, "mosrun: %s: it runs at home (-F)\n", e->msg);
 		j->start_node = 0;
 	}
-	if (j->start_node == self) /* the best node is this one */
+	if (j->start_node == self) /* -NODE named this one */
 		j->start_node = 0;
 	j->start_pending = j->start_node > 0 && !o->recover; /* (a recovery goes in job_recover) */
 	return 0;
