@@ -42,6 +42,13 @@ for p in json.load(sys.stdin)["processes"]:
     if p["kind"] == "local": print(p["pid"], p["where"])'
 }
 
+# wait_until SECS CMD...: until CMD succeeds (every 0.5 s); 1 on timeout.
+wait_until() {
+	local i
+	for ((i = 0; i < $1 * 2; i++)); do "${@:2}" && return 0; sleep 0.5; done
+	return 1
+}
+
 # suite_user_bin: an ordinary user's view: the user commands copied where
 # any user can run them, mosrun setgid to the cluster's group as an
 # installation has it; as_user NODE CMD... runs CMD there as SUITE_USER with

@@ -36,15 +36,11 @@ for i in $(seq 16); do
 	pids[i]=$!
 done
 spread="" took=""
-for _ in $(seq $((BOUND * 2))); do
-	read -r a b c d < <(counts)
-	if even "$a" "$b" "$c" "$d"; then
-		spread="$a $b $c $d"
-		took=$(printf '%.1f' "$(bc -l <<<"$(date +%s.%N) - $t0")")
-		break
-	fi
-	sleep 0.5
-done
+even_now() { read -r a b c d < <(counts); even "$a" "$b" "$c" "$d"; }
+if wait_until $BOUND even_now; then
+	spread="$a $b $c $d"
+	took=$(printf '%.1f' "$(bc -l <<<"$(date +%s.%N) - $t0")")
+fi
 last=$(counts)
 ok=1
 for i in $(seq 16); do
@@ -85,10 +81,8 @@ sleep 6
 away=$(where_all | awk '$2 != 1' | wc -l)
 on 1 mosctl nostay >/dev/null
 moved=""
-for _ in $(seq $((BOUND * 2))); do
-	[ "$(where_all | awk '$2 != 1' | wc -l)" -gt 0 ] && moved=1 && break
-	sleep 0.5
-done
+left_n1() { [ "$(where_all | awk '$2 != 1' | wc -l)" -gt 0 ]; }
+wait_until $BOUND left_n1 && moved=1
 for i in 1 2 3 4; do wait "${sp[i]}"; done
 [ "$away" -eq 0 ] && [ -n "$moved" ] && t_pass balance/stay-keeps-then-nostay-spreads ||
 	t_fail balance/stay-keeps-then-nostay-spreads "$away left n1 during stay; after nostay moved: '${moved:-no}'"
@@ -102,15 +96,13 @@ for i in $(seq 8); do
 done
 spread3() { read -r a b c d < <(counts); [ "$b" -eq 0 ] && [ $((c + d)) -ge 4 ]; }
 ok3=""
-for _ in $(seq $((BOUND * 2))); do spread3 && ok3=1 && break; sleep 0.5; done
+wait_until $BOUND spread3 && ok3=1
 sleep 3
 during=$(counts)
 on 2 mosctl noblock >/dev/null
 got2=""
-for _ in $(seq $((BOUND * 2))); do
-	[ "$(counts | awk '{ print $2 }')" -gt 0 ] && got2=1 && break
-	sleep 0.5
-done
+on_n2() { [ "$(counts | awk '{ print $2 }')" -gt 0 ]; }
+wait_until $BOUND on_n2 && got2=1
 touch "$W/go"
 for i in $(seq 8); do wait "${kp[i]}"; done
 if [ -n "$ok3" ] && [ "$(awk '{ print $2 }' <<<"$during")" -eq 0 ] && [ -n "$got2" ]; then

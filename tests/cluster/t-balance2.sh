@@ -37,12 +37,6 @@ import sys
 a = [float(x) for x in sys.argv[1:]]; k = len(a) // 2
 sys.exit(0 if all(abs(a[i] - a[k + i]) <= 1.0 for i in range(k)) else 1)' "$@"
 }
-# wait_until SECS CMD...: until CMD succeeds (every 0.5 s); 1 on timeout.
-wait_until() {
-	local i
-	for ((i = 0; i < $1 * 2; i++)); do "${@:2}" && return 0; sleep 0.5; done
-	return 1
-}
 # finish: let every spin and loop end (the go file) and wait for the mosruns.
 GO=$W/go
 finish() {
