@@ -47,6 +47,8 @@ enum wire_type {
 	WIRE_FORK,	  /* the body forked there: its child is to be adopted */
 	WIRE_ADOPT,	  /* first frame: serve a body's forked child (struct mig_adopt) */
 	WIRE_GOSSIP_PULL, /* node information, and the sender asks for the receiver's */
+	WIRE_EXEC,	  /* the body calls execve: struct mig_exec and its strings (body -> home) */
+	WIRE_EXECED,	  /* it ran at home: end the body, its new program comes anew */
 	WIRE__MAX
 };
 
