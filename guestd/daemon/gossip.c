@@ -453,6 +453,7 @@ static void svc_refresh(struct hub *h, struct gossip_svc *s)
 	struct node_info v = *gossip_self(s->g);
 	v.locals = (uint32_t)registry_locals(h);
 	v.guests = (uint32_t)registry_guests(h);
+	v.frozen = (uint32_t)registry_frozen(h);
 	v.status = guests_status(h) | policy_status(h);
 	v.link_bps = s->link_bps;
 	gossip_set_self(s->g, &v, v.seen_ms);
@@ -538,19 +539,19 @@ int gossip_node_up(struct hub *h, int node)
 	return gossip_up(s->g, node, nodes_now_ms());
 }
 
-/* LAPI_NODES: one line a node (node age_ms up speed cpus_milli ncpus
- * load_local load_adv locals guests frozen status mem_total_kb mem_free_kb
- * link_bps uptime_s), then a line "dead_ms D" and the counters. */
-static void svc_req_nodes(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+/* The LAPI_NODES text: a line "dead_ms D" and the counters, then one line
+ * a node (node age_ms up speed cpus_milli ncpus load_local load_adv locals
+ * guests frozen status mem_total_kb mem_free_kb link_bps uptime_s, then
+ * io_kbs net_kbs swap_total_mb swap_free_mb version). Its length. */
+size_t gossip_nodes_text(struct hub *h, char *msg, size_t len)
 {
 	static struct node_info v[CLUSTER_MAX_NODES];
-	static char msg[LAPI_MSG_MAX];
 	struct gossip_svc *s = h->gossip;
 	svc_refresh(h, s);
 	size_t k = gossip_view(h, v, CLUSTER_MAX_NODES), at = 0;
-	int64_t dead = gossip_dead_ms(s->g);
+	int64_t dead = gossip_dead_ms(s->g), now = nodes_now_ms();
 	const struct gossip_stats *st = gossip_stats(s->g);
-	at += (size_t)snprintf(msg, sizeof(msg),
+	at += (size_t)snprintf(msg, len,
 			       "dead_ms %lld sent %llu received %llu garbage %llu badsize %llu "
 			       "forged %llu replayed %llu unknown %llu unreachable %llu\n",
 			       (long long)dead, (unsigned long long)st->sent,
@@ -558,17 +559,26 @@ static void svc_req_nodes(struct hub *h, struct hub_client *c, const struct lapi
 			       (unsigned long long)st->badsize, (unsigned long long)st->forged,
 			       (unsigned long long)st->replayed, (unsigned long long)st->unknown,
 			       (unsigned long long)st->failed);
-	for (size_t i = 0; i < k && at + 200 < sizeof(msg); i++) {
+	for (size_t i = 0; i < k && at + 240 < len; i++) {
 		const struct node_info *e = &v[i];
 		at += (size_t)snprintf(
-		    msg + at, sizeof(msg) - at,
-		    "%d %llu %d %u %u %u %u %u %u %u %u %u %llu %llu %llu %llu\n", e->node,
-		    (unsigned long long)e->age_ms, gossip_up(s->g, e->node, nodes_now_ms()),
-		    e->speed, e->cpus_milli, e->ncpus, e->load_local, e->load_adv, e->locals,
-		    e->guests, e->frozen, e->status, (unsigned long long)e->mem_total_kb,
+		    msg + at, len - at,
+		    "%d %llu %d %u %u %u %u %u %u %u %u %u %llu %llu %llu %llu %u %u %u %u %u\n",
+		    e->node, (unsigned long long)e->age_ms, gossip_up(s->g, e->node, now), e->speed,
+		    e->cpus_milli, e->ncpus, e->load_local, e->load_adv, e->locals, e->guests,
+		    e->frozen, e->status, (unsigned long long)e->mem_total_kb,
 		    (unsigned long long)e->mem_free_kb, (unsigned long long)e->link_bps,
-		    (unsigned long long)e->uptime_s);
+		    (unsigned long long)e->uptime_s, e->io_kbs, e->net_kbs, e->swap_total_mb,
+		    e->swap_free_mb, e->version);
 	}
+	return at;
+}
+
+/* LAPI_NODES: gossip_nodes_text. */
+static void svc_req_nodes(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	static char msg[LAPI_MSG_MAX];
+	gossip_nodes_text(h, msg, sizeof(msg));
 	hub_reply(h, c, 0, "%s", msg);
 }
 

@@ -83,5 +83,7 @@ struct hub;
 size_t gossip_view(struct hub *h, struct node_info *out, size_t cap);
 /* Is node up in this node's view? */
 int gossip_node_up(struct hub *h, int node);
+/* The view as LAPI_NODES text into msg (len bytes); the length. */
+size_t gossip_nodes_text(struct hub *h, char *msg, size_t len);
 
 #endif

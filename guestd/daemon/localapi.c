@@ -349,6 +349,21 @@ int lapi_node_check(int node, int *self_node, struct err *e)
 	return 0; /* up, or not heard of yet (the move will tell) */
 }
 
+/* Another node's answer to a read-only op (LAPI_ASK). */
+int lapi_ask(int node, enum lapi_op op, char *buf, size_t len, double timeout_s, struct err *e)
+{
+	struct lapi_req q;
+	static struct lapi_rep r;
+	int fd = -1, rc;
+	lapi_req_init(&q, LAPI_ASK);
+	q.node = node;
+	q.status = (int32_t)op;
+	if ((rc = lapi_call(&q, &r, &fd, timeout_s, e)))
+		return rc;
+	snprintf(buf, len, "%s", r.msg);
+	return 0;
+}
+
 /* The node a new process should start on (LAPI_BEST); 0 for this one. */
 int lapi_best(int *node, struct err *e)
 {

@@ -54,6 +54,8 @@ enum lapi_op {
 	LAPI_LINK,	     /* registered -> guestd: a migration to node took msg "BYTES USEC" (the
 				image stream, and the time until it ran there) */
 	LAPI_BEST,	     /* the node a new process should start on (mosrun -b): "N" */
+	LAPI_ASK,	     /* node's answer to a read-only op (status: LAPI_NODES or
+				LAPI_PROCS), fetched over an authenticated connection */
 	LAPI__MAX
 };
 
@@ -153,6 +155,9 @@ int lapi_dial(double timeout_s, struct err *e);
  * -ENODEV (not in the map), -EHOSTDOWN (down in the gossip view), or the
  * code of a failed call; e says which. *self_node: this node's number. */
 int lapi_node_check(int node, int *self_node, struct err *e);
+/* Client: node's answer to op (LAPI_NODES, LAPI_PROCS; this node's own
+ * when node is this one) into buf, asked by this node's guestd. */
+int lapi_ask(int node, enum lapi_op op, char *buf, size_t len, double timeout_s, struct err *e);
 /* Client: the node a new process should start on (mosrun -b); 0 when it
  * is this one. */
 int lapi_best(int *node, struct err *e);

@@ -1,6 +1,7 @@
 /* nodes.c: this node measures itself. */
 #include "daemon/nodes.h"
 #include "appliance/util.h"
+#include "appliance/version.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -146,15 +147,128 @@ static unsigned nodes_runnable(const struct nodes_meter *m)
 	return n > 0 ? n - 1 : 0; /* the caller runs as it reads */
 }
 
+/* A version "MAJOR.MINOR[.PATCH]" as a number, and back. */
+uint32_t nodes_version_code(const char *v)
+{
+	unsigned a = 0, b = 0, c = 0;
+	if (sscanf(v, "%u.%u.%u", &a, &b, &c) < 1 || b > 99 || c > 99)
+		return 0;
+	return a * 10000 + b * 100 + c;
+}
+
+void nodes_version_text(uint32_t code, char *out, size_t len)
+{
+	if (!code)
+		snprintf(out, len, "-");
+	else if (code % 100)
+		snprintf(out, len, "%u.%u.%u", code / 10000, code / 100 % 100, code % 100);
+	else
+		snprintf(out, len, "%u.%u", code / 10000, code / 100 % 100);
+}
+
+/* A "Name:  N kB" value of /proc/meminfo text, in kB (0 if absent). */
+static uint64_t nodes_meminfo(const char *buf, const char *name)
+{
+	const char *s = strstr(buf, name);
+	return s ? strtoull(s + strlen(name), NULL, 10) : 0;
+}
+
+/* Bytes read and written by the node's processes: those of its cpu group
+ * (a namespace node), or the machine's disks (/proc/diskstats, whole disks
+ * only: a partition's sectors are its disk's too). -1 if unreadable. */
+static int nodes_io_bytes(const struct nodes_meter *m, uint64_t *out)
+{
+	_cleanup_free_ char *buf = NULL;
+	char p[320];
+	*out = 0;
+	if (m->cg_cpu[0]) {
+		snprintf(p, sizeof(p), "%s/cgroup.procs", m->cg_cpu);
+		if (util_read_file(p, &buf) < 0)
+			return -1;
+		for (char *t = strtok(buf, "\n"); t; t = strtok(NULL, "\n")) {
+			_cleanup_free_ char *io = NULL;
+			snprintf(p, sizeof(p), "/proc/%s/io", t);
+			if (util_read_file(p, &io) < 0)
+				continue; /* gone, or not ours to read */
+			*out +=
+			    nodes_meminfo(io, "read_bytes:") + nodes_meminfo(io, "write_bytes:");
+		}
+		return 0;
+	}
+	if (util_read_file("/proc/diskstats", &buf) < 0)
+		return -1;
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		char name[64];
+		unsigned long long rd, wr;
+		if (sscanf(l, "%*u %*u %63s %*u %*u %llu %*u %*u %*u %llu", name, &rd, &wr) != 3 ||
+		    !strncmp(name, "loop", 4) || !strncmp(name, "ram", 3))
+			continue;
+		snprintf(p, sizeof(p), "/sys/block/%s", name);
+		if (!access(p, F_OK))
+			*out += (rd + wr) * 512;
+	}
+	return 0;
+}
+
+/* Bytes in and out of the node's network interfaces (this namespace's),
+ * loopback aside. -1 if unreadable. */
+static int nodes_net_bytes(uint64_t *out)
+{
+	_cleanup_free_ char *buf = NULL;
+	*out = 0;
+	if (util_read_file("/proc/net/dev", &buf) < 0)
+		return -1;
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		char *colon = strchr(l, ':');
+		unsigned long long rx, tx;
+		if (!colon)
+			continue; /* the two header lines */
+		*colon = '\0';
+		if (!strcmp(l + strspn(l, " "), "lo") ||
+		    sscanf(colon + 1, "%llu %*u %*u %*u %*u %*u %*u %*u %llu", &rx, &tx) != 2)
+			continue;
+		*out += rx + tx;
+	}
+	return 0;
+}
+
+/* A rate in KB a second from two counter readings ms apart. */
+static uint32_t nodes_kbs(int ok, int was_ok, uint64_t now_v, uint64_t old_v, int64_t ms)
+{
+	if (!ok)
+		return NODES_NA;
+	if (!was_ok || ms <= 0 || now_v < old_v)
+		return 0; /* first sample, or a process left the group with its bytes */
+	double kbs = (double)(now_v - old_v) / 1024.0 * 1000.0 / (double)ms;
+	return kbs >= (double)(NODES_NA - 1) ? NODES_NA - 1 : (uint32_t)lround(kbs);
+}
+
+/* Disk and network rates since the last step. */
+static void nodes_rates(struct nodes_meter *m, struct node_info *out)
+{
+	uint64_t io, net;
+	int64_t now = nodes_now_ms();
+	int io_ok = nodes_io_bytes(m, &io) == 0, net_ok = nodes_net_bytes(&net) == 0;
+	int64_t ms = m->rate_prev_ms ? now - m->rate_prev_ms : 0;
+	out->io_kbs = nodes_kbs(io_ok, m->io_ok, io, m->io_prev, ms);
+	out->net_kbs = nodes_kbs(net_ok, m->net_ok, net, m->net_prev, ms);
+	m->io_prev = io;
+	m->net_prev = net;
+	m->io_ok = io_ok;
+	m->net_ok = net_ok;
+	m->rate_prev_ms = now;
+}
+
 /* Total and free memory: the node's memory group if it has a limit. */
 static void nodes_memory(const struct nodes_meter *m, struct node_info *out)
 {
 	_cleanup_free_ char *buf = NULL;
 	uint64_t total = 0, avail = 0;
 	if (util_read_file("/proc/meminfo", &buf) >= 0) {
-		const char *t = strstr(buf, "MemTotal:"), *a = strstr(buf, "MemAvailable:");
-		total = t ? strtoull(t + 9, NULL, 10) : 0;
-		avail = a ? strtoull(a + 13, NULL, 10) : 0;
+		total = nodes_meminfo(buf, "MemTotal:");
+		avail = nodes_meminfo(buf, "MemAvailable:");
+		out->swap_total_mb = (uint32_t)(nodes_meminfo(buf, "SwapTotal:") / 1024);
+		out->swap_free_mb = (uint32_t)(nodes_meminfo(buf, "SwapFree:") / 1024);
 	}
 	uint64_t limit = nodes_read_u64(m->cg_mem, "memory.limit_in_bytes", NO_LIMIT) / 1024;
 	if (limit < total) {
@@ -185,6 +299,8 @@ void nodes_measure(struct nodes_meter *m, struct node_info *out)
 	out->load_local = (uint32_t)lround(m->local * 1000);
 	out->load_adv = (uint32_t)lround(m->adv * 1000);
 	nodes_memory(m, out);
+	nodes_rates(m, out);
+	out->version = nodes_version_code(MOSIX_VERSION);
 	out->seen_ms = nodes_now_ms();
 	out->uptime_s = (uint64_t)(out->seen_ms - m->start_ms) / 1000;
 }

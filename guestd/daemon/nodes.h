@@ -35,7 +35,15 @@ struct node_info {
 	uint64_t uptime_s;
 	uint64_t age_ms; /* on the wire: how old; in the table: unused */
 	int64_t seen_ms; /* in the table: local monotonic time it was true; 0 = never */
+	/* appended for the monitor (mmon): zero from a node that does not fill them */
+	uint32_t io_kbs;  /* disk KB a second, read and written (NODES_NA: not measured) */
+	uint32_t net_kbs; /* network KB a second, in and out, loopback aside (NODES_NA) */
+	uint32_t swap_total_mb, swap_free_mb;
+	uint32_t version; /* MOSIX_VERSION as major x 10000 + minor x 100 + patch */
+	uint32_t reserved;
 };
+
+#define NODES_NA 0xffffffffu /* a rate this node does not measure */
 
 /* How this node measures itself: sampled every step. */
 struct nodes_meter {
@@ -46,6 +54,9 @@ struct nodes_meter {
 	double local, adv; /* the two smoothed loads, in processes */
 	uint32_t speed, cpus_milli, ncpus;
 	int64_t start_ms;
+	uint64_t io_prev, net_prev; /* byte counters at the last rate sample */
+	int64_t rate_prev_ms;	    /* when (0: not yet) */
+	int io_ok, net_ok;	    /* the counters could be read then */
 };
 
 /* Find this node's cgroups (those of the calling process) and calibrate its
@@ -57,5 +68,8 @@ void nodes_meter_init(struct nodes_meter *m, double speed_factor);
 void nodes_measure(struct nodes_meter *m, struct node_info *out);
 /* Monotonic milliseconds. */
 int64_t nodes_now_ms(void);
+/* A version "MAJOR.MINOR[.PATCH]" as node_info.version, and back. */
+uint32_t nodes_version_code(const char *v);
+void nodes_version_text(uint32_t code, char *out, size_t len);
 
 #endif

@@ -126,6 +126,19 @@ size_t registry_guests(struct hub *h)
 	return h->registry->n - registry_locals(h);
 }
 
+/* Processes held stopped on this node: its guests, and its own processes
+ * that run here. */
+size_t registry_frozen(struct hub *h)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < h->registry->n; i++) {
+		const struct lapi_proc *p = &h->registry->e[i].p;
+		k += (p->flags & LAPI_P_STOPPED) &&
+		     ((p->flags & LAPI_P_GUEST) || p->where == h->cl.self);
+	}
+	return k;
+}
+
 /* Ask every guest's supervisor to send its body home. */
 size_t registry_expel(struct hub *h)
 {
@@ -278,22 +291,29 @@ static void reg_req_moved(struct hub *h, struct hub_client *c, const struct lapi
 			return reg_move_done(h, k, q->status, msg);
 }
 
-/* LAPI_PROCS: the registry, a line each. */
-static void reg_req_procs(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+/* The registry as LAPI_PROCS lines, each with its profile. */
+size_t registry_text(struct hub *h, char *msg, size_t len)
 {
-	static char msg[LAPI_MSG_MAX];
 	size_t at = 0;
 	msg[0] = '\0';
 	int64_t now = nodes_now_ms();
-	for (size_t i = 0; i < h->registry->n && at + 260 < sizeof(msg); i++) {
+	for (size_t i = 0; i < h->registry->n && at + 260 < len; i++) {
 		const struct reg_entry *x = &h->registry->e[i];
-		int w = lapi_proc_line(msg + at, sizeof(msg) - at, &x->p);
+		int w = lapi_proc_line(msg + at, len - at, &x->p);
 		at += w > 0 ? (size_t)w - 1 : 0; /* the profile follows on the line */
-		w = snprintf(msg + at, sizeof(msg) - at, " %.3f %.1f %.0f %llu %.1f %s\n", x->cpu,
+		w = snprintf(msg + at, len - at, " %.3f %.1f %.0f %llu %.1f %s\n", x->cpu,
 			     x->io_cps, x->io_bps, (unsigned long long)x->rss_kb,
 			     (double)(now - x->born_ms) / 1000.0, x->been[0] ? x->been : "-");
 		at += w > 0 ? (size_t)w : 0;
 	}
+	return at;
+}
+
+/* LAPI_PROCS: the registry, a line each. */
+static void reg_req_procs(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	static char msg[LAPI_MSG_MAX];
+	registry_text(h, msg, sizeof(msg));
 	hub_reply(h, c, 0, "%s", msg);
 }
 

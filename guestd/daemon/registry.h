@@ -36,6 +36,11 @@ void registry_reason(struct hub *h, int pid, const char *why);
 size_t registry_locals(struct hub *h);
 /* Guests hosted here. */
 size_t registry_guests(struct hub *h);
+/* Processes held stopped here (job control), as node_info.frozen: a
+ * stopped process keeps its memory but takes no CPU, as a frozen one. */
+size_t registry_frozen(struct hub *h);
+/* The registry as LAPI_PROCS lines into msg (len bytes); the length. */
+size_t registry_text(struct hub *h, char *msg, size_t len);
 /* Ask every guest's supervisor to send its body home. How many were asked. */
 size_t registry_expel(struct hub *h);
 /* Ask the mosrun of local process pid to move it to node (0: home); done(h,

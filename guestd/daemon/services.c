@@ -3,7 +3,7 @@
 #include "daemon/hub.h"
 
 extern const struct service svc_members, svc_peers, svc_registry, svc_guests, svc_policy,
-    svc_gossip, svc_balance;
+    svc_gossip, svc_balance, svc_ask;
 
 const struct service *const hub_services[] = {
     &svc_peers,	   /* connections from other nodes, and to them */
@@ -13,6 +13,7 @@ const struct service *const hub_services[] = {
     &svc_policy,   /* stay, lstay */
     &svc_gossip,   /* resource discovery: measure, tell, learn */
     &svc_balance,  /* automatic moves */
+    &svc_ask,	   /* another node's view or registry, for mmon */
 };
 
 const size_t hub_nservices = sizeof(hub_services) / sizeof(hub_services[0]);

@@ -49,6 +49,8 @@ enum wire_type {
 	WIRE_GOSSIP_PULL, /* node information, and the sender asks for the receiver's */
 	WIRE_EXEC,	  /* the body calls execve: struct mig_exec and its strings (body -> home) */
 	WIRE_EXECED,	  /* it ran at home: end the body, its new program comes anew */
+	WIRE_ASK,	  /* first frame: a read-only local op's answer (ask.c): { u32 op } */
+	WIRE_ANSWER,	  /* its answer: the op's text */
 	WIRE__MAX
 };
 
