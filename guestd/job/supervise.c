@@ -176,6 +176,7 @@ static void job_check_gone(struct job *j, struct sproc *p)
 }
 
 static int job_bring_home(struct job *j, struct sproc *p, char *msg, size_t len);
+static int job_note_move(struct job *j, pid_t pid, int node, int rc, const char *msg);
 static int job_send(struct job *j, struct sproc *p, int node, int stopped, char *msg, size_t len);
 
 /* Bring a process that runs away home for its checkpoint; if it cannot
@@ -247,6 +248,40 @@ static int job_ckpt_request(struct job *j, pid_t pid, enum ctl_op op, char *msg,
 	return rc;
 }
 
+/* Is pid's program setuid or setgid (it then runs at home, as in MOSIX)? */
+static int job_is_setid(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return !stat(path, &st) && (st.st_mode & (S_ISUID | S_ISGID));
+}
+
+/* The body's execve ran at home: p is the new program, stopped at the end of
+ * execve. Send it where the old one ran; it stays home when it is setuid or
+ * cannot go (job_send says why). Not a move of the balancer's: the count of
+ * migrations stays. */
+static void job_exec_there(struct job *j, struct sproc *p)
+{
+	char why[1024];
+	int node = p->dep->node;
+	job_drop_deputy(j, p);
+	p->pub.sent = 0; /* a new program: guestd hears its name */
+	if (job_is_setid(p->pid)) {
+		snprintf(p->last_move, sizeof(p->last_move),
+			 "came home: it runs a setuid or setgid program");
+		log_info("pid %d runs a setuid or setgid program: it stays at home", p->pid);
+		ptrace(PTRACE_CONT, p->pid, 0, 0);
+		return;
+	}
+	unsigned moves = p->migrations;
+	if (job_send(j, p, node, 1, why, sizeof(why))) {
+		job_note_move(j, p->pid, 0, -1, why);
+		log_warn("%s", why);
+	}
+	p->migrations = moves;
+}
+
 /* What a remote event means for the job. */
 static void job_on_remote_event(struct job *j, struct sproc *p, enum remote_event ev,
 				const struct err *e)
@@ -260,6 +295,8 @@ static void job_on_remote_event(struct job *j, struct sproc *p, enum remote_even
 		ptrace(PTRACE_CONT, p->pid, 0, 0);
 		if (stopped) /* it came home stopped: it stays stopped */
 			kill(p->pid, SIGSTOP);
+	} else if (ev == REMOTE_EXECED) {
+		job_exec_there(j, p);
 	} else if (ev == REMOTE_LOST) {
 		fprintf(stderr, "mosrun: process %d was lost: %s\n", p->pid, e->msg);
 		if (p->pid == j->main)

@@ -9,6 +9,7 @@
 #include "engine/procfs.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
+#include "appliance/xmem.h"
 
 #include <errno.h>
 #include <linux/filter.h>
@@ -145,6 +146,17 @@ static int body_on_frame(struct body *b, uint16_t type, const uint8_t *p, size_t
 static int body_wait_sysret(struct body *b, long nr, const long args[6], int in_call, long *ret,
 			    struct err *e);
 
+/* Its exec ran at home: the new program comes as a new body, this one ends
+ * without a word (home knows). */
+static void body_end_execed(struct body *b)
+{
+	log_info("pid %d (home %d/%d) ran execve at home: its new program comes anew", b->pid,
+		 b->hello.home_node, b->hello.home_pid);
+	kill(b->pid, SIGKILL);
+	waitpid(b->pid, NULL, __WALL);
+	b->done = 1;
+}
+
 /* Forward one trapped call and wait for its result. */
 static int body_forward(struct body *b, long nr, const long args[6], long *ret, struct err *e)
 {
@@ -170,6 +182,10 @@ static int body_wait_sysret(struct body *b, long nr, const long args[6], int in_
 		size_t len;
 		if ((rc = wire_recv(b->c, &type, &p, &len, e)))
 			return rc;
+		if (type == WIRE_EXECED && (nr == SYS_execve || nr == SYS_execveat)) {
+			body_end_execed(b);
+			return 0;
+		}
 		if (type == WIRE_SYSRET) {
 			rc = fwd_apply(b->pid, nr, args, p, len, ret, e);
 			log_debug("body %d: forwarded call %ld returned %ld", b->pid, nr, *ret);
@@ -273,32 +289,73 @@ static int body_restart(struct body *b, const arch_regs_t *r, long code, struct 
 #define BODY_FORK_FLAGS                                                                            \
 	(CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID | CLONE_SETTLS)
 
-/* fork, vfork (as fork), or clone without shared state: the child can be
- * made here. */
-static int body_is_fork(long nr, const long args[6])
+/* The clone3 arguments this supervisor reads (struct clone_args, version 0
+ * and the set_tid/cgroup fields that must be unused). */
+struct body_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/* A fork call as clone sees it: flags (with the exit signal), child stack,
+ * parent and child tid addresses, TLS. */
+struct body_clone {
+	unsigned long flags;
+	long sp, ptid, ctid, tls;
+};
+
+/* Read clone3's argument struct from the body. 0, or -errno for the program. */
+static int body_clone3_view(pid_t pid, const long args[6], struct body_clone *cl)
 {
-	return nr == SYS_fork || nr == SYS_vfork ||
-	       (nr == SYS_clone && !((unsigned long)args[0] & ~(unsigned long)BODY_FORK_FLAGS));
+	struct body_clone_args ca;
+	size_t size = (size_t)args[1];
+	memset(&ca, 0, sizeof(ca));
+	if (size < 64 || size > 4096)
+		return -EINVAL;
+	size_t n = size < sizeof(ca) ? size : sizeof(ca);
+	struct iovec lo = {&ca, n}, ro = {(void *)args[0], n};
+	if (process_vm_readv(pid, &lo, 1, &ro, 1, 0) != (ssize_t)n)
+		return -EFAULT;
+	if (ca.set_tid_size || ca.cgroup || ca.exit_signal > CSIGNAL || (ca.flags & CSIGNAL))
+		return -EINVAL; /* (nothing a fork here can honour: home decides) */
+	*cl = (struct body_clone){(unsigned long)(ca.flags | ca.exit_signal),
+				  ca.stack ? (long)(ca.stack + ca.stack_size) : 0,
+				  (long)ca.parent_tid, (long)ca.child_tid, (long)ca.tls};
+	return 0;
 }
 
-/* The clone flags of a fork call (fork and vfork: a plain SIGCHLD fork). */
-static unsigned long body_fork_flags(long nr, const long args[6])
+/* fork, vfork, clone or clone3 without shared state (vfork and a
+ * CLONE_VM|CLONE_VFORK clone, as posix_spawn makes, run as a fork: the child
+ * gets a copy of the memory and its own stack there, and execs): 1 and *cl
+ * when the child can be made here, else 0. */
+static int body_fork_view(pid_t pid, long nr, const long args[6], struct body_clone *cl)
 {
-	return nr == SYS_clone ? (unsigned long)args[0] : SIGCHLD;
+	memset(cl, 0, sizeof(*cl));
+	if (nr == SYS_fork || nr == SYS_vfork) {
+		cl->flags = SIGCHLD;
+		return 1;
+	}
+	if (nr == SYS_clone)
+		*cl = (struct body_clone){(unsigned long)args[0], args[1], args[2], args[3], args[4]};
+	else if (nr != SYS_clone3 || body_clone3_view(pid, args, cl))
+		return 0;
+	if (cl->flags & CLONE_VFORK)
+		cl->flags &= ~(unsigned long)(CLONE_VFORK | CLONE_VM);
+	return !(cl->flags & ~(unsigned long)BODY_FORK_FLAGS);
 }
 
 /* Run the fork here: the child (our child, by CLONE_PARENT: the body never
  * reaps it) ends up stopped and detached, for the supervisor that adopts it.
  * *child: its pid, or the fork's error; *x: the parent's registers at the
  * syscall-exit stop. 0, or negative when the body could not be driven. */
-static int body_fork_here(struct body *b, const arch_regs_t *r, long nr, const long args[6],
-			  pid_t *child_out, arch_regs_t *x, struct err *e)
+static int body_fork_here(struct body *b, const arch_regs_t *r, const struct body_clone *cl,
+			  const long args[6], pid_t *child_out, arch_regs_t *x, struct err *e)
 {
-	unsigned long fl = body_fork_flags(nr, args);
-	long ca[6] = {
-	    (long)((fl & ~(unsigned long)CSIGNAL) | CLONE_PARENT | SIGCHLD), 0, 0, 0, 0, 0};
-	if (nr == SYS_clone)
-		memcpy(&ca[1], &args[1], 4 * sizeof(long));
+	long ca[6] = {(long)((cl->flags & ~(unsigned long)CSIGNAL) | CLONE_PARENT | SIGCHLD),
+		      cl->sp,
+		      cl->ptid,
+		      cl->ctid,
+		      cl->tls,
+		      0};
 	arch_regs_t c = *r;
 	arch_change_syscall(&c, SYS_clone, ca);
 	pid_t child = -1;
@@ -321,7 +378,9 @@ static int body_fork_here(struct body *b, const arch_regs_t *r, long nr, const l
 		rc = arch_get_regs(b->pid, x);
 	if (rc)
 		return err_set(e, rc, "body %d: fork", b->pid);
-	arch_set_syscall_args(x, args); /* (vfork keeps its return address in one) */
+	/* the program's own argument registers come back (vfork keeps its
+	 * return address in one; clone3's wrapper keeps its function in them) */
+	arch_set_syscall_args(x, args);
 	*child_out = child > 0 ? child : (pid_t)arch_syscall_ret(x); /* or its error here */
 	if (child > 0 &&
 	    (waitpid(child, &st, __WALL) < 0 || !WIFSTOPPED(st) || arch_get_regs(child, &c) ||
@@ -338,19 +397,19 @@ static int body_fork_here(struct body *b, const arch_regs_t *r, long nr, const l
 /* The body forks (no shared memory): the child is made here, and home makes
  * its child deputy, whose own connection brings another supervisor here to
  * adopt it. The parent's fork returns the child deputy's pid, the home pid. */
-static int body_fork(struct body *b, const arch_regs_t *r, long nr, const long args[6],
-		     struct err *e)
+static int body_fork(struct body *b, const arch_regs_t *r, const struct body_clone *cl,
+		     const long args[6], struct err *e)
 {
 	arch_regs_t x, again = *r;
 	arch_reexec_syscall(&again); /* if it goes home meanwhile: fork there */
 	pid_t child = -1;
-	int frc = body_fork_here(b, r, nr, args, &child, &x, e);
+	int frc = body_fork_here(b, r, cl, args, &child, &x, e);
 	if (frc)
 		return frc;
 	long ret = child;
 	if (child > 0) {
-		unsigned long fl = body_fork_flags(nr, args);
-		struct mig_fork f = {child, 0, fl, fl & CLONE_CHILD_SETTID ? (uint64_t)args[3] : 0};
+		unsigned long fl = cl->flags;
+		struct mig_fork f = {child, 0, fl, fl & CLONE_CHILD_SETTID ? (uint64_t)cl->ctid : 0};
 		int rc = arch_set_regs(b->pid, &again);
 		if (!rc)
 			rc = wire_send(b->c, WIRE_FORK, &f, sizeof(f), e);
@@ -362,7 +421,7 @@ static int body_fork(struct body *b, const arch_regs_t *r, long nr, const long a
 			return rc;
 		if (ret > 0 && (fl & CLONE_PARENT_SETTID)) {
 			int32_t tid = (int32_t)ret;
-			struct iovec lo = {&tid, sizeof(tid)}, ro = {(void *)args[2], sizeof(tid)};
+			struct iovec lo = {&tid, sizeof(tid)}, ro = {(void *)cl->ptid, sizeof(tid)};
 			process_vm_writev(b->pid, &lo, 1, &ro, 1, 0);
 		}
 		log_info("pid %d (home %d/%d) forked: child %d here, home pid %ld", b->pid,
@@ -379,6 +438,109 @@ static int body_fork(struct body *b, const arch_regs_t *r, long nr, const long a
 	return 0;
 }
 
+/* ---- execve at this node ---------------------------------------------------
+ * The deputy runs the exec at home (its files, close-on-exec descriptors,
+ * credentials, /proc/PID/exe and comm are right there, and a setuid program
+ * stays there); the new program then comes here as a fresh, small image on a
+ * new connection, and this body ends quietly. */
+
+/* Append the NUL-terminated string at addr of the body to the request. */
+static int body_exec_str(pid_t pid, uint64_t addr, struct fwd_buf *q)
+{
+	for (size_t got = 0;;) {
+		char page[4096];
+		size_t n = 4096 - ((addr + got) & 4095);
+		struct iovec lo = {page, n}, ro = {(void *)(addr + got), n};
+		if (!addr || process_vm_readv(pid, &lo, 1, &ro, 1, 0) != (ssize_t)n)
+			return -EFAULT;
+		char *z = memchr(page, 0, n);
+		size_t k = z ? (size_t)(z - page) + 1 : n;
+		if (got + k > MIG_EXEC_STRMAX || q->len + k > MIG_EXEC_MAX)
+			return -E2BIG;
+		if (q->len + k > q->cap) {
+			q->cap = (q->len + k) * 2;
+			q->p = xrealloc(q->p, q->cap);
+		}
+		memcpy(q->p + q->len, page, k);
+		q->len += k;
+		got += k;
+		if (z)
+			return 0;
+	}
+}
+
+/* Append the strings of a NULL-terminated array of string pointers (argv or
+ * envp; a NULL array is empty, as Linux takes it); *count: how many. */
+static int body_exec_vec(pid_t pid, uint64_t addr, struct fwd_buf *q, uint32_t *count)
+{
+	*count = 0;
+	for (; addr; addr += 8) {
+		uint64_t sp;
+		struct iovec lo = {&sp, 8}, ro = {(void *)addr, 8};
+		if (process_vm_readv(pid, &lo, 1, &ro, 1, 0) != 8)
+			return -EFAULT;
+		if (!sp)
+			return 0;
+		if (*count >= MIG_EXEC_MAXARGS)
+			return -E2BIG;
+		int rc = body_exec_str(pid, sp, q);
+		if (rc)
+			return rc;
+		++*count;
+	}
+	return 0;
+}
+
+/* The exec request: struct mig_exec, the path, argv's and envp's strings. */
+static int body_exec_request(pid_t pid, long nr, const long args[6], struct fwd_buf *q)
+{
+	struct mig_exec x = {(int32_t)nr, 0, 0, 0, 0, 0};
+	int at = nr == SYS_execveat; /* execveat(dirfd, path, argv, envp, flags) */
+	q->len = 0;
+	if (q->cap < sizeof(x) + 4096) {
+		q->cap = sizeof(x) + 65536;
+		q->p = xrealloc(q->p, q->cap);
+	}
+	q->len = sizeof(x);
+	if (at) {
+		x.dirfd = (int32_t)args[0];
+		x.flags = (int32_t)args[4];
+	}
+	int rc = body_exec_str(pid, (uint64_t)args[at], q);
+	if (!rc && q->len - sizeof(x) > 4096)
+		rc = -ENAMETOOLONG;
+	if (!rc)
+		rc = body_exec_vec(pid, (uint64_t)args[at + 1], q, &x.argc);
+	if (!rc)
+		rc = body_exec_vec(pid, (uint64_t)args[at + 2], q, &x.envc);
+	memcpy(q->p, &x, sizeof(x));
+	return rc;
+}
+
+/* The body calls execve (or execveat): home runs it. A failure there is the
+ * call's result here (the program carries on); success ends this body. */
+static int body_exec(struct body *b, arch_regs_t *r, long nr, const long args[6], struct err *e)
+{
+	long ret = 0;
+	int rc = body_exec_request(b->pid, nr, args, &b->req);
+	if (!rc) {
+		log_debug("body %d: execve, %zu bytes of strings", b->pid, b->req.len);
+		if ((rc = wire_send(b->c, WIRE_EXEC, b->req.p, b->req.len, e)))
+			return rc;
+		if ((rc = body_wait_sysret(b, nr, args, 1, &ret, e)) || b->done)
+			return rc;
+	} else {
+		ret = rc; /* what the kernel says of such arguments */
+	}
+	if (arch_ret_restarts(ret))
+		return body_restart(b, r, ret, e);
+	arch_skip_syscall(r, ret);
+	if ((rc = arch_set_regs(b->pid, r)))
+		return err_set(e, rc, "body %d: execve result", b->pid);
+	ptrace(PTRACE_CONT, b->pid, 0, 0);
+	return 0;
+}
+
 /* A trapped system call: run at home, or go home to run it. */
 static int body_on_syscall(struct body *b, struct err *e)
 {
@@ -389,8 +551,11 @@ static int body_on_syscall(struct body *b, struct err *e)
 	long nr = arch_syscall_nr(&r), args[6], ret = -ENOSYS;
 	arch_syscall_args(&r, args);
 	enum fwd_action a = fwd_classify(nr, args);
-	if (body_is_fork(nr, args))
-		return body_fork(b, &r, nr, args, e);
+	struct body_clone cl;
+	if (body_fork_view(b->pid, nr, args, &cl))
+		return body_fork(b, &r, &cl, args, e);
+	if (nr == SYS_execve || nr == SYS_execveat)
+		return body_exec(b, &r, nr, args, e);
 	if (nr == SYS_mmap && !(args[3] & MAP_ANONYMOUS) &&
 	    (!(args[3] & MAP_SHARED) || !(args[2] & PROT_WRITE)))
 		return body_mmap_file(b, &r, args, e);
@@ -647,14 +812,32 @@ static int body_start_adopt(struct body *b, const void *arg, struct err *e)
 		if (process_vm_writev(pid, &lo, 1, &ro, 1, 0) != (ssize_t)sizeof(tid))
 			log_warn("forked body %d: could not set its tid", pid);
 	}
+	/* Its stop, seen as a ptrace-stop now. A child that blocks SIGCONT
+	 * (posix_spawn and vfork users block every signal around the fork)
+	 * would run on at the SIGCONT without a stop for it, and keep it
+	 * pending: SIGCONT is let through for that one delivery. */
+	uint64_t mask = 0, open;
+	if (waitpid(pid, &st, __WALL) < 0 || !WIFSTOPPED(st)) {
+		rc = err_setx(e, -ESRCH, "forked body %d ended (wait status %#x)", pid, st);
+		goto out;
+	}
+	ptrace(PTRACE_GETSIGMASK, pid, sizeof(mask), &mask);
+	open = mask & ~(1ull << (SIGCONT - 1));
+	if (open != mask && ptrace(PTRACE_SETSIGMASK, pid, sizeof(open), &open)) {
+		rc = err_set(e, -errno, "forked body %d: signal mask", pid);
+		goto out;
+	}
 	kill(pid, SIGCONT);
+	ptrace(PTRACE_CONT, pid, 0, 0);
 	/* its stops until the SIGCONT is taken (suppressed) */
 	for (int i = 0; i < 8 && !conts; i++) {
 		if (waitpid(pid, &st, __WALL) < 0 || !WIFSTOPPED(st)) {
-			rc = err_setx(e, -ESRCH, "forked body %d ended", pid);
+			rc = err_setx(e, -ESRCH, "forked body %d ended (wait status %#x)", pid, st);
 			goto out;
 		}
 		conts = st >> 16 == 0 && WSTOPSIG(st) == SIGCONT;
+		if (conts && open != mask)
+			ptrace(PTRACE_SETSIGMASK, pid, sizeof(mask), &mask);
 		ptrace(PTRACE_CONT, pid, 0, 0);
 	}
 	if (!conts)

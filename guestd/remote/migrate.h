@@ -15,6 +15,10 @@
  *   home -> remote   WIRE_GOHOME {}                         (bring it back)
  *   remote -> home   WIRE_GOHOME {struct mig_status}, WIRE_IMAGE..., WIRE_IMAGE_END
  *                    (coming home, asked or because of a call only home can run)
+ *   remote -> home   WIRE_EXEC {struct mig_exec, path, argv and envp strings, each with its
+ *                    NUL}   home -> remote WIRE_SYSRET {-errno: the exec failed at home}, or
+ *                    WIRE_EXECED {} (it ran at home: the body ends; the new program comes to
+ *                    the same node on a new connection)
  */
 #ifndef GUESTD_MIGRATE_H
 #define GUESTD_MIGRATE_H
@@ -54,6 +58,17 @@ struct mig_adopt {
 	int32_t rpid, pad;
 	uint64_t ctid; /* write home_pid there before the child runs (0: none) */
 };
+
+struct mig_exec {
+	int32_t nr;	      /* execve or execveat */
+	int32_t dirfd, flags; /* execveat's */
+	uint32_t argc, envc;  /* strings after the path */
+	uint32_t pad;
+};
+
+#define MIG_EXEC_MAX (2u << 20)	    /* request bytes: the deputy's scratch holds them */
+#define MIG_EXEC_STRMAX (128u << 10) /* one string, as the kernel's MAX_ARG_STRLEN */
+#define MIG_EXEC_MAXARGS (1u << 16)  /* argv and envp entries, each */
 
 struct mig_exit {
 	int32_t wstatus, pad;

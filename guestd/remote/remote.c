@@ -479,6 +479,7 @@ static int dep_on_home(struct deputy *d, const uint8_t *p, size_t len, struct er
 	if (mig_recv_image(&d->c, &o, &pid, &info, e))
 		return err_prefix(e, "pid %d could not come home from node %d: ", d->pid, d->node);
 	log_info("pid %d is home from node %d (%s)", d->pid, d->node, st.msg);
+	snprintf(d->home_why, sizeof(d->home_why), "%s", st.msg);
 	return 0;
 }
 
@@ -561,6 +562,125 @@ static int dep_on_fork(struct deputy *d, const uint8_t *p, size_t len, struct er
 	return rc;
 }
 
+/* Check an exec request and lay it out in the deputy's scratch area: the
+ * strings, then argv's and envp's pointer arrays. a: the call's arguments. */
+static int dep_exec_place(struct deputy *d, const uint8_t *p, size_t len, long a[6])
+{
+	struct mig_exec x;
+	if (len < sizeof(x) || len > MIG_EXEC_MAX || p[len - 1] != '\0')
+		return -EPROTO;
+	memcpy(&x, p, sizeof(x));
+	if ((x.nr != SYS_execve && x.nr != SYS_execveat) || x.argc > MIG_EXEC_MAXARGS ||
+	    x.envc > MIG_EXEC_MAXARGS)
+		return -EPROTO;
+	const char *str = (const char *)p + sizeof(x), *end = (const char *)p + len;
+	size_t nstr = 1 + (size_t)x.argc + x.envc, blob = (size_t)(end - str);
+	uint64_t vec = d->scratch + ((blob + 7) & ~(size_t)7);
+	uint64_t *ptrs = xmalloc((nstr + 2) * sizeof(*ptrs));
+	size_t k = 0;
+	const char *s = str;
+	for (; s < end && k < nstr; s += strlen(s) + 1, k++)
+		if (k) /* argv's strings, a NULL, then envp's */
+			ptrs[k <= x.argc ? k - 1 : k] = d->scratch + (uint64_t)(s - str);
+	int rc = k == nstr && s == end ? 0 : -EPROTO;
+	size_t nptr = nstr + 1; /* argc, NULL, envc, NULL */
+	ptrs[x.argc] = 0;
+	ptrs[nptr - 1] = 0;
+	if (!rc && (pwrite(d->j.memfd, str, blob, (off_t)d->scratch) != (ssize_t)blob ||
+		    pwrite(d->j.memfd, ptrs, nptr * 8, (off_t)vec) != (ssize_t)(nptr * 8)))
+		rc = -EIO;
+	free(ptrs);
+	int at = x.nr == SYS_execveat;
+	memset(a, 0, 6 * sizeof(long));
+	a[0] = x.dirfd;
+	a[at] = (long)d->scratch;
+	a[at + 1] = (long)vec;
+	a[at + 2] = (long)(vec + (uint64_t)(x.argc + 1) * 8);
+	if (at)
+		a[4] = x.flags;
+	return rc;
+}
+
+/* Run the exec in the deputy. 1: it ran (the deputy is the new program, at
+ * its syscall-exit stop); 0: it failed, *ret says how; negative: the deputy
+ * ended or could not be driven. Signals that arrive meanwhile are held:
+ * they are the new program's if the exec ran, else relayed to the body. */
+static int dep_exec_run(struct deputy *d, long nr, const long a[6], long *ret)
+{
+	arch_regs_t r = d->j.saved;
+	uint64_t held = 0;
+	int st, rc = 0, ran = 0;
+	arch_set_syscall(&r, d->j.page, nr, a);
+	if ((rc = arch_set_regs(d->pid, &r)))
+		return rc;
+	for (;;) {
+		if (ptrace(PTRACE_CONT, d->pid, 0, 0) || waitpid(d->pid, &st, __WALL) < 0)
+			return -errno;
+		if (WIFEXITED(st) || WIFSIGNALED(st))
+			return dep_gone(d, st);
+		if (st >> 16 == PTRACE_EVENT_EXEC) {
+			ran = 1;
+			break;
+		}
+		if (st >> 16)
+			continue;
+		int sig = WSTOPSIG(st);
+		if (sig == SIGTRAP) { /* the trampoline's int3: it failed */
+			if ((rc = arch_get_regs(d->pid, &r)))
+				return rc;
+			*ret = arch_syscall_ret(&r);
+			break;
+		}
+		held |= 1ull << (sig - 1);
+	}
+	/* out of execve, as a program that mosrun starts is sent */
+	if (ran && (ptrace(PTRACE_SYSCALL, d->pid, 0, 0) || waitpid(d->pid, &st, __WALL) < 0))
+		return -errno;
+	if (ran && (WIFEXITED(st) || WIFSIGNALED(st)))
+		return dep_gone(d, st);
+	if (ran && WSTOPSIG(st) != (SIGTRAP | 0x80))
+		return -EPROTO;
+	for (int sig = 1; sig <= 64; sig++)
+		if (held & (1ull << (sig - 1))) {
+			if (ran)
+				syscall(SYS_tgkill, d->pid, d->pid, sig); /* pending: in its image */
+			else
+				dep_relay(d, sig);
+		}
+	return ran;
+}
+
+/* The body called execve: run it in the deputy, at home. */
+static int dep_on_exec(struct deputy *d, const uint8_t *p, size_t len, enum remote_event *ev,
+		       struct err *e)
+{
+	if (d->going_home)
+		return 0; /* it runs the exec at home instead */
+	int rc = dep_stop(d);
+	if (rc)
+		return err_set(e, rc, "deputy %d", d->pid);
+	long a[6], ret = 0;
+	if ((rc = dep_exec_place(d, p, len, a)))
+		return err_setx(e, rc, "bad exec request from node %d", d->node);
+	int nr = ((const struct mig_exec *)(const void *)p)->nr;
+	if ((rc = dep_exec_run(d, nr, a, &ret)) < 0)
+		return err_set(e, rc, "deputy %d: execve", d->pid);
+	if (rc == 1) {
+		close(d->j.memfd); /* the old program's memory, and its trampoline, are gone */
+		d->j.memfd = -1;
+		d->execed = 1;
+		*ev = REMOTE_EXECED;
+		log_info("pid %d ran execve at home for node %d", d->pid, d->node);
+		return wire_send(&d->c, WIRE_EXECED, NULL, 0, e);
+	}
+	struct fwd_call none;
+	memset(&none, 0, sizeof(none));
+	if (!(rc = fwd_end(d->j.memfd, &none, ret, &d->rep, e)))
+		rc = wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, e);
+	dep_idle(d);
+	return rc;
+}
+
 /* Serve one frame from the connection (waiting for it when block is set). */
 static int dep_input(struct deputy *d, enum remote_event *ev, int block, struct err *e)
 {
@@ -586,6 +706,8 @@ static int dep_input(struct deputy *d, enum remote_event *ev, int block, struct 
 		rc = dep_on_stopped(d, p, len, e);
 	else if (type == WIRE_FORK)
 		rc = dep_on_fork(d, p, len, e);
+	else if (type == WIRE_EXEC)
+		rc = dep_on_exec(d, p, len, ev, e);
 	else if (type == WIRE_GOHOME)
 		rc = dep_on_home(d, p, len, e), *ev = rc ? REMOTE_LOST : REMOTE_HOME;
 	else

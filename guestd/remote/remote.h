@@ -37,6 +37,8 @@ struct deputy {
 	double sent_secs;    /* and how long it took, start to running there */
 	uint64_t fwd_calls;  /* calls the body forwarded home through it */
 	uint64_t fwd_bytes;  /* and their requests' and replies' bytes */
+	char home_why[500];  /* REMOTE_HOME: why it came home, as its node said */
+	int execed;	     /* the body's execve ran here: the deputy is the new program */
 };
 
 enum remote_event {
@@ -44,6 +46,8 @@ enum remote_event {
 	REMOTE_EXITED, /* the body ended; the deputy is ending the same way */
 	REMOTE_HOME,   /* the process is back home, native, in a ptrace-stop */
 	REMOTE_LOST,   /* the link broke: the body and its memory are gone */
+	REMOTE_EXECED, /* the body's execve ran at home: the new program is here, stopped
+			* at the end of execve, and the body ended */
 };
 
 /* Migrate pid (in a ptrace-stop) to node. On success *out is its deputy and
