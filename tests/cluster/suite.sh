@@ -66,3 +66,28 @@ as_user() {
 	on "$1" setpriv --reuid=$SUITE_USER --regid=$SUITE_USER --clear-groups \
 		env PATH="$W/ubin:$PATH" "${@:2}"
 }
+
+# mosps_pid WORD: the pid of the one process in n1's mosps --json whose
+# command is WORD or begins with WORD and a blank; fails unless exactly one.
+mosps_pid() {
+	on 1 mosps --json | python3 -c '
+import json, sys
+w = sys.argv[1]
+ps = [p["pid"] for p in json.load(sys.stdin)["processes"]
+      if p["command"] == w or p["command"].startswith(w + " ")]
+if len(ps) != 1: sys.exit(1)
+print(ps[0])' "$1"
+}
+
+# where_been PID: "WHERE BEEN" of n1's registry entry of PID (WHERE its node,
+# 1 at home; BEEN the nodes it ran on, "1>2>1"); nothing once it is gone.
+where_been() {
+	[ -n "$1" ] || return 0
+	on 1 mosctl localstatus --json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["processes"]:
+    if p["kind"] == "local" and p["pid"] == int(sys.argv[1]):
+        print(p["where"], ">".join(map(str, p["been"])))' "$1"
+}
+# runs_on PID NODE: PID runs on NODE now (n1's registry).
+runs_on() { [ "$(where_been "$1" | cut -d' ' -f1)" = "$2" ]; }

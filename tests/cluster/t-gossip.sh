@@ -2,6 +2,7 @@
 # t-gossip.sh: every node's guestd learns every node's load vector by gossip
 # (mosctl status), notices a node whose guestd died, and sees it come back.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/suite.sh" # (for wait_until; this suite makes its own cluster)
 CL=$TOP/tests/cluster/cluster
 export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-gossip-$$ # own per run: runs from other checkouts coexist
 trap '"$CL" down >/dev/null 2>&1' EXIT
@@ -67,18 +68,27 @@ s3=$(entry 3 speed) a3=$(entry 3 age_ms)
 for kind in garbage truncated oversized forged unknown; do
 	"$CL" exec 2 "$PROBE" 10.77.0.1 4141 "$KEY" 3 $kind || t_fail gossip/bad-datagrams "probe $kind did not send"
 done
-sleep 0.5
-why=""
-for c in garbage:1 badsize:2 forged:1 unknown:1; do
-	got=$(($(counter "${c%:*}") - before[${c%:*}]))
-	[ "$got" -eq "${c#*:}" ] || why="$why ${c%:*} +$got (not +${c#*:});"
-done
+# counted: every kind counted as often as it was sent (why says what is not)
+counted() {
+	local c got
+	why=""
+	for c in garbage:1 badsize:2 forged:1 unknown:1; do
+		got=$(($(counter "${c%:*}") - before[${c%:*}]))
+		[ "$got" -eq "${c#*:}" ] || why="$why ${c%:*} +$got (not +${c#*:});"
+	done
+	[ -z "$why" ]
+}
+wait_until 10 counted
+sleep 0.5 # (nothing more may come: the counts must stay as they are)
+counted
 [ "$(entry 3 speed)" = "$s3" ] && [ "$(entry 3 up)" = False ] && [ "$(entry 3 age_ms)" -gt "$a3" ] ||
 	why="$why n3's entry changed: speed $(entry 3 speed) (was $s3), up $(entry 3 up);"
 [ -z "$why" ] && t_pass gossip/bad-datagrams-dropped-and-counted || t_fail gossip/bad-datagrams-dropped-and-counted "$why"
 # A valid one is taken (so the probe's datagrams are right), its replay a
 # second later is not (other nodes' gossip says nothing of n3: it is down).
 "$CL" exec 2 "$PROBE" 10.77.0.1 4141 "$KEY" 3 replay 4242
+replays() { [ $(($(counter replayed) - before[replayed])) -ge 1 ]; }
+wait_until 10 replays
 why=""
 [ $(($(counter replayed) - before[replayed])) -eq 1 ] || why="$why replayed +$(($(counter replayed) - before[replayed]));"
 # (taken, the replay would make the entry fresh again; n1's own next push to
