@@ -26,12 +26,15 @@ progs_case() {
 			return
 		fi
 	done
+	# where the last hop took it, and where it still is when told to go on
+	local want=${hop/home/1} at
+	at=$(where_been "$pid")
 	touch "$go"
 	wait_exit $mr 60
-	if [ "$RC" -eq 0 ] && grep -q "^PASS $name pid=$pid\$" "$out"; then
+	if [ "$RC" -eq 0 ] && grep -q "^PASS $name pid=$pid\$" "$out" && [ "${at%% *}" = "$want" ]; then
 		t_pass "migrate/$name/$label"
 	else
-		t_fail "migrate/$name/$label" "exit $RC: $(tail -n 3 "$out" | tr '\n' ' ')"
+		t_fail "migrate/$name/$label" "exit $RC, on node '$at' (want $want) when told to go on: $(tail -n 3 "$out" | tr '\n' ' ')"
 	fi
 }
 
@@ -42,29 +45,60 @@ for p in "$PROGS"/*; do
 	progs_case "$n" r2r-home 2 3 home
 done
 
-# Exit statuses and deaths by signal come home.
-on 1 mosrun -2 sh -c 'exit 7' 2>/dev/null
-rc=$?
-[ $rc -eq 7 ] && t_pass migrate/exit-status || t_fail migrate/exit-status "got $rc, want 7"
-on 1 mosrun -3 /usr/bin/python3 -c 'import os, signal; os.kill(os.getpid(), signal.SIGTERM)' 2>/dev/null
-rc=$?
-[ $rc -eq 143 ] && t_pass migrate/death-by-signal || t_fail migrate/death-by-signal "got $rc, want 143"
+# away_start TAG NODE PRE CODE: mosrun -v -NODE of a Python program that runs
+# PRE, says READY, waits for the file $W/go.TAG, then runs CODE; its stdout in
+# $W/TAG.out, mosrun's in $W/TAG.err. Sets mr, pid (its home pid) and, once
+# n1's registry shows it running on NODE (1 if it never does), at: "NODE
+# 1>NODE", where it is and where it has been.
+away_start() {
+	local tag=$1 node=$2
+	pid="" at=""
+	rm -f "$W/go.$tag"
+	on 1 mosrun -v -"$node" /usr/bin/python3 -c 'import os, signal, sys, time
+'"$3"'
+print("READY away pid=%d" % os.getpid(), flush=True)
+while not os.path.exists(sys.argv[1]): time.sleep(0.05)
+'"$4" "$W/go.$tag" >"$W/$tag.out" 2>"$W/$tag.err" &
+	mr=$!
+	pid=$(ready_pid "$W/$tag.out") && wait_until 20 runs_on "$pid" "$node"
+	local r=$?
+	at=$(where_been "$pid")
+	return $r
+}
+# away_ok TAG NODE: at (sampled right before the test let TAG's process go
+# on) shows it on NODE, never home since it left; mosrun -v said it ran on
+# NODE and never that it came home.
+away_ok() {
+	[ "$at" = "$2 1>$2" ] && grep -q "runs on node $2 " "$W/$1.err" && ! grep -q "is home" "$W/$1.err"
+}
+
+# Exit statuses and deaths by signal come home, from a process that ran away
+# until it ended.
+away_start exit 2 "" 'sys.exit(7)'
+touch "$W/go.exit"
+wait_exit $mr 30
+if [ "$RC" -eq 7 ] && away_ok exit 2; then
+	t_pass migrate/exit-status
+else
+	t_fail migrate/exit-status "exit $RC, want 7; where, been: '$at'; $(tr '\n' ' ' <"$W/exit.err")"
+fi
+away_start term 3 "" 'os.kill(os.getpid(), signal.SIGTERM)'
+touch "$W/go.term"
+wait_exit $mr 30
+if [ "$RC" -eq 143 ] && away_ok term 3; then
+	t_pass migrate/death-by-signal
+else
+	t_fail migrate/death-by-signal "exit $RC, want 143; where, been: '$at'; $(tr '\n' ' ' <"$W/term.err")"
+fi
 
 # A signal sent to the home pid reaches the body (a handler there reports it).
-on 1 mosrun -2 /usr/bin/python3 -c '
-import os, signal, sys, time
-signal.signal(signal.SIGUSR1, lambda s, f: (print("got", s, flush=True), sys.exit(5)))
-print("READY sig pid=%d" % os.getpid(), flush=True)
-time.sleep(60)' >"$W/sig.out" 2>&1 &
-mr=$!
-pid=$(ready_pid "$W/sig.out")
-sleep 1
+away_start sig 2 'signal.signal(signal.SIGUSR1, lambda s, f: (print("got", s, flush=True), sys.exit(5)))' ''
 kill -USR1 "$pid" 2>/dev/null
 wait_exit $mr 30
-if [ "$RC" -eq 5 ] && grep -q "^got 10" "$W/sig.out"; then
+if [ "$RC" -eq 5 ] && grep -q "^got 10" "$W/sig.out" && away_ok sig 2; then
 	t_pass migrate/signal-relayed
 else
-	t_fail migrate/signal-relayed "exit $RC: $(tail -n 3 "$W/sig.out")"
+	t_fail migrate/signal-relayed "exit $RC; where, been: '$at'; $(tail -n 3 "$W/sig.out" "$W/sig.err" | tr '\n' ' ')"
 fi
 
 # The terminal: a migrated process reads its home terminal (a pty here), and
@@ -86,18 +120,15 @@ else
 fi
 
 # SIGKILL to the home pid: the body goes too, mosrun dies of SIGKILL.
-on 1 mosrun -2 /bin/sleep 41 >/dev/null 2>&1 &
-mr=$!
-sleep 2
-hp=$(pgrep -u 0 -f "^/bin/sleep 41" | head -n 1)
-body=$(pgrep -u 65534 -f "sleep 41" | head -n 1)
-kill -9 "$hp" 2>/dev/null
+away_start kill9 2 "" ''
+body=$(pgrep -u 65534 -f "go.kill9" | head -n 1) # bodies run as nobody
+kill -9 "$pid" 2>/dev/null
 wait_exit $mr 20
-sleep 0.5
-if [ "$RC" -eq 137 ] && [ -n "$body" ] && ! kill -0 "$body" 2>/dev/null; then
+gone() { ! kill -0 "$1" 2>/dev/null; }
+if [ "$RC" -eq 137 ] && [ "$at" = "2 1>2" ] && [ -n "$body" ] && wait_until 10 gone "$body"; then
 	t_pass migrate/sigkill-home-pid
 else
-	t_fail migrate/sigkill-home-pid "exit $RC, home '$hp', body '$body' alive: $(kill -0 "$body" 2>/dev/null && echo yes)"
+	t_fail migrate/sigkill-home-pid "exit $RC, where, been: '$at', body '$body' alive: $(kill -0 "$body" 2>/dev/null && echo yes)"
 fi
 
 # A parent with 4 children, each migrated to another node, talking through
@@ -157,24 +188,36 @@ fi
 
 # mosps shows where each process runs; a threaded one is not migratable and
 # says why, and mosmigrate refuses it with the reason.
-on 1 mosrun -3 /usr/bin/python3 -c 'import time; time.sleep(5)' >/dev/null 2>&1 &
+waitgo='import os, sys, time
+def wait():
+    while not os.path.exists(sys.argv[1]): time.sleep(0.05)
+'
+rm -f "$W/go.thr"
+on 1 mosrun -3 /usr/bin/python3 -c "$waitgo"'wait()' "$W/go.thr" >/dev/null 2>&1 &
 m1=$!
-on 1 mosrun /usr/bin/python3 -c 'import threading, time
-threading.Thread(target=time.sleep, args=(5,)).start(); time.sleep(5)' >/dev/null 2>&1 &
+on 1 mosrun /usr/bin/python3 -c "$waitgo"'import threading
+threading.Thread(target=wait).start(); wait()' "$W/go.thr" >/dev/null 2>&1 &
 m2=$!
-sleep 2
-js=$(on 1 mosps --json)
-tp=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(str(p["pid"]) for p in d["processes"] if not p["migratable"]))' <<<"$js")
-ref=$(on 1 mosmigrate "${tp%% *}" 2 2>&1)
-if python3 -c 'import json,sys
+# both listed, one on node 3, the other with its thread started
+both() {
+	js=$(on 1 mosps --json)
+	python3 -c 'import json,sys
 d = json.load(sys.stdin); ps = d["processes"]
 far = [p for p in ps if p["node"] == 3 and p["migrations"] == 1 and p["home"] == 1]
 thr = [p for p in ps if not p["migratable"] and "threads" in p["why"] and p["node"] == 0]
-sys.exit(0 if len(ps) == 2 and far and thr else 1)' <<<"$js" && grep -q "threads" <<<"$ref"; then
+sys.exit(0 if len(ps) == 2 and far and thr else 1)' <<<"$js"
+}
+wait_until 20 both
+ok=$?
+tp=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(str(p["pid"]) for p in d["processes"] if not p["migratable"]))' <<<"$js")
+ref=$(on 1 mosmigrate "${tp%% *}" 2 2>&1)
+mrc=$?
+if [ $ok -eq 0 ] && [ $mrc -eq 1 ] && grep -q "threads" <<<"$ref" && both; then
 	t_pass migrate/mosps-and-threads
 else
-	t_fail migrate/mosps-and-threads "mosps: $js; mosmigrate: $ref"
+	t_fail migrate/mosps-and-threads "mosps: $js; mosmigrate: exit $mrc, $ref"
 fi
+touch "$W/go.thr"
 wait_exit $m1 20
 wait_exit $m2 20
 
@@ -188,6 +231,7 @@ with open("'"$W"'/in.txt", "w") as f:
         f.write(" ".join(r.choice(w) for _ in range(6)) + "\n")'
 cat >"$W/calc.py" <<'PY'
 import hashlib, sys
+sys.stdin.readline()  # the harness's go
 h = hashlib.sha256(); acc = 0
 with open(sys.argv[1], "w") as out:
     for i in range(4_000_000):
@@ -196,36 +240,58 @@ with open(sys.argv[1], "w") as out:
             h.update(str(acc).encode()); out.write("%d %d\n" % (i, acc))
 print(h.hexdigest())
 PY
-# real_case NAME OUTFILE CMD...: reference run at home without mosrun, then
-# under mosrun migrated to node 2 after 0.4 s; OUTFILE (or stdout) compared.
+echo go >"$W/go.txt"
+echo "create table t(a,b); with recursive c(x) as (select 1 union all select x+1 from c where x<300000)
+insert into t select x, x*x from c; select count(*), sum(b) from t;" >"$W/db.sql"
+# real_case NAME INPUT OUTFILE CMD...: a reference run at home without
+# mosrun, then under mosrun -v with INPUT on its standard input through a
+# pipe that stays empty until the program has been moved to node 2
+# (mosmigrate -w, which must succeed) and is seen there. So it does its work
+# on node 2, where it must stay to the end: n1's registry sampled while it
+# runs says node 2, and mosrun -v never says it came home. Its stdout (and
+# OUTFILE) must be byte-identical to the reference's.
 real_case() {
-	local name=$1 outf=$2
-	shift 2
+	local name=$1 in=$2 outf=$3 pid="" m="" mrc=1 at="" seen="" w
+	shift 3
 	rm -f "$W/$name".*
-	(cd "$W" && "$@" >"$W/$name.ref.stdout" 2>&1)
-	[ -n "$outf" ] && mv "$W/$outf" "$W/$name.ref.file"
-	on 1 sh -c "cd '$W' && exec mosrun \"\$@\"" sh "$@" >"$W/$name.run.stdout" 2>&1 &
-	local mr=$! pid="" m=""
-	sleep 0.4
-	pid=$(pgrep -P "$(pgrep -P $mr | head -n 1)" 2>/dev/null | head -n 1)
-	[ -z "$pid" ] && pid=$(pgrep -f -n "$1")
-	m=$(on 1 mosmigrate -w "$pid" 2 2>&1)
+	[ -z "$outf" ] || rm -f "$W/$outf"
+	(cd "$W" && "$@" <"$in" >"$W/$name.ref.stdout" 2>&1)
+	[ -z "$outf" ] || mv "$W/$outf" "$W/$name.ref.file"
+	{ wait_until 60 test -e "$W/$name.go"; cat "$in"; } |
+		on 1 sh -c "cd '$W' && exec mosrun -v \"\$@\"" sh "$@" >"$W/$name.run.stdout" 2>"$W/$name.run.err" &
+	local mr=$!
+	find_pid() { pid=$(mosps_pid "$1"); }
+	if wait_until 30 find_pid "$1"; then
+		m=$(on 1 mosmigrate -w "$pid" 2 2>&1)
+		mrc=$?
+		at=$(where_been "$pid")
+	fi
+	touch "$W/$name.go"
+	# while it runs: where it is (the samples end when it leaves the registry)
+	local t0=$SECONDS
+	while [ -n "$pid" ] && w=$(where_been "$pid") && [ -n "$w" ] && ((SECONDS - t0 < 300)); do
+		seen="$seen${seen:+,}${w%% *}"
+		sleep 0.2
+	done
 	wait_exit $mr 300
-	if [ "$RC" -ne 0 ]; then
-		t_fail "migrate/real-$name" "exit $RC ($m): $(tail -n 3 "$W/$name.run.stdout")"
-	elif ! cmp -s "$W/$name.ref.stdout" "$W/$name.run.stdout"; then
-		t_fail "migrate/real-$name" "stdout differs ($m)"
-	elif [ -n "$outf" ] && ! cmp -s "$W/$name.ref.file" "$W/$outf"; then
-		t_fail "migrate/real-$name" "$outf differs ($m)"
+	local why=""
+	[ -n "$pid" ] || why="never seen in mosps;"
+	[ $mrc -eq 0 ] && [ "$at" = "2 1>2" ] || why="$why mosmigrate -w $pid 2: exit $mrc ($m), then where, been '$at';"
+	[ -z "$(tr -d '2,' <<<"$seen")" ] || why="$why seen on nodes $seen while it ran;"
+	grep -q "is home" "$W/$name.run.err" && why="$why $(grep "is home" "$W/$name.run.err");"
+	[ "$RC" -eq 0 ] || why="$why exit $RC: $(tail -n 3 "$W/$name.run.stdout" "$W/$name.run.err" | tr '\n' ' ');"
+	cmp -s "$W/$name.ref.stdout" "$W/$name.run.stdout" || why="$why stdout differs;"
+	[ -z "$outf" ] || cmp -s "$W/$name.ref.file" "$W/$outf" || why="$why $outf differs;"
+	if [ -z "$why" ]; then
+		t_pass "migrate/real-$name (samples on node 2: $(tr -cd 2 <<<"$seen" | wc -c))"
 	else
-		t_pass "migrate/real-$name"
+		t_fail "migrate/real-$name" "$why"
 	fi
 }
-real_case python3 calc.out /usr/bin/python3 "$W/calc.py" calc.out
-real_case gzip "" /usr/bin/gzip -6 -c "$W/in.txt"
-real_case sort "" /usr/bin/sort "$W/in.txt"
-real_case sqlite3 db.sqlite /usr/bin/sqlite3 db.sqlite \
-	"create table t(a,b); with recursive c(x) as (select 1 union all select x+1 from c where x<300000) insert into t select x, x*x from c; select count(*), sum(b) from t;"
+real_case python3 "$W/go.txt" calc.out /usr/bin/python3 "$W/calc.py" calc.out
+real_case gzip "$W/in.txt" "" /usr/bin/gzip -n -6 -c # (-n: no timestamp, which a file on stdin would give)
+real_case sort "$W/in.txt" "" /usr/bin/sort
+real_case sqlite3 "$W/db.sql" db.sqlite /usr/bin/sqlite3 db.sqlite
 
 # Sandbox: at the hosting node the body sees only its home's world.
 on 2 sh -c 'echo secret >/home/mosix/only-on-n2; printf "#!/bin/sh\necho host\n" >/home/mosix/hostbin; chmod +x /home/mosix/hostbin'
@@ -338,17 +404,13 @@ fi
 
 # The link cut while the process runs there: it is reported lost (exit 76)
 # within bounded time, never hangs; the body does not linger on the node.
-on 1 mosrun -2 /usr/bin/python3 -c 'import time
-while True: time.sleep(0.2)  # cut-victim' >"$W/cut.out" 2>&1 &
-mr=$!
-sleep 1.5
-left=$(pgrep -u 65534 -f cut-victim | head -n 1)
+away_start cut 2 "" ''
+left=$(pgrep -u 65534 -f "go.cut" | head -n 1)
 "$CL" cut 2 >/dev/null
 wait_exit $mr 60
 "$CL" heal 2 >/dev/null
-sleep 1
-if [ "$RC" -eq 76 ] && grep -q "lost" "$W/cut.out" && [ -n "$left" ] && ! kill -0 "$left" 2>/dev/null; then
+if [ "$RC" -eq 76 ] && grep -q "lost" "$W/cut.err" && [ "$at" = "2 1>2" ] && [ -n "$left" ] && wait_until 10 gone "$left"; then
 	t_pass migrate/link-cut-reported-lost
 else
-	t_fail migrate/link-cut-reported-lost "exit $RC, body $left alive: $(kill -0 "$left" 2>/dev/null && echo yes); $(tail -n 2 "$W/cut.out")"
+	t_fail migrate/link-cut-reported-lost "exit $RC, where, been '$at', body '$left' alive: $(kill -0 "$left" 2>/dev/null && echo yes); $(tail -n 2 "$W/cut.err")"
 fi
