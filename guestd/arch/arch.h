@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "arch/x86_64/abi.h"
+
 #define ARCH_NAME "x86_64"
 #define ARCH_XSTATE_MAX 16384
 #define ARCH_FXSAVE_LEN 512 /* FPU state without XSAVE (an XSAVE area is at least 576) */
@@ -77,5 +79,20 @@ void arch_syscall_args(const arch_regs_t *r, long args[6]);
  * or NULL for a number the system's headers did not know when mosix was
  * built. */
 const char *arch_syscall_name(long nr);
+
+/* ioctl requests a migrated process may forward home: the request, its
+ * name, and how its third argument travels (a value, or a struct of size
+ * bytes that the kernel reads, writes, or both). */
+enum arch_io_dir { ARCH_IO_VAL, ARCH_IO_IN, ARCH_IO_OUT, ARCH_IO_INOUT };
+struct arch_ioctl {
+	unsigned long req;
+	const char *name;
+	enum arch_io_dir dir;
+	unsigned size;
+};
+/* The entry of request req (its low 32 bits, as the kernel takes it), or NULL. */
+const struct arch_ioctl *arch_ioctl_find(unsigned long req);
+/* A request's number by its name ("TCGETS"), or -1: for tools and messages. */
+long arch_ioctl_number(const char *name);
 
 #endif

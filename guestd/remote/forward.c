@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -16,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -50,23 +51,25 @@ struct fwd_desc {
 #define IOF(n) { K_INOUT, -1, 1, 0, 0, n }
 #define IOM(i, m) { K_INOUT, i, m, 0, 0, 0 }
 
-/* Calls forwarded to the deputy, with their argument descriptors. */
+/* Calls forwarded to the deputy, with their argument descriptors (struct
+ * sizes from the architecture: arch/x86_64/abi.h). */
 static const struct fwd_desc fwd_table[] = {
 	{ SYS_read, { V, OUTR(2), V } },
 	{ SYS_write, { V, IN(2), V } },
 	{ SYS_open, { S, V, V } },
 	{ SYS_close, { V } },
-	{ SYS_stat, { S, OUTF(144) } },
-	{ SYS_fstat, { V, OUTF(144) } },
-	{ SYS_lstat, { S, OUTF(144) } },
-	{ SYS_poll, { IOM(1, 8), V, V } },
+	{ SYS_stat, { S, OUTF(ARCH_SZ_STAT) } },
+	{ SYS_fstat, { V, OUTF(ARCH_SZ_STAT) } },
+	{ SYS_lstat, { S, OUTF(ARCH_SZ_STAT) } },
+	{ SYS_poll, { IOM(1, ARCH_SZ_POLLFD), V, V } },
 	{ SYS_lseek, { V, V, V } },
 	{ SYS_pread64, { V, OUTR(2), V, V } },
 	{ SYS_pwrite64, { V, IN(2), V, V } },
 	{ SYS_access, { S, V } },
 	{ SYS_pipe, { OUTF(8) } },
 	{ SYS_pipe2, { OUTF(8), V } },
-	{ SYS_select, { V, IOF(128), IOF(128), IOF(128), IOF(16) } },
+	{ SYS_select, { V, IOF(ARCH_SZ_FDSET), IOF(ARCH_SZ_FDSET), IOF(ARCH_SZ_FDSET),
+			IOF(ARCH_SZ_TIMEVAL) } },
 	{ SYS_dup, { V } },
 	{ SYS_dup2, { V, V } },
 	{ SYS_dup3, { V, V, V } },
@@ -77,6 +80,8 @@ static const struct fwd_desc fwd_table[] = {
 	{ SYS_accept4, { V, OUTP(2), IOF(4), V } },
 	{ SYS_sendto, { V, IN(2), V, V, IN(5), V } },
 	{ SYS_recvfrom, { V, OUTR(2), V, V, OUTP(5), IOF(4) } },
+	{ SYS_sendmsg, { V, V, V } },	/* the msghdr travels by fwd_marshal_msg */
+	{ SYS_recvmsg, { V, V, V } },
 	{ SYS_shutdown, { V, V } },
 	{ SYS_bind, { V, IN(2), V } },
 	{ SYS_listen, { V, V } },
@@ -85,15 +90,16 @@ static const struct fwd_desc fwd_table[] = {
 	{ SYS_socketpair, { V, V, V, OUTF(8) } },
 	{ SYS_setsockopt, { V, V, V, IN(4), V } },
 	{ SYS_getsockopt, { V, V, V, OUTP(4), IOF(4) } },
-	{ SYS_wait4, { V, OUTF(4), V, OUTF(144) } },
+	{ SYS_wait4, { V, OUTF(4), V, OUTF(ARCH_SZ_RUSAGE) } },
 	{ SYS_kill, { V, V } },
-	{ SYS_uname, { OUTF(390) } },
+	{ SYS_uname, { OUTF(ARCH_SZ_UTSNAME) } },
 	{ SYS_fcntl, { V, V, V } },
 	{ SYS_flock, { V, V } },
 	{ SYS_fsync, { V } },
 	{ SYS_fdatasync, { V } },
 	{ SYS_truncate, { S, V } },
 	{ SYS_ftruncate, { V, V } },
+	{ SYS_getdents, { V, OUTR(2), V } },
 	{ SYS_getdents64, { V, OUTR(2), V } },
 	{ SYS_getcwd, { OUTR(1), V } },
 	{ SYS_chdir, { S } },
@@ -112,11 +118,11 @@ static const struct fwd_desc fwd_table[] = {
 	{ SYS_fchown, { V, V, V } },
 	{ SYS_lchown, { S, V, V } },
 	{ SYS_umask, { V } },
-	{ SYS_getrlimit, { V, OUTF(16) } },
-	{ SYS_setrlimit, { V, INF(16) } },
-	{ SYS_getrusage, { V, OUTF(144) } },
-	{ SYS_sysinfo, { OUTF(112) } },
-	{ SYS_times, { OUTF(32) } },
+	{ SYS_getrlimit, { V, OUTF(ARCH_SZ_RLIMIT) } },
+	{ SYS_setrlimit, { V, INF(ARCH_SZ_RLIMIT) } },
+	{ SYS_getrusage, { V, OUTF(ARCH_SZ_RUSAGE) } },
+	{ SYS_sysinfo, { OUTF(ARCH_SZ_SYSINFO) } },
+	{ SYS_times, { OUTF(ARCH_SZ_TMS) } },
 	{ SYS_getuid, { V } },
 	{ SYS_getgid, { V } },
 	{ SYS_geteuid, { V } },
@@ -126,16 +132,24 @@ static const struct fwd_desc fwd_table[] = {
 	{ SYS_getpgrp, { V } },
 	{ SYS_setsid, { V } },
 	{ SYS_getgroups, { V, OUTRM(0, 4) } },
+	{ SYS_getresuid, { OUTF(4), OUTF(4), OUTF(4) } },
+	{ SYS_getresgid, { OUTF(4), OUTF(4), OUTF(4) } },
 	{ SYS_getpgid, { V } },
 	{ SYS_getsid, { V } },
+	{ SYS_capget, { IOF(ARCH_SZ_CAP_HEADER), OUTF(ARCH_SZ_CAP_DATA) } },
 	{ SYS_gettid, { V } },
 	{ SYS_tkill, { V, V } },
 	{ SYS_tgkill, { V, V, V } },
-	{ SYS_waitid, { V, V, OUTF(128), V, OUTF(144) } },
+	{ SYS_rt_sigqueueinfo, { V, V, INF(ARCH_SZ_SIGINFO) } },
+	{ SYS_rt_tgsigqueueinfo, { V, V, V, INF(ARCH_SZ_SIGINFO) } },
+	{ SYS_waitid, { V, V, OUTF(ARCH_SZ_SIGINFO), V, OUTF(ARCH_SZ_RUSAGE) } },
 	{ SYS_openat, { V, S, V, V } },
+	{ SYS_openat2, { V, S, IN(3), V } },
 	{ SYS_mkdirat, { V, S, V } },
+	{ SYS_mknod, { S, V, V } },
+	{ SYS_mknodat, { V, S, V, V } },
 	{ SYS_fchownat, { V, S, V, V, V } },
-	{ SYS_newfstatat, { V, S, OUTF(144), V } },
+	{ SYS_newfstatat, { V, S, OUTF(ARCH_SZ_STAT), V } },
 	{ SYS_unlinkat, { V, S, V } },
 	{ SYS_renameat, { V, S, V, S } },
 	{ SYS_renameat2, { V, S, V, S, V } },
@@ -143,29 +157,80 @@ static const struct fwd_desc fwd_table[] = {
 	{ SYS_symlinkat, { S, V, S } },
 	{ SYS_readlinkat, { V, S, OUTR(3), V } },
 	{ SYS_fchmodat, { V, S, V } },
+	{ ARCH_NR_FCHMODAT2, { V, S, V, V } },
 	{ SYS_faccessat, { V, S, V } },
 	{ SYS_faccessat2, { V, S, V, V } },
-	{ SYS_statx, { V, S, V, V, OUTF(256) } },
-	{ SYS_ppoll, { IOM(1, 8), V, INF(16), IN(4), V } },
+	{ SYS_statx, { V, S, V, V, OUTF(ARCH_SZ_STATX) } },
+	{ SYS_statfs, { S, OUTF(ARCH_SZ_STATFS) } },
+	{ SYS_fstatfs, { V, OUTF(ARCH_SZ_STATFS) } },
+	{ SYS_utime, { S, INF(ARCH_SZ_UTIMBUF) } },
+	{ SYS_utimes, { S, INF(2 * ARCH_SZ_TIMEVAL) } },
+	{ SYS_futimesat, { V, S, INF(2 * ARCH_SZ_TIMEVAL) } },
+	{ SYS_utimensat, { V, S, INF(2 * ARCH_SZ_TIMESPEC), V } },
+	{ SYS_getxattr, { S, S, OUTR(3), V } },
+	{ SYS_lgetxattr, { S, S, OUTR(3), V } },
+	{ SYS_fgetxattr, { V, S, OUTR(3), V } },
+	{ SYS_setxattr, { S, S, IN(3), V, V } },
+	{ SYS_lsetxattr, { S, S, IN(3), V, V } },
+	{ SYS_fsetxattr, { V, S, IN(3), V, V } },
+	{ SYS_listxattr, { S, OUTR(2), V } },
+	{ SYS_llistxattr, { S, OUTR(2), V } },
+	{ SYS_flistxattr, { V, OUTR(2), V } },
+	{ SYS_removexattr, { S, S } },
+	{ SYS_lremovexattr, { S, S } },
+	{ SYS_fremovexattr, { V, S } },
+	{ SYS_fadvise64, { V, V, V, V } },
+	{ SYS_readahead, { V, V, V } },
+	{ SYS_fallocate, { V, V, V, V } },
+	{ SYS_sync_file_range, { V, V, V, V } },
+	{ SYS_syncfs, { V } },
+	{ SYS_copy_file_range, { V, IOF(8), V, IOF(8), V, V } },
+	{ SYS_sendfile, { V, V, IOF(8), V } },
+	{ SYS_splice, { V, IOF(8), V, IOF(8), V, V } },
+	{ SYS_tee, { V, V, V, V } },
+	{ SYS_close_range, { V, V, V } },
+	{ SYS_ppoll, { IOM(1, ARCH_SZ_POLLFD), V, INF(ARCH_SZ_TIMESPEC), IN(4), V } },
 	{ SYS_epoll_create, { V } },
 	{ SYS_epoll_create1, { V } },
-	{ SYS_epoll_ctl, { V, V, V, INF(12) } },
-	{ SYS_epoll_wait, { V, OUTRM(2, 12), V, V } },
+	{ SYS_epoll_ctl, { V, V, V, INF(ARCH_SZ_EPOLL_EVENT) } },
+	{ SYS_epoll_wait, { V, OUTRM(2, ARCH_SZ_EPOLL_EVENT), V, V } },
+	{ SYS_epoll_pwait, { V, OUTRM(2, ARCH_SZ_EPOLL_EVENT), V, V, V, V } },
+	{ SYS_eventfd, { V } },
 	{ SYS_eventfd2, { V, V } },
-	{ SYS_prlimit64, { V, V, INF(16), OUTF(16) } },
-	{ SYS_sendfile, { V, V, IOF(8), V } },
+	{ SYS_timerfd_create, { V, V } },
+	{ SYS_timerfd_settime, { V, V, INF(ARCH_SZ_ITIMERSPEC), OUTF(ARCH_SZ_ITIMERSPEC) } },
+	{ SYS_timerfd_gettime, { V, OUTF(ARCH_SZ_ITIMERSPEC) } },
+	{ SYS_inotify_init, { V } },
+	{ SYS_inotify_init1, { V } },
+	{ SYS_inotify_add_watch, { V, S, V } },
+	{ SYS_inotify_rm_watch, { V, V } },
+	{ SYS_pidfd_open, { V, V } },
+	{ SYS_pidfd_send_signal, { V, V, INF(ARCH_SZ_SIGINFO), V } },
+	{ SYS_prlimit64, { V, V, INF(ARCH_SZ_RLIMIT), OUTF(ARCH_SZ_RLIMIT) } },
 	{ SYS_sync, { V } },
-	{ SYS_pselect6, { V, IOF(128), IOF(128), IOF(128), IOF(16), V } },
+	{ SYS_pselect6, { V, IOF(ARCH_SZ_FDSET), IOF(ARCH_SZ_FDSET), IOF(ARCH_SZ_FDSET),
+			  IOF(ARCH_SZ_TIMESPEC), V } },
 	{ SYS_ioctl, { V, V, V } },
+	{ SYS_prctl, { V, V, V, V, V } },
+	{ SYS_setpriority, { V, V, V } },
+	{ SYS_getpriority, { V, V } },
+	{ SYS_sched_setscheduler, { V, V, INF(ARCH_SZ_SCHED_PARAM) } },
+	{ SYS_sched_getscheduler, { V } },
+	{ SYS_sched_setparam, { V, INF(ARCH_SZ_SCHED_PARAM) } },
+	{ SYS_sched_getparam, { V, OUTF(ARCH_SZ_SCHED_PARAM) } },
+	{ SYS_sched_rr_get_interval, { V, OUTF(ARCH_SZ_TIMESPEC) } },
 	{ SYS_setuid, { V } },
 	{ SYS_setgid, { V } },
 	{ SYS_setreuid, { V, V } },
 	{ SYS_setregid, { V, V } },
 	{ SYS_setresuid, { V, V, V } },
 	{ SYS_setresgid, { V, V, V } },
+	{ SYS_setfsuid, { V } },
+	{ SYS_setfsgid, { V } },
 };
 
-/* Calls a body runs itself. */
+/* Calls a body runs itself: they touch only its own memory, signal state,
+ * clocks and scheduling (the seccomp filter lets them through untraced). */
 static const int fwd_local[] = {
 	SYS_brk,	   SYS_munmap,	       SYS_mprotect,	    SYS_mremap,
 	SYS_madvise,	   SYS_rt_sigaction,   SYS_rt_sigprocmask,  SYS_rt_sigreturn,
@@ -176,28 +241,9 @@ static const int fwd_local[] = {
 	SYS_getrandom,	   SYS_exit,	       SYS_exit_group,	    SYS_set_tid_address,
 	SYS_set_robust_list, SYS_get_robust_list, SYS_rseq,	    SYS_arch_prctl,
 	SYS_restart_syscall, SYS_sched_getaffinity, SYS_getcpu,	    SYS_membarrier,
-	SYS_mlock,	   SYS_munlock,	       SYS_msync,
-};
-
-/* ioctl requests that carry a fixed-size struct: request, direction, size. */
-static const struct {
-	unsigned long req;
-	uint8_t kind;
-	uint16_t size;
-} fwd_ioctls[] = {
-	{ 0x5401, K_OUT, 36 }, /* TCGETS */
-	{ 0x5402, K_IN, 36 },  /* TCSETS */
-	{ 0x5403, K_IN, 36 },  /* TCSETSW */
-	{ 0x5404, K_IN, 36 },  /* TCSETSF */
-	{ 0x540f, K_OUT, 4 },  /* TIOCGPGRP */
-	{ 0x5410, K_IN, 4 },   /* TIOCSPGRP */
-	{ 0x5413, K_OUT, 8 },  /* TIOCGWINSZ */
-	{ 0x5414, K_IN, 8 },   /* TIOCSWINSZ */
-	{ 0x541b, K_OUT, 4 },  /* FIONREAD */
-	{ 0x5421, K_IN, 4 },   /* FIONBIO */
-	{ 0x5450, K_VAL, 0 },  /* FIONCLEX */
-	{ 0x5451, K_VAL, 0 },  /* FIOCLEX */
-	{ 0x5429, K_OUT, 4 },  /* TIOCGSID */
+	SYS_mlock,	   SYS_munlock,	       SYS_msync,	    SYS_mlock2,
+	SYS_mlockall,	   SYS_munlockall,     SYS_mincore,	    SYS_sched_get_priority_max,
+	SYS_sched_get_priority_min,
 };
 
 // clang-format on
@@ -220,21 +266,92 @@ static int fwd_is_local(long nr)
 	return 0;
 }
 
-/* The ioctl entry for a request, or NULL. */
-static int fwd_ioctl_index(unsigned long req)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(fwd_ioctls); i++)
-		if (fwd_ioctls[i].req == (req & 0xffffffffu))
-			return (int)i;
-	return -1;
-}
-
 /* fcntl commands whose argument is a value or a struct flock. */
 static int fwd_fcntl_ok(long cmd)
 {
 	return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC || cmd == F_GETFD || cmd == F_SETFD ||
 	       cmd == F_GETFL || cmd == F_SETFL || cmd == F_GETLK || cmd == F_SETLK ||
-	       cmd == F_SETLKW || cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
+	       cmd == F_SETLKW || cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW ||
+	       cmd == F_GETPIPE_SZ || cmd == F_SETPIPE_SZ || cmd == F_GET_SEALS ||
+	       cmd == F_ADD_SEALS || cmd == F_GETLEASE || cmd == F_GETOWN || cmd == F_GETSIG;
+}
+
+/* prctl by option: the process's name is kept both at home (ps, /proc)
+ * and here; what concerns its memory, timers and own thread runs here; the
+ * process's identity, credentials and place in the process tree are home's
+ * (PR_SET_DUMPABLE too: a deputy that cannot be dumped cannot be served). */
+static enum fwd_action fwd_prctl(long opt)
+{
+	switch (opt) {
+	case PR_SET_NAME:
+		return FWD_BOTH;
+	case PR_GET_NAME:
+	case PR_SET_VMA:
+	case PR_GET_THP_DISABLE:
+	case PR_SET_THP_DISABLE:
+	case PR_GET_TIMERSLACK:
+	case PR_SET_TIMERSLACK:
+	case PR_GET_TID_ADDRESS:
+		return FWD_LOCAL;
+	case PR_GET_PDEATHSIG:
+	case PR_SET_PDEATHSIG:
+	case PR_GET_DUMPABLE:
+	case PR_GET_SECCOMP:
+	case PR_CAPBSET_READ:
+	case PR_GET_NO_NEW_PRIVS:
+	case PR_SET_NO_NEW_PRIVS:
+	case PR_GET_CHILD_SUBREAPER:
+	case PR_SET_CHILD_SUBREAPER:
+	case PR_GET_KEEPCAPS:
+	case PR_SET_KEEPCAPS:
+	case PR_GET_SECUREBITS:
+	case PR_CAP_AMBIENT:
+		return FWD_FORWARD;
+	default:
+		return FWD_HOME;
+	}
+}
+
+/* Calls whose arguments decide; -1 for the others. Scheduling of the
+ * calling process (pid 0) is the body's own (it is what runs); of another
+ * process, home's. A signal mask to apply during a wait is simpler at home. */
+static int fwd_by_args(long nr, const long args[6])
+{
+	switch (nr) {
+	case SYS_mmap:
+		return args[3] & MAP_ANONYMOUS ? FWD_LOCAL : FWD_HOME;
+	case SYS_readv:
+	case SYS_writev:
+	case SYS_preadv:
+	case SYS_pwritev:
+		return FWD_FORWARD;
+	case SYS_ioctl:
+		return arch_ioctl_find((unsigned long)args[1]) ? FWD_FORWARD : FWD_HOME;
+	case SYS_fcntl:
+		return fwd_fcntl_ok(args[1]) ? FWD_FORWARD : FWD_HOME;
+	case SYS_prctl:
+		return fwd_prctl(args[0]);
+	case SYS_pselect6:
+	case SYS_epoll_pwait:
+		return args[nr == SYS_pselect6 ? 5 : 4] ? FWD_HOME : FWD_FORWARD;
+	case SYS_sched_setscheduler:
+	case SYS_sched_getscheduler:
+	case SYS_sched_setparam:
+	case SYS_sched_getparam:
+	case SYS_sched_rr_get_interval:
+		return args[0] == 0 ? FWD_LOCAL : FWD_FORWARD;
+	case SYS_sched_setaffinity:
+	case SYS_sched_setattr:
+	case SYS_sched_getattr:
+		return args[0] == 0 ? FWD_LOCAL : FWD_HOME;
+	case SYS_getpriority:
+	case SYS_setpriority:
+		if (args[0] != PRIO_PROCESS || args[1] != 0)
+			return FWD_FORWARD;
+		return nr == SYS_getpriority ? FWD_LOCAL : FWD_BOTH; /* nice: here and at home */
+	default:
+		return -1;
+	}
 }
 
 /* Classify one call. */
@@ -242,16 +359,9 @@ enum fwd_action fwd_classify(long nr, const long args[6])
 {
 	if (fwd_is_local(nr))
 		return FWD_LOCAL;
-	if (nr == SYS_mmap)
-		return args[3] & MAP_ANONYMOUS ? FWD_LOCAL : FWD_HOME;
-	if (nr == SYS_readv || nr == SYS_writev || nr == SYS_preadv || nr == SYS_pwritev)
-		return FWD_FORWARD;
-	if (nr == SYS_ioctl)
-		return fwd_ioctl_index((unsigned long)args[1]) >= 0 ? FWD_FORWARD : FWD_HOME;
-	if (nr == SYS_fcntl)
-		return fwd_fcntl_ok(args[1]) ? FWD_FORWARD : FWD_HOME;
-	if (nr == SYS_pselect6 && args[5])
-		return FWD_HOME; /* a signal mask to apply at home: simpler there */
+	int a = fwd_by_args(nr, args);
+	if (a >= 0)
+		return (enum fwd_action)a;
 	return fwd_find(nr) ? FWD_FORWARD : FWD_HOME;
 }
 
@@ -266,6 +376,41 @@ const char *fwd_name(long nr, char *buf, size_t len)
 	return buf;
 }
 
+/* The call with the argument that decided, as counters and messages name
+ * it: "fadvise64", "ioctl:0x5412", "prctl:15", "fcntl:1033". */
+const char *fwd_call_name(long nr, const long args[6], char *buf, size_t len)
+{
+	char nb[32];
+	const char *name = fwd_name(nr, nb, sizeof(nb));
+	if (nr == SYS_ioctl)
+		snprintf(buf, len, "%s:%#lx", name, (unsigned long)args[1] & 0xffffffffu);
+	else if (nr == SYS_fcntl || nr == SYS_prctl)
+		snprintf(buf, len, "%s:%ld", name, args[nr == SYS_fcntl ? 1 : 0]);
+	else
+		snprintf(buf, len, "%s", name);
+	return buf;
+}
+
+/* The reason a body gives for going home to run a call. */
+const char *fwd_home_why(long nr, const long args[6], char *buf, size_t len)
+{
+	char call[64];
+	snprintf(buf, len, "it called %s, which runs only at home",
+		 fwd_call_name(nr, args, call, sizeof(call)));
+	return buf;
+}
+
+/* The call named in such a reason. */
+int fwd_home_call(const char *why, char *call, size_t len)
+{
+	const char *at = strncmp(why, "it called ", 10) ? NULL : why + 10;
+	const char *end = at ? strstr(at, ", which runs only at home") : NULL;
+	if (!end || end == at || (size_t)(end - at) >= len)
+		return 0;
+	snprintf(call, len, "%.*s", (int)(end - at), at);
+	return 1;
+}
+
 /* Emit the seccomp program. */
 size_t fwd_filter(void *out, size_t cap)
 {
@@ -275,7 +420,7 @@ size_t fwd_filter(void *out, size_t cap)
 		return 0;
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, arch));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_AUDIT, 1, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, nr));
@@ -400,15 +545,22 @@ static struct fwd_desc fwd_effective(long nr, const long args[6])
 {
 	const struct fwd_desc *d = fwd_find(nr);
 	struct fwd_desc eff = d ? *d : (struct fwd_desc){(int)nr, {V, V, V, V, V, V}};
-	if (nr == SYS_ioctl) {
-		int k = fwd_ioctl_index((unsigned long)args[1]);
-		if (k >= 0 && fwd_ioctls[k].kind != K_VAL)
-			eff.a[2] =
-			    (struct fwd_arg){fwd_ioctls[k].kind, -1, 1, 0, 0, fwd_ioctls[k].size};
-	}
-	if (nr == SYS_fcntl && (args[1] == F_GETLK || args[1] == F_SETLK || args[1] == F_SETLKW ||
-				args[1] >= F_OFD_GETLK))
-		eff.a[2] = (struct fwd_arg)IOF(32);
+	static const uint8_t kinds[] = {[ARCH_IO_VAL] = K_VAL,
+					[ARCH_IO_IN] = K_IN,
+					[ARCH_IO_OUT] = K_OUT,
+					[ARCH_IO_INOUT] = K_INOUT};
+	const struct arch_ioctl *io =
+	    nr == SYS_ioctl ? arch_ioctl_find((unsigned long)args[1]) : NULL;
+	if (io && io->dir != ARCH_IO_VAL)
+		eff.a[2] = (struct fwd_arg){kinds[io->dir], -1, 1, 0, 0, (uint16_t)io->size};
+	if (nr == SYS_prctl && args[0] == PR_SET_NAME)
+		eff.a[1] = (struct fwd_arg)S;
+	if (nr == SYS_prctl && (args[0] == PR_GET_PDEATHSIG || args[0] == PR_GET_CHILD_SUBREAPER))
+		eff.a[1] = (struct fwd_arg)OUTF(4);
+	if (nr == SYS_fcntl &&
+	    (args[1] == F_GETLK || args[1] == F_SETLK || args[1] == F_SETLKW ||
+	     args[1] == F_OFD_GETLK || args[1] == F_OFD_SETLK || args[1] == F_OFD_SETLKW))
+		eff.a[2] = (struct fwd_arg)IOF(ARCH_SZ_FLOCK);
 	return eff;
 }
 
@@ -457,6 +609,73 @@ static void fwd_cap_counts(const struct fwd_desc *d, long a[6])
 	}
 }
 
+/* sendmsg and recvmsg: the msghdr's parts travel after the header (no
+ * buffer descriptors): struct fwd_msg, then for sendmsg the address, the
+ * gathered data and the control data. The reply to recvmsg carries the same
+ * with what the kernel wrote. Control data passes as it is: descriptors in
+ * SCM_RIGHTS are the deputy's, as all the process's descriptors are. */
+struct fwd_msg {
+	uint32_t namelen, datalen, ctrllen, flags;
+};
+#define FWD_MSG_NAME_MAX 128u
+#define FWD_MSG_CTRL_MAX 65536u
+#define FWD_MSG_NAME_AT 128u /* where the parts sit in the deputy's scratch */
+#define FWD_MSG_CTRL_AT 256u
+#define FWD_MSG_DATA_AT (FWD_MSG_CTRL_AT + FWD_MSG_CTRL_MAX)
+
+static int fwd_is_msg(long nr)
+{
+	return nr == SYS_sendmsg || nr == SYS_recvmsg;
+}
+
+/* Read a body's msghdr and its iovec array (up to 1024 entries). */
+static int fwd_read_msghdr(pid_t body, long addr, struct msghdr *m, struct iovec *iov)
+{
+	struct iovec lo = {m, sizeof(*m)}, ro = {(void *)addr, sizeof(*m)};
+	if (process_vm_readv(body, &lo, 1, &ro, 1, 0) != (ssize_t)sizeof(*m))
+		return -EFAULT;
+	if (m->msg_iovlen > 1024)
+		return -EMSGSIZE;
+	lo = (struct iovec){iov, m->msg_iovlen * sizeof(*iov)};
+	ro = (struct iovec){m->msg_iov, lo.iov_len};
+	if (lo.iov_len && process_vm_readv(body, &lo, 1, &ro, 1, 0) != (ssize_t)lo.iov_len)
+		return -EFAULT;
+	return 0;
+}
+
+static int fwd_marshal_msg(pid_t body, long nr, const long args[6], struct fwd_buf *req)
+{
+	struct msghdr m;
+	struct iovec iov[1024];
+	int rc = fwd_read_msghdr(body, args[1], &m, iov);
+	if (rc)
+		return rc;
+	size_t total = 0, room = FWD_SCRATCH_LEN - FWD_MSG_DATA_AT;
+	for (size_t i = 0; i < m.msg_iovlen; i++)
+		total += iov[i].iov_len;
+	struct fwd_msg x = {
+	    m.msg_name ? (m.msg_namelen < FWD_MSG_NAME_MAX ? m.msg_namelen : FWD_MSG_NAME_MAX) : 0,
+	    (uint32_t)(total < room ? total : room),
+	    m.msg_control ? (uint32_t)(m.msg_controllen < FWD_MSG_CTRL_MAX ? m.msg_controllen
+									   : FWD_MSG_CTRL_MAX)
+			  : 0,
+	    0};
+	struct fwd_req_hdr h = {(int32_t)nr, 0, {args[0], 0, args[2], 0, 0, 0}};
+	fwd_put(req, &h, sizeof(h));
+	fwd_put(req, &x, sizeof(x));
+	if (nr == SYS_recvmsg)
+		return 0;
+	if (fwd_peek(body, (uint64_t)m.msg_name, x.namelen, req))
+		return -EFAULT;
+	for (size_t i = 0, left = x.datalen; i < m.msg_iovlen && left > 0; i++) {
+		size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
+		if (fwd_peek(body, (uint64_t)iov[i].iov_base, k, req))
+			return -EFAULT;
+		left -= k;
+	}
+	return fwd_peek(body, (uint64_t)m.msg_control, x.ctrllen, req);
+}
+
 /* Build a request. */
 int fwd_marshal(pid_t body, long nr, const long args[6], struct fwd_buf *req, struct err *e)
 {
@@ -464,6 +683,10 @@ int fwd_marshal(pid_t body, long nr, const long args[6], struct fwd_buf *req, st
 	if (nr == SYS_readv || nr == SYS_writev || nr == SYS_preadv || nr == SYS_pwritev) {
 		int rc = fwd_marshal_vec(body, nr, args, req);
 		return rc ? err_set(e, rc, "read the iovec of syscall %ld", nr) : 0;
+	}
+	if (fwd_is_msg(nr)) {
+		int rc = fwd_marshal_msg(body, nr, args, req);
+		return rc ? err_set(e, rc, "read the msghdr of syscall %ld", nr) : 0;
 	}
 	struct fwd_desc d = fwd_effective(nr, args);
 	long a[6];
@@ -486,7 +709,8 @@ int fwd_marshal(pid_t body, long nr, const long args[6], struct fwd_buf *req, st
  * only calls of the table, whatever the connection says)? */
 static int fwd_allowed(long nr, const long args[6])
 {
-	return fwd_find(nr) && fwd_classify(nr, args) == FWD_FORWARD;
+	enum fwd_action a = fwd_classify(nr, args);
+	return fwd_find(nr) && (a == FWD_FORWARD || a == FWD_BOTH);
 }
 
 /* Lay the request's buffers out in the deputy's scratch area. Descriptors
@@ -539,6 +763,71 @@ static void fwd_clamp(struct fwd_call *c)
 	}
 }
 
+/* Lay a sendmsg or recvmsg out in scratch: a msghdr with one iovec, the
+ * address, the control data, the data. */
+static int fwd_place_msg(int memfd, uint64_t scratch, struct fwd_call *c)
+{
+	struct fwd_msg x;
+	size_t at = sizeof(struct fwd_req_hdr), len = c->req.len;
+	if (len < at + sizeof(x))
+		return -EBADMSG;
+	memcpy(&x, c->req.p + at, sizeof(x));
+	at += sizeof(x);
+	size_t in = c->nr == SYS_sendmsg ? (size_t)x.namelen + x.datalen + x.ctrllen : 0;
+	if (x.namelen > FWD_MSG_NAME_MAX || x.ctrllen > FWD_MSG_CTRL_MAX ||
+	    x.datalen > FWD_SCRATCH_LEN - FWD_MSG_DATA_AT || len - at != in)
+		return -EBADMSG;
+	struct iovec iov = {(void *)(scratch + FWD_MSG_DATA_AT), x.datalen};
+	struct msghdr m = {x.namelen ? (void *)(scratch + FWD_MSG_NAME_AT) : NULL,
+			   x.namelen,
+			   (void *)(scratch + sizeof(m) + 8),
+			   1,
+			   x.ctrllen ? (void *)(scratch + FWD_MSG_CTRL_AT) : NULL,
+			   x.ctrllen,
+			   0};
+	const uint8_t *p = c->req.p + at;
+	if (pwrite(memfd, &m, sizeof(m), (off_t)scratch) != (ssize_t)sizeof(m) ||
+	    pwrite(memfd, &iov, sizeof(iov), (off_t)(scratch + sizeof(m) + 8)) != sizeof(iov))
+		return -EIO;
+	if (in &&
+	    (pwrite(memfd, p, x.namelen, (off_t)(scratch + FWD_MSG_NAME_AT)) < 0 ||
+	     pwrite(memfd, p + x.namelen, x.datalen, (off_t)(scratch + FWD_MSG_DATA_AT)) < 0 ||
+	     pwrite(memfd, p + x.namelen + x.datalen, x.ctrllen,
+		    (off_t)(scratch + FWD_MSG_CTRL_AT)) < 0))
+		return -EIO;
+	c->args[1] = (long)scratch;
+	c->msg[0] = x.namelen;
+	c->msg[1] = x.datalen;
+	c->msg[2] = x.ctrllen;
+	return 0;
+}
+
+/* The reply to recvmsg: what the kernel wrote into the msghdr, the address,
+ * the data, the control data. */
+static int fwd_end_msg(int memfd, uint64_t scratch, struct fwd_call *c, long ret,
+		       struct fwd_buf *rep)
+{
+	struct msghdr m;
+	if (pread(memfd, &m, sizeof(m), (off_t)scratch) != (ssize_t)sizeof(m))
+		return -EIO;
+	struct fwd_msg x = {(uint32_t)m.msg_namelen, (uint32_t)ret, (uint32_t)m.msg_controllen,
+			    (uint32_t)m.msg_flags};
+	uint32_t nl = x.namelen < c->msg[0] ? x.namelen : c->msg[0];
+	uint32_t cl = x.ctrllen < c->msg[2] ? x.ctrllen : c->msg[2];
+	if (x.datalen > c->msg[1])
+		return -EIO;
+	fwd_put(rep, &x, sizeof(x));
+	uint8_t *at = fwd_reserve(rep, (size_t)nl + x.datalen + cl);
+	if (pread(memfd, at, nl, (off_t)(scratch + FWD_MSG_NAME_AT)) != (ssize_t)nl ||
+	    pread(memfd, at + nl, x.datalen, (off_t)(scratch + FWD_MSG_DATA_AT)) !=
+		(ssize_t)x.datalen ||
+	    pread(memfd, at + nl + x.datalen, cl, (off_t)(scratch + FWD_MSG_CTRL_AT)) !=
+		(ssize_t)cl)
+		return -EIO;
+	rep->len += (size_t)nl + x.datalen + cl;
+	return 0;
+}
+
 /* Step 1: check and place a request. */
 int fwd_begin(int memfd, uint64_t scratch, const uint8_t *req, size_t len, struct fwd_call *c,
 	      struct err *e)
@@ -558,7 +847,7 @@ int fwd_begin(int memfd, uint64_t scratch, const uint8_t *req, size_t len, struc
 		c->nbuf = 0;
 		return 0;
 	}
-	int rc = fwd_place(memfd, scratch, c);
+	int rc = fwd_is_msg(h.nr) ? fwd_place_msg(memfd, scratch, c) : fwd_place(memfd, scratch, c);
 	if (rc)
 		return err_setx(e, rc, "malformed request for syscall %d", h.nr);
 	fwd_clamp(c);
@@ -571,6 +860,9 @@ int fwd_end(int memfd, struct fwd_call *c, long ret, struct fwd_buf *rep, struct
 	struct fwd_rep_hdr rh = {c->refused ? -ENOSYS : ret, 0, 0};
 	rep->len = 0;
 	fwd_put(rep, &rh, sizeof(rh));
+	if (!c->refused && c->nr == SYS_recvmsg && ret >= 0 &&
+	    fwd_end_msg(memfd, (uint64_t)c->args[1], c, ret, rep))
+		return err_set(e, -EIO, "deputy: read results of recvmsg");
 	for (int i = 0; i < c->nbuf && ret >= 0; i++) {
 		const struct fwd_req_buf *b = fwd_bufdesc(c, i);
 		if (!b->outcap)
@@ -587,15 +879,11 @@ int fwd_end(int memfd, struct fwd_call *c, long ret, struct fwd_buf *rep, struct
 	return 0;
 }
 
-/* Scatter a readv/preadv result into the body's iovecs. */
-static int fwd_scatter(pid_t body, const long args[6], const uint8_t *p, size_t n)
+/* Scatter n bytes into cnt iovecs of the body. */
+static int fwd_scatter_iov(pid_t body, const struct iovec *iov, long cnt, const uint8_t *p,
+			   size_t n)
 {
-	struct iovec iov[1024], lo;
-	long cnt = args[2] > 1024 ? 1024 : args[2];
-	struct iovec li = {iov, (size_t)cnt * sizeof(struct iovec)},
-		     ri = {(void *)args[1], li.iov_len};
-	if (cnt > 0 && process_vm_readv(body, &li, 1, &ri, 1, 0) != (ssize_t)li.iov_len)
-		return -EFAULT;
+	struct iovec lo;
 	for (long i = 0; i < cnt && n; i++) {
 		size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
 		lo = (struct iovec){(void *)p, k};
@@ -606,6 +894,57 @@ static int fwd_scatter(pid_t body, const long args[6], const uint8_t *p, size_t 
 		n -= k;
 	}
 	return 0;
+}
+
+/* Scatter a readv/preadv result into the body's iovecs. */
+static int fwd_scatter(pid_t body, const long args[6], const uint8_t *p, size_t n)
+{
+	struct iovec iov[1024];
+	long cnt = args[2] > 1024 ? 1024 : args[2];
+	struct iovec li = {iov, (size_t)cnt * sizeof(struct iovec)},
+		     ri = {(void *)args[1], li.iov_len};
+	if (cnt > 0 && process_vm_readv(body, &li, 1, &ri, 1, 0) != (ssize_t)li.iov_len)
+		return -EFAULT;
+	return fwd_scatter_iov(body, iov, cnt, p, n);
+}
+
+/* Apply a recvmsg reply: address, data, control data, and the msghdr's
+ * lengths and flags, as the kernel writes them. */
+static int fwd_apply_msg(pid_t body, const long args[6], const uint8_t *p, size_t len)
+{
+	struct fwd_msg x;
+	struct msghdr m;
+	struct iovec iov[1024];
+	if (len < sizeof(x))
+		return -EBADMSG;
+	memcpy(&x, p, sizeof(x));
+	p += sizeof(x);
+	len -= sizeof(x);
+	if (fwd_read_msghdr(body, args[1], &m, iov))
+		return -EFAULT;
+	uint32_t nl = x.namelen < m.msg_namelen ? x.namelen : m.msg_namelen;
+	uint32_t cl = x.ctrllen < m.msg_controllen ? x.ctrllen : (uint32_t)m.msg_controllen;
+	if (!m.msg_name)
+		nl = 0;
+	if (!m.msg_control)
+		cl = 0;
+	if ((size_t)nl + x.datalen + cl > len)
+		return -EBADMSG;
+	struct iovec lo = {(void *)p, nl}, ro = {m.msg_name, nl};
+	if (nl && process_vm_writev(body, &lo, 1, &ro, 1, 0) != (ssize_t)nl)
+		return -EFAULT;
+	if (fwd_scatter_iov(body, iov, (long)m.msg_iovlen, p + nl, x.datalen))
+		return -EFAULT;
+	lo = (struct iovec){(void *)(p + nl + x.datalen), cl};
+	ro = (struct iovec){m.msg_control, cl};
+	if (cl && process_vm_writev(body, &lo, 1, &ro, 1, 0) != (ssize_t)cl)
+		return -EFAULT;
+	m.msg_namelen = x.namelen;
+	m.msg_controllen = x.ctrllen;
+	m.msg_flags = (int)x.flags;
+	lo = (struct iovec){&m, sizeof(m)};
+	ro = (struct iovec){(void *)args[1], sizeof(m)};
+	return process_vm_writev(body, &lo, 1, &ro, 1, 0) == (ssize_t)sizeof(m) ? 0 : -EFAULT;
 }
 
 /* Apply a reply to the body. */
@@ -619,6 +958,14 @@ int fwd_apply(pid_t body, long nr, const long args[6], const uint8_t *rep, size_
 	*ret = h.ret;
 	size_t at = sizeof(h);
 	int vec = nr == SYS_readv || nr == SYS_preadv;
+	if (nr == SYS_recvmsg && h.ret >= 0) {
+		int rc = fwd_apply_msg(body, args, rep + at, len - at);
+		if (rc == -EBADMSG)
+			return err_setx(e, rc, "malformed recvmsg reply");
+		if (rc)
+			*ret = rc; /* a bad pointer of the body's: as the kernel would say */
+		return 0;
+	}
 	for (int i = 0; i < h.nbuf; i++) {
 		struct fwd_rep_buf b;
 		if (at + sizeof(b) > len)

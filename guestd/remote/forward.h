@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum fwd_action { FWD_HOME = 0, FWD_LOCAL, FWD_FORWARD };
+/* FWD_BOTH: forwarded, and when home said yes, run by the body too (the
+ * process's name, its nice value: right at home and where it runs). */
+enum fwd_action { FWD_HOME = 0, FWD_LOCAL, FWD_FORWARD, FWD_BOTH };
 
 #define FWD_MAX_FILTER 256
 #define FWD_SCRATCH_LEN (4u << 20) /* deputy buffer space; bigger I/O is cut short */
@@ -30,6 +32,15 @@ struct fwd_buf {
 enum fwd_action fwd_classify(long nr, const long args[6]);
 /* Name of a syscall for messages ("openat"), or "syscall N". */
 const char *fwd_name(long nr, char *buf, size_t len);
+/* The call with the argument that decided its class, for messages and the
+ * counters of calls that send processes home: "fadvise64", "ioctl:0x5412",
+ * "fcntl:1033", "prctl:35". No blanks. */
+const char *fwd_call_name(long nr, const long args[6], char *buf, size_t len);
+/* Why a body goes home for a call: "it called NAME, which runs only at
+ * home" (NAME as fwd_call_name); and the NAME back out of such a text
+ * (1), or 0 when the text gives another reason. */
+const char *fwd_home_why(long nr, const long args[6], char *buf, size_t len);
+int fwd_home_call(const char *why, char *call, size_t len);
 /* The seccomp program for bodies: local calls allowed, all else traced.
  * Returns the number of instructions written to out (struct sock_filter[]). */
 size_t fwd_filter(void *out, size_t cap);
@@ -46,6 +57,8 @@ struct fwd_call {
 		uint32_t inlen, outcap, retmul;
 	} bufs[6]; /* copies of the request's buffer descriptors */
 	int nbuf, refused;
+	uint32_t msg[4]; /* sendmsg/recvmsg: name, data, control capacity, and
+			    where in scratch the msghdr sits (offset) */
 };
 
 /* Home side, step 1: check a request and lay its buffers out in the

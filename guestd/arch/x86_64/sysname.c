@@ -13,10 +13,22 @@ static const char *const names[] = {
     NULL,
 };
 
+/* Calls newer than older headers (Linux 6.5 to 6.15), by number. */
+static const char *const newer[] = {
+    [451] = "cachestat",	 [452] = "fchmodat2",	     [453] = "map_shadow_stack",
+    [454] = "futex_wake",	 [455] = "futex_wait",	     [456] = "futex_requeue",
+    [457] = "statmount",	 [458] = "listmount",	     [459] = "lsm_get_self_attr",
+    [460] = "lsm_set_self_attr", [461] = "lsm_list_modules", [462] = "mseal",
+    [463] = "setxattrat",	 [464] = "getxattrat",	     [465] = "listxattrat",
+    [466] = "removexattrat",	 [467] = "open_tree_attr",
+};
+
 /* Look up a system call's name. */
 const char *arch_syscall_name(long nr)
 {
-	if (nr < 0 || (unsigned long)nr >= sizeof(names) / sizeof(names[0]))
-		return NULL;
-	return names[nr];
+	if (nr >= 0 && (unsigned long)nr < sizeof(names) / sizeof(names[0]) && names[nr])
+		return names[nr];
+	if (nr >= 0 && (unsigned long)nr < sizeof(newer) / sizeof(newer[0]))
+		return newer[nr];
+	return NULL;
 }
