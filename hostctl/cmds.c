@@ -31,6 +31,7 @@ static int cmd_down(int argc, char **argv);
 static int cmd_status(int argc, char **argv);
 static int cmd_ssh(int argc, char **argv);
 static int cmd_console(int argc, char **argv);
+static int cmd_mon(int argc, char **argv);
 static int cmd_add(int argc, char **argv);
 static int cmd_remove(int argc, char **argv);
 
@@ -44,6 +45,8 @@ static const struct cmds_entry table[] = {
     {"status", "[--name CLUSTER] [--json]", "nodes, addresses, state", cmd_status},
     {"ssh", "[--name CLUSTER] [NODE] [CMD...]",
      "ssh into a node (node 1, the login node, by default)", cmd_ssh},
+    {"mon", "[--name CLUSTER] [NODE] [-- MMON-OPTION...]",
+     "watch the cluster with mmon on its login node (node 1), or on NODE", cmd_mon},
     {"console", "[--name CLUSTER] NODE", "attach to a node's serial console (Ctrl-] leaves)",
      cmd_console},
     {"add", "[--name CLUSTER] [--timeout S]",
@@ -411,6 +414,39 @@ static int cmd_ssh(int argc, char **argv)
 	if ((rc = cmds_node(argc, argv, name, &c, &node, 0)) >= 0)
 		return rc;
 	char **v = vcluster_ssh_argv(&c, node, argv + optind, argc - optind);
+	fflush(NULL);
+	execvp(v[0], v);
+	fprintf(stderr, "hostctl: cannot run ssh: %s\n", strerror(errno));
+	vcluster_argv_free(v);
+	return 1;
+}
+
+/* hostctl mon: becomes ssh -t NODE mmon [MMON-OPTION...] (a terminal for
+ * it when there is one here). */
+static int cmd_mon(int argc, char **argv)
+{
+	const char *name;
+	struct vcluster c;
+	int node, rc = cmds_parse_name(argc, argv, &name, NULL, 1);
+	if (rc >= 0)
+		return rc;
+	if ((rc = cmds_node(argc, argv, name, &c, &node, 0)) >= 0)
+		return rc;
+	int n = argc - optind, tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	char **cmd = xcalloc((size_t)n + 1, sizeof(char *));
+	cmd[0] = "mmon";
+	for (int i = 0; i < n; i++)
+		cmd[i + 1] = argv[optind + i];
+	char **v = vcluster_ssh_argv(&c, node, cmd, n + 1);
+	free(cmd);
+	if (tty) { /* ssh -t: mmon needs the terminal */
+		size_t k = 0;
+		while (v[k])
+			k++;
+		v = xrealloc(v, (k + 2) * sizeof(char *));
+		memmove(v + 2, v + 1, k * sizeof(char *));
+		v[1] = xstrdup("-t");
+	}
 	fflush(NULL);
 	execvp(v[0], v);
 	fprintf(stderr, "hostctl: cannot run ssh: %s\n", strerror(errno));
