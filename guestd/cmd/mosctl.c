@@ -38,6 +38,7 @@ static int cmd_whois(const struct opts *o);
 static int cmd_expel(const struct opts *o);
 static int cmd_bring(const struct opts *o);
 static int cmd_simple(const struct opts *o);
+static int cmd_calls(const struct opts *o);
 
 static const struct cmd cmds[] = {
     {"status", "[--json]",
@@ -72,6 +73,10 @@ static const struct cmd cmds[] = {
      CMD_JSON},
     {"reload", "[--json]", "(root) read the cluster map again (as `kill -HUP` of guestd)",
      cmd_simple, LAPI_RELOAD, 0},
+    {"calls", "[--json]",
+     "the system calls that brought this node's processes home since guestd\n"
+     "             started, with how often (most first): the next calls to forward",
+     cmd_calls, LAPI_CALLS, CMD_JSON},
 };
 
 /* Usage to f. 0. */
@@ -447,6 +452,37 @@ static void json_string(const char *s)
 
 /* A request whose answer is just a message. */
 static const struct cmd *current;
+/* calls: guestd's count of calls that brought processes home. */
+static int cmd_calls(const struct opts *o)
+{
+	char buf[LAPI_MSG_MAX], name[64];
+	unsigned long long n;
+	struct err e = {0, ""};
+	int first = 1;
+	if (lapi_simple(LAPI_CALLS, buf, sizeof(buf), 0, &e)) {
+		fprintf(stderr, "mosctl: calls: %s\n", e.msg);
+		return 1;
+	}
+	if (o->json)
+		printf("{\"calls\": [");
+	else
+		printf("%-24s %s\n", "CALL", "HOMECOMINGS");
+	char *save = NULL;
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(l, "%63s %llu", name, &n) != 2)
+			continue;
+		if (o->json)
+			printf("%s\n  {\"call\": \"%s\", \"homecomings\": %llu}", first ? "" : ",",
+			       name, n);
+		else
+			printf("%-24s %llu\n", name, n);
+		first = 0;
+	}
+	if (o->json)
+		printf("\n]}\n");
+	return 0;
+}
+
 static int cmd_simple(const struct opts *o)
 {
 	char buf[LAPI_MSG_MAX];

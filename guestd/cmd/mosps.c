@@ -22,10 +22,13 @@ static const char usage[] =
     "went (to node N, home, failed: the reason is in --json), why it is where it\n"
     "is (guestd's balancer: moved:load, moved:memory, moved:home-io, moved:home-room,\n"
     "no-better-node, locked, idle, io-bound, memory, stay, threads, stopped, ...),\n"
+    "how often it came home and for which calls (CAME HOME: 2:fadvise64,statfs;\n"
+    "1: asked, no call; - never),\n"
     "and its command (control characters escaped: \\n, \\t, \\xNN).\n"
     "  --json     one object: {\"home_node\": N, \"processes\": [{\"pid\", \"node\",\n"
     "             \"home\", \"migrations\", \"state\", \"migratable\", \"why\",\n"
-    "             \"last_move\", \"reason\", \"command\"}, ...]}\n"
+    "             \"last_move\", \"reason\", \"homecomings\", \"home_for\",\n"
+    "             \"command\"}, ...]} (home_for: the calls that brought it home)\n"
     "  --guests   the guests this node hosts instead (processes of other nodes that\n"
     "             run here): their local pid, home node and pid at home, owner and\n"
     "             command; --json: {\"node\": N, \"guests\": [{\"pid\", \"home\",\n"
@@ -87,6 +90,30 @@ static const char *move_short(const char *last, char *buf, size_t len)
 	return buf;
 }
 
+/* How often it came home and for what, for the table: "2:fadvise64,statfs",
+ * "1" (asked), "-" (never). */
+static const char *came_home(const struct ctl_proc *p, char *buf, size_t len)
+{
+	if (!p->homecomings)
+		return "-";
+	snprintf(buf, len, p->home_for[0] ? "%llu:%s" : "%llu", p->homecomings, p->home_for);
+	return buf;
+}
+
+/* "a,b" as JSON array contents: "\"a\", \"b\"" (names have no quotes). */
+static const char *home_for_json(const char *list, char *buf, size_t len)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (const char *c = list; *c && at + 8 < len;) {
+		size_t n = strcspn(c, ",");
+		int k = snprintf(buf + at, len - at, "%s\"%.*s\"", at ? ", " : "", (int)n, c);
+		at += k > 0 ? (size_t)k : 0;
+		c += n + (c[n] == ',');
+	}
+	return buf;
+}
+
 /* What guestd's registry says of this node's processes (LAPI_PROCS). */
 struct reasons {
 	struct lapi_proc p[256];
@@ -114,25 +141,27 @@ static const char *reason_of(const struct reasons *r, pid_t pid)
 /* Print one process. */
 static void show(int json, int *first, int self, const struct ctl_proc *p, const char *reason)
 {
-	char cmd[1024], where[32], home[16], status[64], mv[32], why[512], last[512];
+	char cmd[1024], where[32], home[16], status[64], mv[32], why[512], last[512], hc[512];
 	int ok = !strcmp(p->code, "-");
 	cmdline(p->pid, json, "?", cmd, sizeof(cmd));
 	if (!json) {
 		snprintf(where, sizeof(where), p->node ? "node %d" : "here", p->node);
 		snprintf(home, sizeof(home), self > 0 ? "%d" : "-", self);
 		snprintf(status, sizeof(status), ok ? "migratable" : "not migratable: %s", p->code);
-		printf("%-8d %-8s %-5s %-5u %-8s %-30s %-10s %-15s %s\n", p->pid, where, home,
+		printf("%-8d %-8s %-5s %-5u %-8s %-30s %-10s %-15s %-20s %s\n", p->pid, where, home,
 		       p->migrations, p->state, status, move_short(p->last_move, mv, sizeof(mv)),
-		       reason, cmd);
+		       reason, came_home(p, hc, sizeof(hc)), cmd);
 		return;
 	}
 	escape(p->why, 1, why, sizeof(why));
 	escape(p->last_move, 1, last, sizeof(last));
 	printf("%s\n  {\"pid\": %d, \"node\": %d, \"home\": %d, \"migrations\": %u, "
 	       "\"state\": \"%s\", \"migratable\": %s, \"why\": \"%s\", \"last_move\": \"%s\", "
-	       "\"reason\": \"%s\", \"command\": \"%s\"}",
+	       "\"reason\": \"%s\", \"homecomings\": %llu, \"home_for\": [%s], "
+	       "\"command\": \"%s\"}",
 	       *first ? "" : ",", p->pid, p->node, self, p->migrations, p->state,
-	       ok ? "true" : "false", why, last, strcmp(reason, "-") ? reason : "", cmd);
+	       ok ? "true" : "false", why, last, strcmp(reason, "-") ? reason : "", p->homecomings,
+	       home_for_json(p->home_for, hc, sizeof(hc)), cmd);
 	*first = 0;
 }
 
@@ -150,8 +179,9 @@ static int list_jobs(const struct opts *o)
 	if (o->json)
 		printf("{\"home_node\": %d, \"processes\": [", self);
 	else
-		printf("%-8s %-8s %-5s %-5s %-8s %-30s %-10s %-15s %s\n", "PID", "WHERE", "HOME",
-		       "MIGS", "STATE", "STATUS", "LAST MOVE", "REASON", "COMMAND");
+		printf("%-8s %-8s %-5s %-5s %-8s %-30s %-10s %-15s %-20s %s\n", "PID", "WHERE",
+		       "HOME", "MIGS", "STATE", "STATUS", "LAST MOVE", "REASON", "CAME HOME",
+		       "COMMAND");
 	for (size_t i = 0; i < n; i++) {
 		static struct ctl_rep rep;
 		if (ctl_call_mosrun(runs[i], CTL_LIST, 0, &rep, &e))

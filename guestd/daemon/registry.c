@@ -55,6 +55,13 @@ struct reg_bring {
 	struct reg_bring *next;
 };
 
+/* A call that brought processes of this node home, and how often. */
+struct reg_call {
+	char name[48];
+	uint64_t n;
+};
+#define REG_CALLS_MAX 256
+
 struct registry_svc {
 	struct reg_entry *e;
 	size_t n;
@@ -62,6 +69,8 @@ struct registry_svc {
 	size_t nmv;
 	uint32_t seq;
 	struct reg_bring *brings;
+	struct reg_call *calls; /* the calls that brought processes home, counted */
+	size_t ncalls;
 };
 
 /* The entry of (c, pid), or NULL. */
@@ -569,8 +578,55 @@ static void reg_stop(struct hub *h)
 	}
 	free(h->registry->e);
 	free(h->registry->mv);
+	free(h->registry->calls);
 	free(h->registry);
 	h->registry = NULL;
+}
+
+/* LAPI_CALLHOME: a mosrun's process came home to run the call in msg. */
+static void reg_req_callhome(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	struct registry_svc *r = h->registry;
+	char name[48];
+	size_t n = strnlen(q->msg, sizeof(q->msg));
+	if (!n || n >= sizeof(name) || strpbrk(q->msg, " \t\n"))
+		return;
+	memcpy(name, q->msg, n + 1);
+	for (size_t i = 0; i < r->ncalls; i++)
+		if (!strcmp(r->calls[i].name, name)) {
+			r->calls[i].n++;
+			return;
+		}
+	if (r->ncalls == REG_CALLS_MAX)
+		return;
+	if (!r->calls)
+		r->calls = xcalloc(REG_CALLS_MAX, sizeof(*r->calls));
+	snprintf(r->calls[r->ncalls].name, sizeof(r->calls[0].name), "%s", name);
+	r->calls[r->ncalls++].n = 1;
+}
+
+/* Most counted first, then by name. */
+static int reg_call_cmp(const void *a, const void *b)
+{
+	const struct reg_call *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* LAPI_CALLS: "CALL COUNT" lines, most first. */
+static void reg_req_calls(struct hub *h, struct hub_client *c, const struct lapi_req *q)
+{
+	struct registry_svc *r = h->registry;
+	static char msg[LAPI_MSG_MAX];
+	size_t at = 0;
+	msg[0] = '\0';
+	if (r->ncalls)
+		qsort(r->calls, r->ncalls, sizeof(*r->calls), reg_call_cmp);
+	for (size_t i = 0; i < r->ncalls && at + 80 < sizeof(msg); i++)
+		at += (size_t)snprintf(msg + at, sizeof(msg) - at, "%s %llu\n", r->calls[i].name,
+				       (unsigned long long)r->calls[i].n);
+	hub_reply(h, c, 0, "%s", msg);
 }
 
 static const struct hub_request reg_requests[] = {
@@ -580,6 +636,8 @@ static const struct hub_request reg_requests[] = {
     {LAPI_PROC_GONE, HUB_ANYONE, 1, reg_req_gone},
     {LAPI_MOVED, HUB_ANYONE, 1, reg_req_moved},
     {LAPI_PROCS, HUB_ANYONE, 0, reg_req_procs},
+    {LAPI_CALLHOME, HUB_ANYONE, 1, reg_req_callhome},
+    {LAPI_CALLS, HUB_ANYONE, 0, reg_req_calls},
     {LAPI_BRING, HUB_ROOT, 0, reg_req_bring},
 };
 

@@ -206,6 +206,8 @@ static const struct ctl_field ctl_fields[] = {
     CTL_STR("last_move", last_move),
     {"sent", offsetof(struct ctl_proc, sent), 0, 0},
     {"sent_ms", offsetof(struct ctl_proc, sent_ms), 0, 1},
+    {"homecomings", offsetof(struct ctl_proc, homecomings), 0, 0},
+    CTL_STR("home_for", home_for),
 };
 
 /* Store one key=value (of length n) into p; unknown keys are skipped. */

@@ -56,6 +56,8 @@ struct ctl_proc {
 	char last_move[160];	 /* last_move=: its last move's outcome ("" before any) */
 	unsigned long long sent; /* sent=: image bytes of the move that took it away */
 	double sent_ms;		 /* sent_ms=: and how long that move took */
+	unsigned long long homecomings; /* homecomings=: how often it came home */
+	char home_for[160];		/* home_for=: the calls that brought it home ("a,b") */
 };
 
 /* Parse one CTL_LIST line into p (zeroed first). 0 or -EINVAL. */

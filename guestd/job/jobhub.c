@@ -105,3 +105,8 @@ void jobhub_close(struct jobhub *jh)
 {
 	hubc_close(&jh->hc);
 }
+
+void jobhub_home_call(struct jobhub *jh, const char *call)
+{
+	hubc_send_node(&jh->hc, LAPI_CALLHOME, 0, call);
+}

@@ -43,6 +43,8 @@ void jobhub_sync(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid, int where
 void jobhub_gone(struct jobhub *jh, struct jobhub_pub *pub, pid_t pid);
 /* A migration to node sent bytes in secs (guestd learns the link's rate). */
 void jobhub_link(struct jobhub *jh, int node, uint64_t bytes, double secs);
+/* A process of the job came home to run call (guestd counts them per call). */
+void jobhub_home_call(struct jobhub *jh, const char *call);
 /* The next request from guestd into q: 0, or negative (none, or gone). */
 int jobhub_next(struct jobhub *jh, struct lapi_req *q);
 /* Answer request seq. */

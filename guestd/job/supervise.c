@@ -49,6 +49,8 @@ struct sproc {
 	unsigned migrations;
 	struct jobhub_pub pub; /* what guestd was told of it */
 	char last_move[160];   /* the last move's outcome, for mosps ("" before any) */
+	unsigned homecomings;  /* how often it came home (asked, or for a call) */
+	char home_for[160];    /* the calls that brought it home, distinct, "a,b" */
 	int pinned;	       /* moved by hand (mosmigrate): balancing leaves it there */
 	int stopped_home;      /* in a job-control stop at home, as last looked at */
 	int64_t stop_seen_ms;  /* when */
@@ -282,6 +284,24 @@ static void job_exec_there(struct job *j, struct sproc *p)
 	p->migrations = moves;
 }
 
+/* p came home: counted for mosps; a call that brought it is named there and
+ * told to guestd, which counts those per call (mosctl calls). */
+static void job_came_home(struct job *j, struct sproc *p)
+{
+	char call[64];
+	size_t at = strlen(p->home_for), n;
+	p->homecomings++;
+	if (!fwd_home_call(p->dep->home_why, call, sizeof(call)))
+		return;
+	jobhub_home_call(&j->hub, call);
+	n = strlen(call);
+	for (const char *c = p->home_for; (c = strstr(c, call)); c += n)
+		if ((c == p->home_for || c[-1] == ',') && (c[n] == ',' || !c[n]))
+			return; /* named already */
+	if (at + n + 2 < sizeof(p->home_for))
+		snprintf(p->home_for + at, sizeof(p->home_for) - at, "%s%s", at ? "," : "", call);
+}
+
 /* What a remote event means for the job. */
 static void job_on_remote_event(struct job *j, struct sproc *p, enum remote_event ev,
 				const struct err *e)
@@ -291,6 +311,7 @@ static void job_on_remote_event(struct job *j, struct sproc *p, enum remote_even
 		/* whatever brought it (a move, an expel, a call that runs only at
 		 * home): mosps' last move says so */
 		snprintf(p->last_move, sizeof(p->last_move), "came home");
+		job_came_home(j, p);
 		job_drop_deputy(j, p);
 		ptrace(PTRACE_CONT, p->pid, 0, 0);
 		if (stopped) /* it came home stopped: it stays stopped */
@@ -506,9 +527,12 @@ static int job_list(struct job *j, char *msg, size_t len)
 			snprintf(sent, sizeof(sent), "\tsent=%llu\tsent_ms=%.0f",
 				 (unsigned long long)p->dep->sent_bytes, p->dep->sent_secs * 1e3);
 		int n =
-		    snprintf(line, sizeof(line), "%d %d %u %s\tstate=%s\twhy=%s\tlast_move=%s%s\n",
+		    snprintf(line, sizeof(line),
+			     "%d %d %u %s\tstate=%s\twhy=%s\tlast_move=%s%s\thomecomings=%u"
+			     "\thome_for=%s\n",
 			     p->pid, p->dep ? p->dep->node : 0, p->migrations, code,
-			     job_is_stopped(p) ? "stopped" : "running", why, p->last_move, sent);
+			     job_is_stopped(p) ? "stopped" : "running", why, p->last_move, sent,
+			     p->homecomings, p->home_for);
 		if (n < 0 || (size_t)n >= sizeof(line) || at + (size_t)n >= len)
 			break; /* (a job of more than about 60 processes is cut short) */
 		memcpy(msg + at, line, (size_t)n + 1);

@@ -559,19 +559,23 @@ static int body_on_syscall(struct body *b, struct err *e)
 	if (nr == SYS_mmap && !(args[3] & MAP_ANONYMOUS) &&
 	    (!(args[3] & MAP_SHARED) || !(args[2] & PROT_WRITE)))
 		return body_mmap_file(b, &r, args, e);
-	if (a == FWD_HOME && !(b->hello.flags & MIG_F_NO_HOME)) {
-		char why[160], nb[32];
-		snprintf(why, sizeof(why), "it called %s, which runs only at home",
-			 fwd_name(nr, nb, sizeof(nb)));
-		return body_go_home(b, 1, why, e);
+	if (a == FWD_HOME) {
+		char why[160];
+		fwd_home_why(nr, args, why, sizeof(why));
+		if (!(b->hello.flags & MIG_F_NO_HOME))
+			return body_go_home(b, 1, why, e);
+		log_info("pid %d (home %d/%d): %s: ENOSYS (mosrun -e)", b->pid,
+			 b->hello.home_node, b->hello.home_pid, why);
 	}
-	if (a == FWD_FORWARD && (rc = body_forward(b, nr, args, &ret, e)))
+	int fwd = a == FWD_FORWARD || a == FWD_BOTH;
+	if (fwd && (rc = body_forward(b, nr, args, &ret, e)))
 		return rc;
 	if (b->done)
 		return 0;
-	if (a == FWD_FORWARD && arch_ret_restarts(ret))
+	if (fwd && arch_ret_restarts(ret))
 		return body_restart(b, &r, ret, e);
-	if (a != FWD_LOCAL) {
+	/* (FWD_BOTH: done at home, now here too: the call runs on) */
+	if (a != FWD_LOCAL && !(a == FWD_BOTH && ret >= 0)) {
 		arch_skip_syscall(&r, ret);
 		if ((rc = arch_set_regs(b->pid, &r)))
 			return err_set(e, rc, "body %d: set result", b->pid);
