@@ -269,9 +269,9 @@ kill "$PM" 2>/dev/null
 wait $MM 2>/dev/null
 
 # --- a call that brings a process home is named, not numbered ---------------
-# (cat asks posix_fadvise of its input: fadvise64, which runs only at home)
-out=$(on 1 mosrun -v -2 /bin/cat /etc/hostname 2>&1 >/dev/null)
-grep -q "is home from node 2 (it called fadvise64, which runs only at home)" <<<"$out" &&
+# (signalfd4 runs only at home: tests/progs/calls home)
+out=$(on 1 env TMPDIR=/tmp mosrun -v -2 "$PROGS/calls" home 2>&1 >/dev/null)
+grep -q "is home from node 2 (it called signalfd4, which runs only at home)" <<<"$out" &&
 	! grep -q "syscall [0-9]" <<<"$out" && t_pass userview/syscall-named ||
 	t_fail userview/syscall-named "$(tr '\n' '|' <<<"$out")"
 
