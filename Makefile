@@ -136,7 +136,7 @@ bench: all
 bench-vm: all image
 	./tests/bench/vm.sh $(B)
 
-LINT_SRC = $(APPLIANCE_SRC) $(GUESTD_SRC) $(wildcard guestd/cmd/*.c) $(filter-out build%, \
+LINT_SRC = $(APPLIANCE_SRC) $(GUESTD_SRC) $(wildcard guestd/cmd/*.c monitor/*.c) $(filter-out build%, \
            $(wildcard */*.h */*/*.h */*/*/*.h)) $(UNIT_SRC) $(PROGS_SRC)
 lint:
 	clang-format --dry-run -Werror $(LINT_SRC)

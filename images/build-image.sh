@@ -29,7 +29,8 @@ case "$B" in /*) ;; *) B=$TOP/$B ;; esac
 SUITE=${SUITE:-bookworm}
 # man-db (and its groff-base) so that `man mosrun` works on a node; Debian's
 # own man pages stay out (path-exclude below), ours go to /usr/local/share/man.
-BASE_PACKAGES="openssh-server iproute2 kmod procps less man-db"
+# ncurses-term: terminfo for the terminals users ssh in from (mmon).
+BASE_PACKAGES="openssh-server iproute2 kmod procps less man-db ncurses-term"
 # Modules for root on virtio-blk/ext4, virtio-net, fw_cfg and virtio-rng (sshd
 # needs the kernel's RNG ready: without a seed it waits seconds), in load order
 # after modprobe --show-depends expands their dependencies.
@@ -82,9 +83,10 @@ hash_files() {
 	done | sha256sum | cut -c1-16
 }
 
-# Our man pages that go into the guest (hostctl's stays on the host).
+# Our man pages that go into the guest (guestd's commands', mmon's; hostctl's
+# stays on the host).
 our_man_pages() {
-	find "$TOP/guestd/man" -maxdepth 1 -type f -name '*.[18]' | sort
+	find "$TOP/guestd/man" "$TOP/monitor" -maxdepth 1 -type f -name '*.[18]' | sort
 }
 
 # Programs that go into the guest (hostctl runs on the host only).

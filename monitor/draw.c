@@ -547,7 +547,9 @@ static void draw_chart(struct canvas *c, const struct draw_ui *u, const struct v
 		if (!v->n[l->idx[i]].dead && col_total(&cols[i]) > largest)
 			largest = col_total(&cols[i]);
 	}
-	double top = u->disp == DD_UTIL ? 1 : draw_scale_top(largest, draw_least(u));
+	double top = u->disp == DD_UTIL			? 1
+		     : u->disp == DD_MEM && largest > 0 ? largest /* the biggest node's total */
+							: draw_scale_top(largest, draw_least(u));
 	if (draw_textual(u)) {
 		for (int x = LEFT - 1; x < c->w; x++)
 			draw_cell(c, l->y_axis, x, DA_FRAME, '-');
