@@ -24,7 +24,7 @@ suite_cleanup() {
 }
 MMON=$BIN/mmon
 
-# jq_nodes NODE PY: run python expression PY over NODE's mmon --json as j,
+# jcheck NODE PY [OPTION...]: python expression PY over NODE's mmon --json as j,
 # with n[K] the entry of node K; exit 0 when it is true.
 jcheck() {
 	local node=$1 expr=$2 out
@@ -32,7 +32,7 @@ jcheck() {
 	python3 -c '
 import json, sys
 j = json.loads(sys.argv[1]); n = {x["node"]: x for x in j["nodes"]}
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$out" "$expr"
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$out" "$expr"
 }
 
 # the loads: two guests on n2 (home n1), one local on n3, 100 MB held on n4
@@ -92,7 +92,8 @@ nums = rows[22]
 cols = {int(nums[i]): i for i in range(len(nums)) if nums[i].isdigit()}
 assert sorted(cols) == [1, 2, 3, 4], nums
 h = {k: sum(1 for r in rows[2:21] if len(r) > x and r[x] == "#") for k, x in cols.items()}
-assert h[1] == 0 and h[4] == 0 and h[2] > h[3] > 0 and abs(h[2] - 2 * h[3]) <= 3, h
+# n1 runs mosrun and mmon themselves: a little load shows as one row
+assert h[1] <= 1 and h[4] <= 1 and h[2] > h[3] > 1 and abs(h[2] - 2 * h[3]) <= 3, h
 ' "$W/once.txt" 2>"$W/once.err"; then
 	t_pass mmon/once-bars
 else
@@ -185,7 +186,9 @@ start 80 24 "$CL" exec 1 "$MMON"
 check start wait_screen 10 '^\[Nodes: 4\]\[Live: 4\]\[Info age: [0-9.]+\]\[Max age: [0-9.]+\]'
 check load-title has_screen '^mmon +Load \(1 = one standard CPU busy\)'
 check numbers has_screen '^ +1 +2 +3 +4 *$'
-check load-bars eval '[[ $(column 2) == *"#"* && $(column 3) == *"#"* && $(column 1) != *"#"* ]]'
+# bars: the number of rows with '#' in a node's column
+bar() { column "$1" | tr '|' '\n' | grep -c '#'; }
+check load-bars eval '[ "$(bar 2)" -gt "$(bar 3)" ] && [ "$(bar 3)" -gt 1 ] && [ "$(bar 1)" -le 1 ] && [ "$(bar 4)" -le 1 ]'
 keys l
 check l-frozen wait_screen 3 '^mmon +Load of frozen processes'
 keys l
@@ -203,7 +206,7 @@ check s-letter-lit eval 'wait_until 5 eval "[[ \$(column 3) == *S* && \$(column 
 on 3 mosctl nostay >/dev/null
 keys s
 check s-speed wait_screen 3 '^mmon +Speed of one core .* x cores'
-check s-speed-cores has_screen '[0-9]+x1 +[0-9]+x1 +[0-9]+x1 +[0-9]+x1'
+check s-speed-cores eval '[[ $(column 1) == *[0-9]x1* && $(column 2) == *[0-9]x1* && $(column 3) == *[0-9]x1* && $(column 4) == *[0-9]x1* ]]'
 keys s
 check s-uptime wait_screen 3 '^mmon +Uptime and version'
 check s-version has_screen "^ +$(on 1 "$MMON" --version | awk '{print $3}') +"
