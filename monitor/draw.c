@@ -1,11 +1,10 @@
 /* draw.c: mmon's screen onto a canvas: header, one bar (or text) column a
- * node, the node numbers, the bottom line; the help screen and the detail
- * panel over it. */
+ * node with its scale, the node numbers, the bottom line; the help screen
+ * and the detail panel (panel.c) over it. */
 #include "draw.h"
-#include "appliance/xmem.h"
+#include "panel.h"
 
 #include <math.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,57 +28,6 @@ void draw_ui_init(struct draw_ui *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->delay_s = 1.0;
-}
-
-void draw_canvas_init(struct canvas *c, int w, int h)
-{
-	c->w = w < 1 ? 1 : w;
-	c->h = h < 1 ? 1 : h;
-	c->ch = xmalloc((size_t)c->w * (size_t)c->h);
-	c->attr = xcalloc((size_t)c->w * (size_t)c->h, 1);
-	memset(c->ch, ' ', (size_t)c->w * (size_t)c->h);
-}
-
-void draw_canvas_free(struct canvas *c)
-{
-	free(c->ch);
-	free(c->attr);
-	c->ch = NULL;
-	c->attr = NULL;
-}
-
-/* Put one cell. */
-static void draw_cell(struct canvas *c, int y, int x, int attr, char ch)
-{
-	if (y < 0 || y >= c->h || x < 0 || x >= c->w)
-		return;
-	c->ch[y * c->w + x] = (ch >= ' ' && ch < 0x7f) ? ch : '?';
-	c->attr[y * c->w + x] = (unsigned char)attr;
-}
-
-/* Put text, clipped. */
-void draw_text(struct canvas *c, int y, int x, int attr, const char *s)
-{
-	for (; *s; s++, x++)
-		draw_cell(c, y, x, attr, *s);
-}
-
-/* Text of at most max cells. */
-static void draw_textn(struct canvas *c, int y, int x, int attr, const char *s, int max)
-{
-	for (int i = 0; s[i] && i < max; i++)
-		draw_cell(c, y, x + i, attr, s[i]);
-}
-
-/* Print the canvas, trailing blanks cut. */
-void draw_print(const struct canvas *c, void *fp)
-{
-	for (int y = 0; y < c->h; y++) {
-		int n = c->w;
-		while (n > 0 && c->ch[y * c->w + n - 1] == ' ')
-			n--;
-		fprintf(fp, "%.*s\n", n, c->ch + y * c->w);
-	}
 }
 
 /* Is node in --nodes (or is there no filter)? */
@@ -253,7 +201,7 @@ static void col_mem(const struct draw_ui *u, const struct view_node *n, struct c
 }
 
 /* Uptime as "45s", "12m", "3h12", "2d4h". */
-static void draw_uptime(uint64_t s, char *out, size_t len)
+void draw_uptime(uint64_t s, char *out, size_t len)
 {
 	if (s < 60)
 		snprintf(out, len, "%llus", (unsigned long long)s);
@@ -402,21 +350,27 @@ static int draw_first(const struct draw_ui *u, const struct layout *l)
 	return first < 0 ? 0 : first;
 }
 
-/* Header and legend. */
+/* Header: mmon, the display's title, and at the right whose view it is,
+ * the refresh and the help key, shorter where there is less room; a note
+ * (a node found, a setting changed) under it. */
 static void draw_header(struct canvas *c, const struct draw_ui *u, const struct view *v)
 {
-	char right[64];
-	draw_text(c, 0, 0, DA_TITLE, "mmon");
-	draw_text(c, 0, 6, DA_TITLE, draw_title(u->disp, u->variant));
-	snprintf(right, sizeof(right), "view of node %d  every %.1fs  h: help", v->self,
+	char right[3][64];
+	const char *title = draw_title(u->disp, u->variant);
+	int room = c->w - 6 - (int)strlen(title) - 2;
+	canvas_text(c, 0, 0, DA_TITLE, "mmon");
+	canvas_text(c, 0, 6, DA_TITLE, title);
+	snprintf(right[0], sizeof(right[0]), "view of node %d  every %.1fs  h: help", v->self,
 		 u->delay_s);
-	if (!v->ok)
-		snprintf(right, sizeof(right), "every %.1fs  h: help", u->delay_s);
-	int x = c->w - (int)strlen(right);
-	if (x > 6 + (int)strlen(draw_title(u->disp, u->variant)) + 1)
-		draw_text(c, 0, x, DA_NORMAL, right);
+	snprintf(right[1], sizeof(right[1]), "node %d  %.1fs  h: help", v->self, u->delay_s);
+	snprintf(right[2], sizeof(right[2]), "h: help");
+	for (int i = v->ok ? 0 : 2; i < 3; i++)
+		if ((int)strlen(right[i]) <= room) {
+			canvas_text(c, 0, c->w - (int)strlen(right[i]), DA_NORMAL, right[i]);
+			break;
+		}
 	if (u->note[0])
-		draw_text(c, 1, 0, DA_WARNING, u->note);
+		canvas_text(c, 1, 0, DA_WARNING, u->note);
 }
 
 /* The scale at the left: top, middle and 0, and the axis. */
@@ -425,16 +379,16 @@ static void draw_scale(struct canvas *c, const struct layout *l, double top, int
 	char s[16];
 	int y0 = l->y_axis - 1, ytop = y0 - l->rows + 1;
 	for (int y = ytop; y <= y0; y++)
-		draw_cell(c, y, LEFT - 1, DA_FRAME, '|');
+		canvas_cell(c, y, LEFT - 1, DA_FRAME, '|');
 	draw_value(top, kind, s, sizeof(s));
-	draw_textn(c, ytop, 0, DA_FRAME, s, LEFT - 1);
+	canvas_textn(c, ytop, 0, DA_FRAME, s, LEFT - 1);
 	if (l->rows >= 6) {
 		draw_value(top / 2, kind, s, sizeof(s));
-		draw_textn(c, ytop + l->rows / 2, 0, DA_FRAME, s, LEFT - 1);
+		canvas_textn(c, ytop + l->rows / 2, 0, DA_FRAME, s, LEFT - 1);
 	}
-	draw_text(c, y0, 0, DA_FRAME, "0");
+	canvas_text(c, y0, 0, DA_FRAME, "0");
 	for (int x = LEFT - 1; x < c->w; x++)
-		draw_cell(c, l->y_axis, x, DA_FRAME, x == LEFT - 1 ? '+' : '-');
+		canvas_cell(c, l->y_axis, x, DA_FRAME, x == LEFT - 1 ? '+' : '-');
 }
 
 /* A value kind for the scale labels of the display. */
@@ -461,7 +415,8 @@ static void draw_col_text(struct canvas *c, const struct layout *l, int x, const
 			  const int *attr, int n)
 {
 	for (int i = 0; i < n && t[i]; i++)
-		draw_textn(c, l->y_axis - 1 - i, x, attr ? attr[i] : DA_NORMAL, t[i], l->colw - 1);
+		canvas_textn(c, l->y_axis - 1 - i, x, attr ? attr[i] : DA_NORMAL, t[i],
+			     l->colw - 1);
 }
 
 /* A text display's column: status letters, or uptime under version. */
@@ -485,14 +440,14 @@ static void draw_dead(struct canvas *c, const struct layout *l, int x, const str
 {
 	int bw = l->colw - 1;
 	if (bw >= 4) {
-		draw_textn(c, l->y_axis - 1, x, DA_DEAD, "DEAD", bw);
-		draw_textn(c, l->y_axis - 2, x, DA_DEAD, view_dead_word(n->dead), bw);
+		canvas_textn(c, l->y_axis - 1, x, DA_DEAD, "DEAD", bw);
+		canvas_textn(c, l->y_axis - 2, x, DA_DEAD, view_dead_word(n->dead), bw);
 		return;
 	}
 	static const char dead[] = "DEAD";
 	for (int i = 0; i < 4; i++)
-		draw_cell(c, l->y_axis - 4 + i, x, DA_DEAD, dead[i]);
-	draw_cell(c, l->y_axis - 5, x, DA_DEAD, view_dead_letter(n->dead));
+		canvas_cell(c, l->y_axis - 4 + i, x, DA_DEAD, dead[i]);
+	canvas_cell(c, l->y_axis - 5, x, DA_DEAD, view_dead_letter(n->dead));
 }
 
 /* A bar column: the stacked parts from the axis up, the label above. */
@@ -508,13 +463,13 @@ static void draw_bar(struct canvas *c, const struct layout *l, int x, const stru
 		int to = draw_bar_len(sum, top, l->rows);
 		for (; done < to; done++)
 			for (int i = 0; i < bw; i++)
-				draw_cell(c, y - done, x + i, k->pattr[p], k->pch[p]);
+				canvas_cell(c, y - done, x + i, k->pattr[p], k->pch[p]);
 	}
 	int used = draw_bar_len(k->part[0], top, l->rows); /* the label sits on the first part */
 	if (k->na)
-		draw_textn(c, y, x, DA_NORMAL, "n/a", bw);
+		canvas_textn(c, y, x, DA_NORMAL, "n/a", bw);
 	else if ((int)strlen(k->label) <= bw)
-		draw_text(c, y - (used > done ? used : done), x, DA_NORMAL, k->label);
+		canvas_text(c, y - (used > done ? used : done), x, DA_NORMAL, k->label);
 }
 
 /* The node numbers under the columns (vertical when they do not fit). */
@@ -525,12 +480,12 @@ static void draw_number(struct canvas *c, const struct layout *l, int x, const s
 	int attr = selected ? DA_SELECT : n->self ? DA_TITLE : DA_NORMAL;
 	snprintf(s, sizeof(s), "%d", n->node);
 	if (l->nrows == 1) {
-		draw_textn(c, l->y_num, x, attr, s, l->colw - 1 > 0 ? l->colw - 1 : 1);
+		canvas_textn(c, l->y_num, x, attr, s, l->colw - 1 > 0 ? l->colw - 1 : 1);
 		return;
 	}
 	int pad = l->nrows - (int)strlen(s);
 	for (int i = 0; s[i]; i++)
-		draw_cell(c, l->y_num + pad + i, x, attr, s[i]);
+		canvas_cell(c, l->y_num + pad + i, x, attr, s[i]);
 }
 
 /* The chart: scale, columns, numbers, scroll marks. */
@@ -552,7 +507,7 @@ static void draw_chart(struct canvas *c, const struct draw_ui *u, const struct v
 							: draw_scale_top(largest, draw_least(u));
 	if (draw_textual(u)) {
 		for (int x = LEFT - 1; x < c->w; x++)
-			draw_cell(c, l->y_axis, x, DA_FRAME, '-');
+			canvas_cell(c, l->y_axis, x, DA_FRAME, '-');
 	} else {
 		draw_scale(c, l, top, draw_kind(u));
 	}
@@ -566,13 +521,13 @@ static void draw_chart(struct canvas *c, const struct draw_ui *u, const struct v
 		else
 			draw_bar(c, l, x, &cols[i], top);
 		if (n->guests)
-			draw_cell(c, l->y_axis, x, DA_PART2, '+');
+			canvas_cell(c, l->y_axis, x, DA_PART2, '+');
 		draw_number(c, l, x, n, i == u->cursor);
 	}
 	if (first > 0)
-		draw_cell(c, l->y_axis, LEFT - 1, DA_SELECT, '<');
+		canvas_cell(c, l->y_axis, LEFT - 1, DA_SELECT, '<');
 	if (last < l->nshown)
-		draw_cell(c, l->y_axis, c->w - 1, DA_SELECT, '>');
+		canvas_cell(c, l->y_axis, c->w - 1, DA_SELECT, '>');
 }
 
 /* The bottom line: [Nodes: N][Live: L][Info age: a][Max age: m], short
@@ -583,20 +538,20 @@ static void draw_bottom(struct canvas *c, const struct draw_ui *u, const struct 
 	int live;
 	double avg, max;
 	if (u->quit_ask) {
-		draw_text(c, c->h - 1, 0, DA_SELECT, "Quit mmon? (y/n)");
+		canvas_text(c, c->h - 1, 0, DA_SELECT, "Quit mmon? (y/n)");
 		return;
 	}
 	if (u->prompt) {
 		snprintf(s, sizeof(s), "%s: %s_",
 			 u->prompt == '/' ? "Find node (number or address)" : "Details of node",
 			 u->input);
-		draw_text(c, c->h - 1, 0, DA_SELECT, s);
+		canvas_text(c, c->h - 1, 0, DA_SELECT, s);
 		return;
 	}
 	if (y >= c->h)
 		return;
 	if (!v->ok) {
-		draw_text(c, y, 0, DA_CRITICAL, "[Information is not available]");
+		canvas_text(c, y, 0, DA_CRITICAL, "[Information is not available]");
 		return;
 	}
 	view_summary(v, &live, &avg, &max);
@@ -604,7 +559,7 @@ static void draw_bottom(struct canvas *c, const struct draw_ui *u, const struct 
 		 live, avg, max);
 	if ((int)strlen(s) > c->w)
 		snprintf(s, sizeof(s), "[N:%zu][L:%d][A:%.1f][M:%.1f]", v->count, live, avg, max);
-	draw_text(c, y, 0, DA_NORMAL, s);
+	canvas_text(c, y, 0, DA_NORMAL, s);
 }
 
 /* Information is not available: say so, and why, in the middle. */
@@ -612,175 +567,20 @@ static void draw_unavailable(struct canvas *c, const struct view *v)
 {
 	static const char msg[] = "Information is not available";
 	int y = c->h / 2 - 1;
-	draw_text(c, y, (c->w - (int)strlen(msg)) / 2, DA_CRITICAL, msg);
+	canvas_text(c, y, (c->w - (int)strlen(msg)) / 2, DA_CRITICAL, msg);
 	int x = (c->w - (int)strlen(v->why)) / 2;
-	draw_text(c, y + 1, x < 0 ? 0 : x, DA_NORMAL, v->why);
-	draw_text(c, y + 2, (c->w - 38) / 2 < 0 ? 0 : (c->w - 38) / 2, DA_NORMAL,
-		  "(trying again; q quits, h for help)");
-}
-
-static const char *const help_lines[] = {
-    "mmon: the cluster at a glance, one column a node.",
-    "",
-    "Displays (a key pressed again shows the display's next variant):",
-    "  l   load (1 = one standard CPU busy) > load of frozen processes > both",
-    "  m   memory: used # and free . > swap",
-    "  s   status letters (S stay, L lstay, B block, E expelling) > speed",
-    "      of one core and cores > uptime and version",
-    "  u   utilisation: the share of the node's capacity that is busy",
-    "  p   processes: # local, + guests, ~ frozen (held stopped)",
-    "  i   disk I/O > network, in KB a second (n/a: not measured there)",
-    "",
-    "Nodes:",
-    "  Left/Right      move the cursor; the columns scroll to follow it",
-    "  PgUp/PgDn       scroll a screenful of nodes",
-    "  Home/End        the first and the last node",
-    "  /               find a node by number or address",
-    "  Enter           details of the node under the cursor: its vector",
-    "                  and its processes (pid, owner, home, CPU, command)",
-    "  C               details of a node by number; [ and ] step through",
-    "  d               hide or show dead nodes",
-    "",
-    "Screen:",
-    "  v   column width: automatic > 2 > 3 > 4 > 6 > 8 > 12",
-    "  t   the bottom line on or off",
-    "  +   refresh faster      -   refresh slower",
-    "  h   this help (Up/Down/PgUp/PgDn scroll it; h, q or Esc close it)",
-    "  q   quit (asks first)   Q   quit at once",
-    "",
-    "DEAD nodes: no news within the dead bound. Reason: O information too",
-    "old, U unreachable (a contact failed), N no news yet. A + on the axis",
-    "marks a node that runs guests; the node under the cursor is shown in",
-    "reverse; this node's own number in bold.",
-    "",
-    "Bottom line: [Nodes: in the map][Live: up][Info age: average age of",
-    "the live nodes' information][Max age: the oldest], in seconds.",
-    "Colours: green under 50% of capacity, blue 50%, yellow 70%, red 90%.",
-    NULL,
-};
-
-const char *const *draw_help_lines(void)
-{
-	return help_lines;
-}
-
-/* The help screen, from line u->help_top. */
-static void draw_help(struct canvas *c, const struct draw_ui *u)
-{
-	int n = 0;
-	while (help_lines[n])
-		n++;
-	draw_text(c, 0, 0, DA_TITLE, "mmon help  (Up/Down/PgUp/PgDn scroll; h, q or Esc close)");
-	for (int y = 1; y < c->h - 1 && u->help_top + y - 1 < n; y++)
-		draw_text(c, y, 1, DA_NORMAL, help_lines[u->help_top + y - 1]);
-	char s[48];
-	int shown = c->h - 2 < n ? c->h - 2 : n;
-	snprintf(s, sizeof(s), "-- lines %d-%d of %d --", u->help_top + 1,
-		 u->help_top + shown < n ? u->help_top + shown : n, n);
-	draw_text(c, c->h - 1, 0, DA_FRAME, s);
-}
-
-/* A frame with a clear inside. */
-static void draw_box(struct canvas *c, int y0, int x0, int h, int w)
-{
-	for (int y = y0; y < y0 + h; y++)
-		for (int x = x0; x < x0 + w; x++) {
-			int edge_y = y == y0 || y == y0 + h - 1,
-			    edge_x = x == x0 || x == x0 + w - 1;
-			draw_cell(c, y, x, DA_FRAME,
-				  edge_y && edge_x ? '+'
-				  : edge_y	   ? '-'
-				  : edge_x	   ? '|'
-						   : ' ');
-			if (!edge_y && !edge_x)
-				c->attr[y * c->w + x] = DA_NORMAL;
-		}
-}
-
-/* The vector of node n as lines. */
-static int detail_vector(const struct view *v, const struct view_node *n, char lines[][160])
-{
-	char st[64], up[32], io[16], net[16];
-	int k = 0;
-	view_status_words(n->status, st, sizeof(st));
-	draw_uptime(n->uptime_s, up, sizeof(up));
-	draw_value(n->io_kbs, DV_KBS, io, sizeof(io));
-	draw_value(n->net_kbs, DV_KBS, net, sizeof(net));
-	if (n->dead)
-		snprintf(lines[k++], 160, "DEAD: %s%s", view_dead_word(n->dead),
-			 n->age_s >= 0 ? " (last news then)" : "");
-	else
-		snprintf(lines[k++], 160, "up, information %.1f s old", n->age_s);
-	if (n->dead == VIEW_NO_NEWS)
-		return k;
-	snprintf(lines[k++], 160, "speed %u (of one core)  cores %u  capacity %.2f", n->speed,
-		 n->ncpus, n->cpus);
-	snprintf(lines[k++], 160, "load %.2f (runnable %.2f)  utilisation %.0f%%  frozen load %.2f",
-		 n->load, n->load_raw, n->util * 100, n->frozen_load);
-	snprintf(lines[k++], 160, "memory %.0f MB free of %.0f MB  swap %.0f MB free of %.0f MB",
-		 n->mem_free_mb, n->mem_total_mb, n->swap_free_mb, n->swap_total_mb);
-	snprintf(lines[k++], 160, "processes %u local, %u guests, %u frozen  status %s", n->locals,
-		 n->guests, n->frozen, st);
-	snprintf(lines[k++], 160, "uptime %s  version %s  disk %s/s  net %s/s", up, n->version,
-		 n->io_kbs < 0 ? "n/a" : io, n->net_kbs < 0 ? "n/a" : net);
-	(void)v;
-	return k;
-}
-
-/* One process line of the panel. */
-static void detail_proc(const struct view_proc *p, char *out, size_t len)
-{
-	char owner[16];
-	const struct passwd *pw = getpwuid(p->uid);
-	if (pw)
-		snprintf(owner, sizeof(owner), "%.10s", pw->pw_name);
-	else
-		snprintf(owner, sizeof(owner), "%u", p->uid);
-	snprintf(out, len, "%7d %-10s %4d %5.0f%% %-5s %s", p->pid, owner, p->home, p->cpu * 100,
-		 p->guest ? "guest" : "local", p->comm);
-}
-
-/* The detail panel of node u->detail. */
-static void draw_detail(struct canvas *c, const struct draw_ui *u, const struct view *v)
-{
-	char lines[8][160], s[192];
-	const struct view_node *n = view_node(v, u->detail);
-	int w = c->w - 4 < 76 ? c->w - 4 : 76, h = c->h - 2, x0 = (c->w - w) / 2, y0 = 1;
-	if (w < 20 || h < 6)
-		return;
-	draw_box(c, y0, x0, h, w);
-	snprintf(s, sizeof(s), " Node %d%s ", u->detail, n && n->self ? " (this view's node)" : "");
-	draw_text(c, y0, x0 + 2, DA_TITLE, s);
-	int k = n ? detail_vector(v, n, lines) : 0, y = y0 + 1;
-	for (int i = 0; i < k && y < y0 + h - 2; i++)
-		draw_textn(c, y++, x0 + 2, DA_NORMAL, lines[i], w - 4);
-	y++;
-	if (u->nprocs < 0) {
-		snprintf(s, sizeof(s), "processes: %s", u->procs_why);
-		draw_textn(c, y++, x0 + 2, DA_WARNING, s, w - 4);
-	} else {
-		snprintf(s, sizeof(s), "%7s %-10s %4s %6s %-5s %s", "PID", "OWNER", "HOME", "CPU",
-			 "KIND", "COMMAND");
-		draw_textn(c, y++, x0 + 2, DA_TITLE, s, w - 4);
-		for (int i = 0; i < u->nprocs && y < y0 + h - 2; i++) {
-			detail_proc(&u->procs[i], s, sizeof(s));
-			draw_textn(c, y++, x0 + 2, DA_NORMAL, s, w - 4);
-		}
-		if (!u->nprocs)
-			draw_textn(c, y++, x0 + 2, DA_NORMAL, "(no migratable processes run here)",
-				   w - 4);
-	}
-	draw_textn(c, y0 + h - 1, x0 + 2, DA_FRAME, " [ ] other node  Esc or Enter closes ", w - 4);
+	canvas_text(c, y + 1, x < 0 ? 0 : x, DA_NORMAL, v->why);
+	canvas_text(c, y + 2, (c->w - 38) / 2 < 0 ? 0 : (c->w - 38) / 2, DA_NORMAL,
+		    "(trying again; q quits, h for help)");
 }
 
 /* Everything. */
 void draw_screen(struct canvas *c, const struct draw_ui *u, const struct view *v)
 {
 	struct layout l;
-	memset(c->ch, ' ', (size_t)c->w * (size_t)c->h);
-	memset(c->attr, 0, (size_t)c->w * (size_t)c->h);
+	canvas_clear(c);
 	if (u->help) {
-		draw_help(c, u);
+		panel_help(c, u);
 		return;
 	}
 	draw_header(c, u, v);
@@ -788,10 +588,10 @@ void draw_screen(struct canvas *c, const struct draw_ui *u, const struct view *v
 	if (!v->ok)
 		draw_unavailable(c, v);
 	else if (l.rows < 2 || c->w < LEFT + 3)
-		draw_text(c, CHART_TOP, 0, DA_WARNING, "(the terminal is too small)");
+		canvas_text(c, CHART_TOP, 0, DA_WARNING, "(the terminal is too small)");
 	else
 		draw_chart(c, u, v, &l);
 	draw_bottom(c, u, v, l.y_bar);
 	if (u->detail && v->ok)
-		draw_detail(c, u, v);
+		panel_detail(c, u, v);
 }

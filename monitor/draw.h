@@ -1,37 +1,15 @@
-/* draw.h: mmon's screen, drawn onto a canvas: a grid of cells, each a
- * character and an attribute. The terminal (screen.c) and the plain-text
- * output (--once, TERM=dumb, the unit tests) are two canvases; nothing
- * here knows ncurses. */
+/* draw.h: mmon's screen drawn onto a canvas (canvas.h): the header, one
+ * column a node for the display chosen, the node numbers, the bottom line;
+ * the help screen and the detail panel over it (panel.h). Nothing here
+ * knows ncurses. */
 #ifndef MONITOR_DRAW_H
 #define MONITOR_DRAW_H
 
+#include "canvas.h"
 #include "view.h"
 
 #include <stddef.h>
-
-/* Cell attributes: the terminal maps them to colours (or to bold and
- * reverse video without colour); plain text ignores them. */
-enum draw_attr {
-	DA_NORMAL = 0,
-	DA_OK,	     /* a bar under the careful mark */
-	DA_CAREFUL,  /* 50% of capacity and more */
-	DA_WARNING,  /* 70% and more */
-	DA_CRITICAL, /* 90% and more */
-	DA_DEAD,
-	DA_TITLE,
-	DA_PART2, /* the second part of a stacked bar (free memory, guests) */
-	DA_PART3, /* the third (frozen) */
-	DA_SELECT,
-	DA_FRAME,
-	DA__N
-};
-
-/* A canvas: w x h cells. */
-struct canvas {
-	int w, h;
-	char *ch;	     /* w*h characters */
-	unsigned char *attr; /* w*h attributes */
-};
+#include <stdint.h>
 
 /* The displays and their variants (a key pressed again cycles them). */
 enum draw_display { DD_LOAD, DD_MEM, DD_STATUS, DD_UTIL, DD_PROCS, DD_IO, DD__N };
@@ -66,15 +44,8 @@ struct draw_ui {
 
 /* Defaults: load display, automatic widths, 1 s refresh. */
 void draw_ui_init(struct draw_ui *u);
-/* A canvas of w x h blanks; draw_canvas_free releases it. */
-void draw_canvas_init(struct canvas *c, int w, int h);
-void draw_canvas_free(struct canvas *c);
-/* Put text at (y, x), clipped to the canvas. */
-void draw_text(struct canvas *c, int y, int x, int attr, const char *s);
 /* The whole screen for view v. */
 void draw_screen(struct canvas *c, const struct draw_ui *u, const struct view *v);
-/* The canvas as text lines (trailing blanks cut) to a stream (FILE *). */
-void draw_print(const struct canvas *c, void *fp);
 
 /* The nodes shown (dead ones hidden with d, --nodes), as indices into v. */
 int draw_shown(const struct draw_ui *u, const struct view *v, int *idx, int cap);
@@ -92,8 +63,8 @@ int draw_threshold(double share);
 const char *draw_title(enum draw_display d, int variant);
 /* Variants of a display. */
 int draw_variants(enum draw_display d);
-/* Help text lines (NULL-terminated). */
-const char *const *draw_help_lines(void);
+/* Uptime as "45s", "12m", "3h12", "2d4h". */
+void draw_uptime(uint64_t s, char *out, size_t len);
 
 /* draw_value kinds */
 #define DV_LOAD 0  /* 2 decimals */

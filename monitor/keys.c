@@ -1,5 +1,6 @@
 /* keys.c: mmon's keys. */
 #include "keys.h"
+#include "panel.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,7 +65,7 @@ static int keys_index_of(const struct draw_ui *u, const struct view *v, int node
 static enum keys_action keys_help(struct draw_ui *u, int key)
 {
 	int n = 0;
-	while (draw_help_lines()[n])
+	while (panel_help_lines()[n])
 		n++;
 	if (key == 'h' || key == 'q' || key == K_ESC || key == K_F1 || key == '?')
 		u->help = 0;

@@ -63,8 +63,8 @@ static void mon_show(struct mon_state *s, struct mon_opts *o, struct canvas *c)
 	int w, h;
 	screen_size(&w, &h);
 	if (w != c->w || h != c->h) {
-		draw_canvas_free(c);
-		draw_canvas_init(c, w, h);
+		canvas_free(c);
+		canvas_init(c, w, h);
 	}
 	draw_screen(c, &o->ui, &s->v);
 	screen_show(c);
@@ -105,7 +105,7 @@ int mon_interactive(struct mon_opts *o)
 			quit = mon_key(&s, o, key, c.w);
 	}
 	screen_close();
-	draw_canvas_free(&c);
+	canvas_free(&c);
 	return 0;
 }
 
@@ -140,11 +140,11 @@ int mon_plain(struct mon_opts *o)
 	struct canvas c;
 	int w, h, eof = 0, dirty = 1;
 	mon_plain_size(&w, &h);
-	draw_canvas_init(&c, w, h);
+	canvas_init(&c, w, h);
 	for (int quit = 0; !quit;) {
 		if (mon_due(&s, o) || dirty) {
 			draw_screen(&c, &o->ui, &s.v);
-			draw_print(&c, stdout);
+			canvas_print(&c, stdout);
 			fflush(stdout);
 		}
 		struct pollfd p = {STDIN_FILENO, POLLIN, 0};
@@ -155,7 +155,7 @@ int mon_plain(struct mon_opts *o)
 			dirty = !eof;
 		}
 	}
-	draw_canvas_free(&c);
+	canvas_free(&c);
 	return 0;
 }
 
@@ -165,10 +165,10 @@ int mon_once(struct mon_opts *o, int w, int h)
 	static struct mon_state s;
 	struct canvas c;
 	mon_fetch(&s, o);
-	draw_canvas_init(&c, w, h);
+	canvas_init(&c, w, h);
 	draw_screen(&c, &o->ui, &s.v);
-	draw_print(&c, stdout);
-	draw_canvas_free(&c);
+	canvas_print(&c, stdout);
+	canvas_free(&c);
 	return s.v.ok ? 0 : 1;
 }
 

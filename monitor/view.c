@@ -41,7 +41,7 @@ static double view_rate(unsigned kbs)
 }
 
 /* Fill a node from its line. */
-static void view_fill(struct view_node *n, const struct view_line *x, double dead_s)
+static void view_fill(struct view_node *n, const struct view_line *x)
 {
 	double power = (double)x->speed * (x->ncpus ? x->ncpus : 1) / NODES_STD_SPEED;
 	double cap = x->cpus_milli ? x->cpus_milli / 1000.0 : 1.0;
@@ -49,7 +49,6 @@ static void view_fill(struct view_node *n, const struct view_line *x, double dea
 	n->dead = x->up				      ? VIEW_ALIVE
 		  : (x->status & VIEW_ST_UNREACHABLE) ? VIEW_UNREACHABLE
 						      : VIEW_TOO_OLD;
-	(void)dead_s;
 	n->speed = x->speed;
 	n->cpus = cap;
 	n->ncpus = x->ncpus;
@@ -119,7 +118,7 @@ int view_parse(struct view *v, const char *nodes, const char *map, int self)
 		} else if (!view_line_parse(l, &x) && x.node > 0) {
 			struct view_node *n = view_add(v, x.node);
 			if (n)
-				view_fill(n, &x, v->dead_s);
+				view_fill(n, &x);
 		}
 	}
 	qsort(v->n, v->count, sizeof(v->n[0]), view_by_node);

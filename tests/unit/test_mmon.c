@@ -122,7 +122,7 @@ static void test_load_screen(void **state)
 	struct draw_ui u;
 	struct canvas c;
 	draw_ui_init(&u);
-	draw_canvas_init(&c, 80, 24);
+	canvas_init(&c, 80, 24);
 	draw_screen(&c, &u, &v);
 	assert_non_null(strstr(row(&c, 0), "Load"));
 	assert_non_null(strstr(row(&c, 23), "[Nodes: 5][Live: 3][Info age:"));
@@ -140,7 +140,7 @@ static void test_load_screen(void **state)
 	assert_int_equal(c.attr[20 * c.w + x1], DA_CRITICAL); /* fully busy */
 	assert_true(shows(&c, "2.00") && shows(&c, "1.00"));
 	assert_true(shows(&c, "DEAD") && shows(&c, "unreach") && shows(&c, "no news"));
-	draw_canvas_free(&c);
+	canvas_free(&c);
 }
 
 /* 30 columns, 12 nodes: narrow columns, two-digit numbers vertical, a
@@ -163,7 +163,7 @@ static void test_narrow_screen(void **state)
 	struct draw_ui u;
 	struct canvas c;
 	draw_ui_init(&u);
-	draw_canvas_init(&c, 30, 20);
+	canvas_init(&c, 30, 20);
 	draw_screen(&c, &u, &many);
 	assert_non_null(strstr(row(&c, 19), "[N:12][L:12]"));
 	assert_int_equal(c.ch[16 * c.w + 29], '>'); /* more to the right */
@@ -180,7 +180,7 @@ static void test_narrow_screen(void **state)
 	assert_int_equal(c.ch[16 * c.w + 6], '<');
 	assert_int_equal(c.ch[17 * c.w + 7 + 10 * 2], '1');
 	assert_int_equal(c.ch[18 * c.w + 7 + 10 * 2], '2');
-	draw_canvas_free(&c);
+	canvas_free(&c);
 }
 
 static void test_keys(void **state)
@@ -248,11 +248,11 @@ static void test_unavailable(void **state)
 	struct canvas c;
 	draw_ui_init(&u);
 	snprintf(none.why, sizeof(none.why), "guestd is not running on this node");
-	draw_canvas_init(&c, 80, 24);
+	canvas_init(&c, 80, 24);
 	draw_screen(&c, &u, &none);
 	assert_true(shows(&c, "Information is not available"));
 	assert_true(shows(&c, "guestd is not running"));
-	draw_canvas_free(&c);
+	canvas_free(&c);
 }
 
 int main(void)
