@@ -494,8 +494,14 @@ static int body_exec_vec(pid_t pid, uint64_t addr, struct fwd_buf *q, uint32_t *
 /* The exec request: struct mig_exec, the path, argv's and envp's strings. */
 static int body_exec_request(pid_t pid, long nr, const long args[6], struct fwd_buf *q)
 {
-	struct mig_exec x = {(int32_t)nr, 0, 0, 0, 0, 0};
+	struct mig_exec x = {(int32_t)nr, 0, 0, 0, 0, 0, 0, 0, 0};
 	int at = nr == SYS_execveat; /* execveat(dirfd, path, argv, envp, flags) */
+	struct proc_status ps;
+	if (ptrace(PTRACE_GETSIGMASK, pid, sizeof(x.blocked), &x.blocked) < 0 ||
+	    procfs_status(pid, &ps))
+		return -ESRCH;
+	x.ignored = ps.sigign;
+	x.pending = ps.sigpnd | ps.shdpnd;
 	q->len = 0;
 	if (q->cap < sizeof(x) + 4096) {
 		q->cap = sizeof(x) + 65536;

@@ -64,6 +64,7 @@ struct mig_exec {
 	int32_t dirfd, flags; /* execveat's */
 	uint32_t argc, envc;  /* strings after the path */
 	uint32_t pad;
+	uint64_t blocked, ignored, pending; /* the body's signals: an exec keeps them */
 };
 
 #define MIG_EXEC_MAX (2u << 20)	    /* request bytes: the deputy's scratch holds them */

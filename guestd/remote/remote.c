@@ -601,6 +601,31 @@ static int dep_exec_place(struct deputy *d, const uint8_t *p, size_t len, long a
 	return rc;
 }
 
+/* Give the deputy the body's signal state for its exec, which keeps the
+ * mask and ignored signals (the deputy ignores nearly all, to relay them,
+ * with none blocked): what the body ignores is ignored, the rest default. */
+static int dep_exec_signals(struct deputy *d, const struct mig_exec *x)
+{
+	struct {
+		uint64_t handler, flags, restorer, mask;
+	} act = {0, 0, 0, 0};
+	uint64_t a = inject_put(&d->j, INJECT_SCRATCH, &act, sizeof(act));
+	for (int s = 1; s <= 64; s++) {
+		uint64_t bit = 1ull << (s - 1);
+		int dfl_now = s == SIGCHLD || s == SIGTSTP || s == SIGTTIN || s == SIGTTOU;
+		long ret, sa[6] = {s, (long)a, 0, 8, 0, 0};
+		if (s == SIGKILL || s == SIGSTOP || !(x->ignored & bit) != !dfl_now)
+			continue; /* (as dep_flush_signals left it, and as wanted) */
+		act.handler = x->ignored & bit ? 1 /* SIG_IGN */ : 0;
+		inject_put(&d->j, INJECT_SCRATCH, &act, sizeof(act));
+		int rc = dep_call(d, &ret, SYS_rt_sigaction, sa);
+		if (rc || ret < 0)
+			return rc ? rc : (int)ret;
+	}
+	uint64_t blocked = x->blocked & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+	return ptrace(PTRACE_SETSIGMASK, d->pid, sizeof(blocked), &blocked) ? -errno : 0;
+}
+
 /* Run the exec in the deputy. 1: it ran (the deputy is the new program, at
  * its syscall-exit stop); 0: it failed, *ret says how; negative: the deputy
  * ended or could not be driven. Signals that arrive meanwhile are held:
@@ -661,11 +686,15 @@ static int dep_on_exec(struct deputy *d, const uint8_t *p, size_t len, enum remo
 		return err_set(e, rc, "deputy %d", d->pid);
 	long a[6], ret = 0;
 	if ((rc = dep_exec_place(d, p, len, a)))
-		return err_setx(e, rc, "bad exec request from node %d", d->node);
-	int nr = ((const struct mig_exec *)(const void *)p)->nr;
-	if ((rc = dep_exec_run(d, nr, a, &ret)) < 0)
+		return err_setx(e, rc, "bad exec request from node %d (%s)", d->node, strerror(-rc));
+	struct mig_exec x;
+	memcpy(&x, p, sizeof(x));
+	if ((rc = dep_exec_signals(d, &x)) || (rc = dep_exec_run(d, x.nr, a, &ret)) < 0)
 		return err_set(e, rc, "deputy %d: execve", d->pid);
 	if (rc == 1) {
+		for (int s = 1; s <= 64; s++) /* the body's pending signals are the new program's */
+			if ((x.pending & (1ull << (s - 1))) && s != SIGKILL && s != SIGSTOP)
+				syscall(SYS_tgkill, d->pid, d->pid, s);
 		close(d->j.memfd); /* the old program's memory, and its trampoline, are gone */
 		d->j.memfd = -1;
 		d->execed = 1;
@@ -673,6 +702,8 @@ static int dep_on_exec(struct deputy *d, const uint8_t *p, size_t len, enum remo
 		log_info("pid %d ran execve at home for node %d", d->pid, d->node);
 		return wire_send(&d->c, WIRE_EXECED, NULL, 0, e);
 	}
+	if ((rc = dep_flush_signals(d, e))) /* a relaying deputy again */
+		return rc;
 	struct fwd_call none;
 	memset(&none, 0, sizeof(none));
 	if (!(rc = fwd_end(d->j.memfd, &none, ret, &d->rep, e)))
