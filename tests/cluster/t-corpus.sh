@@ -45,6 +45,24 @@ with tempfile.TemporaryDirectory(dir=".") as t:
 w = io.StringIO(); csv.writer(w).writerows([[1, "a,b"], [2, "c"]]); print(repr(w.getvalue()))
 print(len(zlib.compress(s.encode())), re.sub(r"(\d+)", r"<\1>", "a1b22"))
 EOF
+cat >"$IN/osnet.py" <<'EOF'
+import os, socket, select, selectors, signal, time, tempfile, shutil, array, fcntl, resource
+a, b = socket.socketpair(); a.sendmsg([b"he", b"llo"]); print(b.recvmsg(16))
+fds = array.array("i", [0]); a.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+print(b.recvmsg(1, socket.CMSG_SPACE(4))[0]); print(select.select([b], [], [], 0)[0] == [])
+s = selectors.DefaultSelector(); s.register(b, selectors.EVENT_READ); print(len(s.select(0)))
+with tempfile.TemporaryDirectory(dir=".") as t:
+    p = os.path.join(t, "f"); open(p, "w").write("x" * 1000)
+    fd = os.open(p, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+    try: os.setxattr(p, "user.a", b"1"); print(os.listxattr(p))
+    except OSError as e: print(e.errno)
+    out = os.open(p + ".2", os.O_WRONLY | os.O_CREAT); os.sendfile(out, fd, 0, 1000)
+    os.copy_file_range(fd, out, 10, 0, 0); shutil.copystat(p, p + ".2"); os.utime(p, ns=(1, 2))
+    print(os.statvfs(t).f_bsize > 0, os.stat(p).st_mtime_ns, fcntl.fcntl(fd, fcntl.F_GETFL))
+print(resource.getrlimit(resource.RLIMIT_NOFILE)[0] > 0, os.getpriority(os.PRIO_PROCESS, 0))
+signal.signal(signal.SIGALRM, lambda *a: None); signal.setitimer(signal.ITIMER_REAL, 0.01); time.sleep(0.05)
+print(os.sched_getaffinity(0) != set(), os.cpu_count() > 0, os.getloadavg()[0] >= 0)
+EOF
 printf 'my %%c; open(my $f, "<", "text") or die; while (<$f>) { $c{length($_)}++ } close $f;\nprint join(",", map { "$_=$c{$_}" } sort keys %%c), "\\n";\n' >"$IN/script.pl"
 
 # name <TAB> command (mosrun goes before it; redirections are the shell's)
@@ -95,6 +113,7 @@ sed	sed -n 's/lorem/LOREM/p;100q' text	-
 sed-i	sed -i 's/ipsum/IPSUM/' small	cat small
 awk	awk '{s += $1} END {print s, NR}' text	-
 python3	/usr/bin/python3 stdlib.py	-
+python3-os	/usr/bin/python3 osnet.py	-
 perl	perl script.pl	-
 bash	bash -c 'i=0; while [ $i -lt 3000 ]; do i=$((i + 1)); done; read -r x <text; printf "%s %s\n" "$i" "$x"; echo *'	-
 sqlite3	sqlite3 db.sqlite 'create table t(a); insert into t values (1),(2),(3); select count(*), sum(a) from t;'	-

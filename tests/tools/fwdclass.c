@@ -3,8 +3,10 @@
  * "prctl:PR_SET_NAME" for the calls whose argument decides): prints
  * "name class", class one of forward (run by the deputy at home), local (run
  * by the body itself), home (the process goes home for it), fork (made at
- * the remote node too, when nothing is shared), filemap (a private file
- * mapping filled from home), unknown (not a call of this architecture).
+ * the remote node too, when nothing is shared; a thread goes home),
+ * local+filemap (anonymous memory locally; a private file mapping filled
+ * from home), exec (lead's: run at home, then back), unknown (not a call of
+ * this architecture).
  * Used by tests/tools/callsurvey.sh. */
 #include "arch/arch.h"
 #include "remote/forward.h"
@@ -105,9 +107,13 @@ static const char *classify(char *line)
 		return "unknown";
 	if (nr == SYS_mmap)
 		return "local+filemap";
-	if (nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork)
+	if (nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork)
 		return "fork";
+	if (nr == SYS_execve || nr == SYS_execveat)
+		return "exec";
 	if (arg && nr == SYS_ioctl) {
+		if (!strcmp(arg, "BTRFS_IOC_CLONE")) /* (strace's name for FICLONE) */
+			arg = "FICLONE";
 		long req = arch_ioctl_number(arg);
 		if (req < 0)
 			return "home";
@@ -124,7 +130,7 @@ static const char *classify(char *line)
 	case FWD_FORWARD:
 		return "forward";
 	default:
-		return nr == SYS_clone3 ? "fork" : "home";
+		return "home";
 	}
 }
 
