@@ -14,7 +14,7 @@ WARN     = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-proto
            -Wno-unused-parameter -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iappliance/include -Iguestd -Iguestd/include -MMD -MP
-LDLIBS   = -llzo2 -llz4 -lzstd -lsodium -lm
+LDLIBS   = -llzo2 -llz4 -lzstd -lsodium -lcrypto -lm
 ifeq ($(ASAN),1)
   B      := build-asan
   CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer

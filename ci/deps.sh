@@ -2,7 +2,7 @@
 # ci/deps.sh: install the Debian packages the build and the tests need, only
 # when some are missing (apt-get update first, as a fresh machine needs).
 set -eu
-PKGS="$(cat */deps.txt 2>/dev/null) gcc make libc6-dev libcmocka-dev liblzo2-dev liblz4-dev libzstd-dev libsodium-dev iproute2 pkg-config
+PKGS="$(cat */deps.txt 2>/dev/null) gcc make libc6-dev libcmocka-dev liblzo2-dev liblz4-dev libzstd-dev libsodium-dev libssl-dev iproute2 pkg-config
       python3 perl gzip procps gnuplot-nox clang-format cppcheck clang-tidy"
 missing=""
 for p in $PKGS; do

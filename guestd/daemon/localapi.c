@@ -151,6 +151,7 @@ int lapi_reply(int cfd, int status, const char *msg, int self_node, int nnodes,
 	if (c) {
 		r.peer_node = c->peer_node;
 		r.is_client = c->is_client;
+		r.cipher = (int32_t)c->cipher;
 		r.send_seq = c->send_seq;
 		r.recv_seq = c->recv_seq;
 		memcpy(r.session, c->session, sizeof(r.session));
@@ -254,6 +255,7 @@ int lapi_connect_node(int node, struct wire_conn *c, int *self_node, struct err 
 	c->fd = fd;
 	c->peer_node = r.peer_node;
 	c->is_client = r.is_client;
+	c->cipher = (uint32_t)r.cipher;
 	c->send_seq = r.send_seq;
 	c->recv_seq = r.recv_seq;
 	memcpy(c->session, r.session, sizeof(c->session));

@@ -98,7 +98,7 @@ struct lapi_req {
 
 struct lapi_rep {
 	uint32_t magic, version;
-	int32_t status, self_node, peer_node, is_client, nnodes, pad;
+	int32_t status, self_node, peer_node, is_client, nnodes, cipher; /* cipher: wire_conn's */
 	uint64_t send_seq, recv_seq;
 	uint8_t session[32];
 	char msg[LAPI_MSG_MAX];

@@ -1,7 +1,7 @@
-/* test_wire.c: the node-to-node wire protocol: handshake, framing, tags, replays,
- * limits, timeouts. The other side of a connection is a thread running wire.c,
- * or this file speaking the format documented in wire.h/wire.c on its own, with
- * libsodium's AEAD call, so that a test also proves the bytes match the design. */
+/* test_wire.c: the node-to-node wire protocol: handshake, cipher negotiation,
+ * framing, encryption, tags, replays, rekeying, limits, timeouts. The other side of a connection is
+ * a thread running wire.c, or this file speaking the format documented in wire.h/wire.c on its own,
+ * with libsodium's AEAD call, so that a test also proves the bytes match the design. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +34,12 @@
 #define NODE_C 3
 #define NODE_S 7
 #define HS_MS 5000
+#define VERSION 2 /* ours */
+#define OLD 1	  /* a peer of the previous version */
+#define HELLO 40
+#define AES WIRE_CIPHER_AES256GCM
+#define CHACHA WIRE_CIPHER_CHACHA20
+#define TAGONLY WIRE_CIPHER_TAGONLY
 
 static const uint8_t key1[32] = {0x11, 0x22, 0x33};
 static const uint8_t key2[32] = {0x11, 0x22, 0x34};
@@ -63,17 +69,34 @@ static void t_nonce(uint8_t n[12], uint64_t seq, uint32_t dir)
 	t_put(n + 8, dir, 4);
 }
 
-/* Session key: BLAKE2b-256 keyed by the cluster key over label || nonces || nodes. */
+/* Session key: BLAKE2b-256 keyed by the cluster key over label || nonces || nodes ||
+ * offers || cipher. */
 static void t_session(uint8_t out[32], const uint8_t key[32], const uint8_t nc[24],
-		      const uint8_t ns[24], uint32_t node_c, uint32_t node_s)
+		      const uint8_t ns[24], uint32_t node_c, uint32_t node_s, uint32_t offer_c,
+		      uint32_t offer_s, uint32_t cipher)
 {
-	uint8_t in[16 + 48 + 8];
-	memcpy(in, "mosix-session-v1", 16);
+	uint8_t in[16 + 48 + 20];
+	memcpy(in, "mosix-session-v2", 16);
 	memcpy(in + 16, nc, 24);
 	memcpy(in + 40, ns, 24);
 	t_put(in + 64, node_c, 4);
 	t_put(in + 68, node_s, 4);
+	t_put(in + 72, offer_c, 4);
+	t_put(in + 76, offer_s, 4);
+	t_put(in + 80, cipher, 4);
 	crypto_generichash(out, 32, in, sizeof(in), key, 32);
+}
+
+/* Key of the frames of one direction in one epoch (seq >> 15). */
+static void t_dirkey(uint8_t out[32], const uint8_t session[32], uint32_t dir, uint64_t epoch,
+		     uint32_t cipher)
+{
+	uint8_t in[15 + 16];
+	memcpy(in, "mosix-frames-v2", 15);
+	t_put(in + 15, dir, 4);
+	t_put(in + 19, epoch, 8);
+	t_put(in + 27, cipher, 4);
+	crypto_generichash(out, 32, in, sizeof(in), session, 32);
 }
 
 /* Write a header. */
@@ -87,7 +110,7 @@ static void t_hdr(uint8_t *b, uint16_t version, uint16_t type, uint32_t len, uin
 	t_put(b + 16, seq, 8);
 }
 
-/* Build a whole frame, tagged under session (NULL: zero tag). Its size. */
+/* Build a whole handshake frame, tagged under session (NULL: zero tag). Its size. */
 static size_t t_frame(uint8_t *out, uint16_t version, uint16_t type, const void *p, uint32_t len,
 		      uint64_t seq, const uint8_t *session, uint32_t dir)
 {
@@ -113,23 +136,71 @@ static int t_verify(const uint8_t *f, size_t len, const uint8_t *session, uint32
 								  f, HDR + len, n, session) == 0;
 }
 
-/* Set a frame's padding word and tag it again, as a peer with the key could. */
-static void t_retag(uint8_t *f, size_t len, uint32_t pad, const uint8_t *session, uint32_t dir)
+/* Build a whole frame after the handshake as the description says: payload p sealed
+ * with cipher under the key of dir for seq, with padding word pad. Its size. */
+static size_t t_data(uint8_t *out, uint16_t type, const void *p, uint32_t len, uint64_t seq,
+		     const uint8_t *session, uint32_t dir, uint32_t cipher, uint32_t pad)
 {
-	uint8_t n[12];
-	unsigned long long taglen;
-	t_put(f + 12, pad, 4);
-	t_nonce(n, t_get(f + 16, 8), dir);
-	crypto_aead_chacha20poly1305_ietf_encrypt_detached(f, f + HDR + len, &taglen, NULL, 0, f,
-							   HDR + len, NULL, n, session);
+	uint8_t n[12], k[32], *tag = out + HDR + len;
+	t_hdr(out, VERSION, type, len, seq);
+	t_put(out + 12, pad, 4);
+	if (len)
+		memcpy(out + HDR, p, len);
+	t_nonce(n, seq, dir);
+	t_dirkey(k, session, dir, seq >> 15, cipher);
+	if (cipher == AES)
+		crypto_aead_aes256gcm_encrypt_detached(out + HDR, tag, NULL, out + HDR, len, out,
+						       HDR, NULL, n, k);
+	else if (cipher == CHACHA)
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(out + HDR, tag, NULL, out + HDR,
+								   len, out, HDR, NULL, n, k);
+	else
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, tag, NULL, NULL, 0, out,
+								   HDR + len, NULL, n, k);
+	return HDR + len + TAG;
 }
 
-/* HELLO payload: version u32, node u32, nonce[24]. */
-static void t_hello(uint8_t b[32], uint32_t version, uint32_t node, const uint8_t nonce[24])
+/* Open a raw frame after the handshake (payload len bytes) as the description says,
+ * its plaintext into plain: 1 if it is authentic for dir and cipher. */
+static int t_open(const uint8_t *f, size_t len, const uint8_t *session, uint32_t dir,
+		  uint32_t cipher, uint8_t *plain)
+{
+	uint8_t n[12], k[32];
+	uint64_t seq = t_get(f + 16, 8);
+	t_nonce(n, seq, dir);
+	t_dirkey(k, session, dir, seq >> 15, cipher);
+	if (cipher == AES)
+		return crypto_aead_aes256gcm_decrypt_detached(plain, NULL, f + HDR, len,
+							      f + HDR + len, f, HDR, n, k) == 0;
+	if (cipher == CHACHA)
+		return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+			   plain, NULL, f + HDR, len, f + HDR + len, f, HDR, n, k) == 0;
+	memcpy(plain, f + HDR, len);
+	return crypto_aead_chacha20poly1305_ietf_decrypt_detached(NULL, NULL, f, 0, f + HDR + len,
+								  f, HDR + len, n, k) == 0;
+}
+
+/* HELLO payload: version u32, node u32, nonce[24], offer u32, cipher u32. */
+static void t_hello(uint8_t b[HELLO], uint32_t version, uint32_t node, const uint8_t nonce[24],
+		    uint32_t offer, uint32_t cipher)
 {
 	t_put(b, version, 4);
 	t_put(b + 4, node, 4);
 	memcpy(b + 8, nonce, 24);
+	t_put(b + 32, offer, 4);
+	t_put(b + 36, cipher, 4);
+}
+
+/* The cipher wire.c picks for what both offer: AES-256-GCM, else ChaCha20, else tag only. */
+static uint32_t t_pick(uint32_t both)
+{
+	return both & AES ? AES : both & CHACHA ? CHACHA : both & TAGONLY ? TAGONLY : 0;
+}
+
+/* What this machine offers by default. */
+static uint32_t t_default(void)
+{
+	return (crypto_aead_aes256gcm_is_available() ? AES : 0) | CHACHA;
 }
 
 /* Read up to n bytes, waiting at most 5 s for each part. Bytes read. */
@@ -174,6 +245,7 @@ static void fill(uint8_t *b, size_t n, unsigned seed)
 struct side {
 	struct wire_conn c;
 	int fd, client, node, timeout_ms, rc;
+	unsigned offer; /* the ciphers it offers (wire_set_ciphers); 0: the default */
 	const uint8_t *key;
 	struct err e;
 	double secs;
@@ -186,6 +258,7 @@ static void *side_run(void *arg)
 	struct side *s = arg;
 	double t0 = t_now();
 	err_clear(&s->e);
+	wire_set_ciphers(s->offer); /* (for this thread) */
 	if (s->client)
 		s->rc = wire_client(&s->c, s->fd, s->key, s->node, s->timeout_ms, &s->e);
 	else
@@ -195,8 +268,8 @@ static void *side_run(void *arg)
 }
 
 /* Set up a side on fd; start it in a thread if bg. */
-static void side_start(struct side *s, int fd, int client, const uint8_t *key, int timeout_ms,
-		       int bg)
+static void side_start_offer(struct side *s, int fd, int client, const uint8_t *key, int timeout_ms,
+			     int bg, unsigned offer)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
@@ -204,10 +277,18 @@ static void side_start(struct side *s, int fd, int client, const uint8_t *key, i
 	s->node = client ? NODE_C : NODE_S;
 	s->key = key;
 	s->timeout_ms = timeout_ms;
+	s->offer = offer;
 	if (bg)
 		assert_int_equal(pthread_create(&s->t, NULL, side_run, s), 0);
 	else
 		side_run(s);
+}
+
+/* The same, offering the default ciphers. */
+static void side_start(struct side *s, int fd, int client, const uint8_t *key, int timeout_ms,
+		       int bg)
+{
+	side_start_offer(s, fd, client, key, timeout_ms, bg, 0);
 }
 
 /* A connected socketpair, both ends close-on-exec. */
@@ -216,14 +297,22 @@ static void t_socketpair(int sv[2])
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 }
 
-/* Handshake a client (thread) with a server (here) over a socketpair. */
-static void pair_open(struct side *cli, struct side *srv, const uint8_t *kc, const uint8_t *ks)
+/* Handshake a client (thread) offering oc with a server (here) offering os over a
+ * socketpair (0: the default offer). */
+static void pair_offer(struct side *cli, struct side *srv, const uint8_t *kc, const uint8_t *ks,
+		       unsigned oc, unsigned os)
 {
 	int sv[2];
 	t_socketpair(sv);
-	side_start(cli, sv[0], 1, kc, HS_MS, 1);
-	side_start(srv, sv[1], 0, ks, HS_MS, 0);
+	side_start_offer(cli, sv[0], 1, kc, HS_MS, 1, oc);
+	side_start_offer(srv, sv[1], 0, ks, HS_MS, 0, os);
 	pthread_join(cli->t, NULL);
+}
+
+/* Handshake a client with a server, both offering the default. */
+static void pair_open(struct side *cli, struct side *srv, const uint8_t *kc, const uint8_t *ks)
+{
+	pair_offer(cli, srv, kc, ks, 0, 0);
 }
 
 /* A good pair, or the test fails. */
@@ -346,80 +435,115 @@ static void test_exchange(void **state)
 	pair_close(&cli, &srv);
 }
 
-/* Act as a client from the description: HELLO, the server's HELLO (1 if its tag verifies
- * under key), READY tagged under the session derived from key. Negative on a bad reply. */
-static int raw_client(int fd, const uint8_t *key, uint8_t session[32])
+/* Act as a client from the description, offering offer: HELLO, the server's HELLO (1 if
+ * its tag verifies under key; its choice in *cipher), READY tagged under the session
+ * derived from key. Negative on a bad reply. */
+static int raw_client(int fd, const uint8_t *key, uint32_t offer, uint8_t session[32],
+		      uint32_t *cipher)
 {
-	uint8_t f[128], hello[32], in[HDR + 32 + TAG], nc[24];
+	uint8_t f[128], hello[HELLO], in[HDR + HELLO + TAG], nc[24];
 	randombytes_buf(nc, sizeof(nc));
-	t_hello(hello, 1, NODE_C, nc);
-	if (t_write(fd, f, t_frame(f, 1, WIRE_HELLO, hello, 32, 0, NULL, 0)) < 0)
+	t_hello(hello, VERSION, NODE_C, nc, offer, 0);
+	if (t_write(fd, f, t_frame(f, VERSION, WIRE_HELLO, hello, HELLO, 0, NULL, 0)) < 0)
 		return -1;
 	if (t_read(fd, in, sizeof(in)) != sizeof(in) || t_get(in + 6, 2) != WIRE_HELLO ||
-	    t_get(in + 8, 4) != 32 || t_get(in + 16, 8) != 0 || t_get(in + HDR, 4) != 1)
+	    t_get(in + 8, 4) != HELLO || t_get(in + 16, 8) != 0 || t_get(in + HDR, 4) != VERSION)
 		return -1;
-	t_session(session, key, nc, in + HDR + 8, NODE_C, (uint32_t)t_get(in + HDR + 4, 4));
-	int ok = t_verify(in, 32, session, S2C);
-	if (t_write(fd, f, t_frame(f, 1, WIRE_READY, NULL, 0, 1, session, C2S)) < 0)
+	*cipher = (uint32_t)t_get(in + HDR + 36, 4);
+	t_session(session, key, nc, in + HDR + 8, NODE_C, (uint32_t)t_get(in + HDR + 4, 4), offer,
+		  (uint32_t)t_get(in + HDR + 32, 4), *cipher);
+	int ok = t_verify(in, HELLO, session, S2C);
+	if (t_write(fd, f, t_frame(f, VERSION, WIRE_READY, NULL, 0, 1, session, C2S)) < 0)
 		return -1;
 	return ok;
 }
 
-/* A client written from the description gets through, and frames both ways verify. */
+/* A client written from the description gets through with each offer, the server picks
+ * as described, and frames both ways are encrypted and verify as described. */
 static void test_spec_client(void **state)
 {
-	int sv[2];
-	struct side srv;
-	uint8_t session[32], f[128];
-	t_socketpair(sv);
-	side_start(&srv, sv[1], 0, key1, HS_MS, 1);
-	int ok = raw_client(sv[0], key1, session);
-	pthread_join(srv.t, NULL);
-	assert_int_equal(ok, 1);
-	assert_int_equal(srv.rc, 0);
-	assert_int_equal(srv.c.peer_node, NODE_C);
+	static const uint32_t offers[] = {AES | CHACHA, CHACHA, AES, CHACHA | TAGONLY, TAGONLY};
+	for (size_t i = 0; i < sizeof(offers) / sizeof(offers[0]); i++) {
+		int sv[2];
+		struct side srv;
+		uint8_t session[32], f[128], plain[64];
+		uint32_t offer = offers[i], cipher = 0, want = t_pick(offer & t_default());
+		t_socketpair(sv);
+		side_start(&srv, sv[1], 0, key1, HS_MS, 1);
+		int ok = raw_client(sv[0], key1, offer, session, &cipher);
+		pthread_join(srv.t, NULL);
+		if (!want) { /* AES alone, on a CPU without it: refused, said why */
+			assert_int_equal(srv.rc, -ENOPROTOOPT);
+			assert_non_null(strstr(srv.e.msg, "no cipher in common"));
+			close(sv[0]);
+			continue;
+		}
+		assert_int_equal(ok, 1);
+		assert_int_equal(srv.rc, 0);
+		assert_int_equal(cipher, want);
+		assert_int_equal(srv.c.cipher, want);
+		assert_int_equal(srv.c.peer_node, NODE_C);
 
-	assert_int_equal(t_write(sv[0], f, t_frame(f, 1, WIRE_EXIT, "bye", 3, 2, session, C2S)), 0);
-	uint16_t type;
-	const uint8_t *p;
-	size_t len;
-	assert_int_equal(wire_recv(&srv.c, &type, &p, &len, NULL), 0);
-	assert_int_equal(type, WIRE_EXIT);
-	assert_int_equal(len, 3);
-	assert_memory_equal(p, "bye", 3);
+		assert_int_equal(
+		    t_write(sv[0], f, t_data(f, WIRE_EXIT, "bye", 3, 2, session, C2S, cipher, 0)),
+		    0);
+		uint16_t type;
+		const uint8_t *p;
+		size_t len;
+		assert_int_equal(wire_recv(&srv.c, &type, &p, &len, NULL), 0);
+		assert_int_equal(type, WIRE_EXIT);
+		assert_int_equal(len, 3);
+		assert_memory_equal(p, "bye", 3);
 
-	for (size_t n = 0; n < 40; n += 13) {
-		uint8_t msg[40];
-		fill(msg, n, (unsigned)n);
-		assert_int_equal(wire_send(&srv.c, WIRE_SYSRET, msg, n, NULL), 0);
-		assert_int_equal(t_read(sv[0], f, HDR + n + TAG), HDR + n + TAG);
-		assert_int_equal(t_get(f + 16, 8), 1 + n / 13);
-		assert_true(t_verify(f, n, session, S2C));
-		assert_false(t_verify(f, n, session, C2S));
-		assert_memory_equal(f + HDR, msg, n);
+		for (size_t n = 0; n < 40; n += 13) {
+			uint8_t msg[40];
+			fill(msg, n, (unsigned)n);
+			assert_int_equal(wire_send(&srv.c, WIRE_SYSRET, msg, n, NULL), 0);
+			assert_int_equal(t_read(sv[0], f, HDR + n + TAG), HDR + n + TAG);
+			assert_int_equal(t_get(f + 16, 8), 1 + n / 13);
+			assert_true(t_open(f, n, session, S2C, cipher, plain));
+			assert_false(t_open(f, n, session, C2S, cipher, plain));
+			assert_true(t_open(f, n, session, S2C, cipher, plain));
+			assert_memory_equal(plain, msg, n);
+			/* in clear on the wire only without a cipher */
+			if (n)
+				assert_int_equal(memcmp(f + HDR, msg, n) == 0, cipher == TAGONLY);
+		}
+		close(sv[0]);
+		wire_close(&srv.c);
 	}
-	close(sv[0]);
-	wire_close(&srv.c);
 }
 
-/* Act as a server from the description, tagging its HELLO under key, then read up to
- * *nafter bytes of what the client sends next into after. 1 if that is a READY that
- * verifies, 0 if it is something else, negative on a bad client HELLO. */
-static int raw_server(int fd, const uint8_t *key, uint8_t *after, size_t *nafter)
+/* Act as a server from the description, offering offer and choosing cipher (0: as the
+ * description says), tagging its HELLO under key, then read up to *nafter bytes of what
+ * the client sends next into after. 1 if that is a READY that verifies, 0 if it is
+ * something else, negative on a bad client HELLO. */
+static int raw_server_as(int fd, const uint8_t *key, uint32_t offer, uint32_t cipher,
+			 uint8_t *after, size_t *nafter)
 {
-	uint8_t in[HDR + 32 + TAG], f[128], hello[32], ns[24], session[32];
+	uint8_t in[HDR + HELLO + TAG], f[128], hello[HELLO], ns[24], session[32];
 	if (t_read(fd, in, sizeof(in)) != sizeof(in) || t_get(in, 4) != 0x57534f4d ||
 	    t_get(in + 6, 2) != WIRE_HELLO || t_get(in + 16, 8) != 0 ||
-	    !sodium_is_zero(in + HDR + 32, TAG))
+	    t_get(in + HDR + 36, 4) != 0 || !sodium_is_zero(in + HDR + HELLO, TAG))
 		return -1;
+	uint32_t offer_c = (uint32_t)t_get(in + HDR + 32, 4);
+	if (!cipher)
+		cipher = t_pick(offer_c & offer);
 	randombytes_buf(ns, sizeof(ns));
-	t_session(session, key, in + HDR + 8, ns, (uint32_t)t_get(in + HDR + 4, 4), NODE_S);
-	t_hello(hello, 1, NODE_S, ns);
-	if (t_write(fd, f, t_frame(f, 1, WIRE_HELLO, hello, 32, 0, session, S2C)) < 0)
+	t_session(session, key, in + HDR + 8, ns, (uint32_t)t_get(in + HDR + 4, 4), NODE_S, offer_c,
+		  offer, cipher);
+	t_hello(hello, VERSION, NODE_S, ns, offer, cipher);
+	if (t_write(fd, f, t_frame(f, VERSION, WIRE_HELLO, hello, HELLO, 0, session, S2C)) < 0)
 		return -1;
 	*nafter = t_read(fd, after, *nafter);
 	return *nafter == HDR + TAG && t_get(after + 6, 2) == WIRE_READY &&
 	       t_get(after + 16, 8) == 1 && t_verify(after, 0, session, C2S);
+}
+
+/* The same, offering and choosing as the description says. */
+static int raw_server(int fd, const uint8_t *key, uint8_t *after, size_t *nafter)
+{
+	return raw_server_as(fd, key, AES | CHACHA, 0, after, nafter);
 }
 
 /* wire_client against a server written from the description. */
@@ -436,8 +560,124 @@ static void test_spec_server(void **state)
 	assert_int_equal(cli.rc, 0);
 	assert_int_equal(ok, 1);
 	assert_int_equal(cli.c.peer_node, NODE_S);
+	assert_int_equal(cli.c.cipher, t_pick(t_default()));
 	close(sv[1]);
 	wire_close(&cli.c);
+}
+
+/* A server (with the key) that chooses a cipher the description does not give for the
+ * two offers: one the client did not offer, one that is not the fastest both have, an
+ * unknown one, none. The client refuses cleanly, says which, and tells the server why. */
+static void test_spec_server_bad_choice(void **state)
+{
+	struct {
+		uint32_t offer_c, offer_s, cipher;
+		const char *says;
+	} cases[] = {
+	    {CHACHA, CHACHA | TAGONLY, TAGONLY, "chose cipher tagonly"},
+	    {CHACHA | TAGONLY, CHACHA | TAGONLY, TAGONLY, "chacha20poly1305 was due"},
+	    {CHACHA, CHACHA, 1u << 9, "unknown"},
+	    {CHACHA, TAGONLY, TAGONLY, "no cipher in common"},
+	    {AES | CHACHA, AES | CHACHA, CHACHA, "aes256gcm"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int sv[2];
+		struct side cli;
+		uint8_t after[256];
+		size_t nafter = sizeof(after);
+		if ((cases[i].offer_c & AES) && !crypto_aead_aes256gcm_is_available())
+			continue; /* (this CPU cannot offer AES-GCM) */
+		t_socketpair(sv);
+		side_start_offer(&cli, sv[0], 1, key1, HS_MS, 1, cases[i].offer_c);
+		int ok =
+		    raw_server_as(sv[1], key1, cases[i].offer_s, cases[i].cipher, after, &nafter);
+		pthread_join(cli.t, NULL);
+		if (cli.rc != -ENOPROTOOPT || !strstr(cli.e.msg, cases[i].says))
+			print_error("case %zu: rc %d: %s\n", i, cli.rc, cli.e.msg);
+		assert_int_equal(ok, 0);
+		assert_int_equal(cli.rc, -ENOPROTOOPT);
+		assert_non_null(strstr(cli.e.msg, cases[i].says));
+		assert_int_equal(cli.c.fd, -1);
+		assert_null(cli.c.buf);
+		/* no READY: a refusal, then the end */
+		assert_true(nafter >= HDR + 4 + TAG);
+		assert_int_equal(t_get(after + 6, 2), WIRE_ERROR);
+		assert_int_equal((int32_t)t_get(after + HDR, 4), -ENOPROTOOPT);
+		close(sv[1]);
+	}
+}
+
+/* Two wire.c ends with various offers: the cipher both agree on is the fastest both
+ * have; with none in common both refuse, saying so (the client: the server's words). */
+static void test_negotiate(void **state)
+{
+	struct {
+		unsigned oc, os, want;
+	} cases[] = {
+	    {0, 0, 0},		 {CHACHA, 0, CHACHA},
+	    {0, CHACHA, CHACHA}, {TAGONLY, TAGONLY, TAGONLY},
+	    {AES, 0, AES},	 {CHACHA | TAGONLY, TAGONLY, TAGONLY},
+	    {AES, CHACHA, 0},	 {TAGONLY, 0, 0},
+	};
+	int aes = crypto_aead_aes256gcm_is_available();
+	cases[0].want = aes ? AES : CHACHA;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct side cli, srv;
+		if ((cases[i].oc | cases[i].os) & AES && !aes)
+			continue;
+		pair_offer(&cli, &srv, key1, key1, cases[i].oc, cases[i].os);
+		if (cases[i].want) {
+			if (cli.rc || srv.rc)
+				print_error("case %zu: %s / %s\n", i, cli.e.msg, srv.e.msg);
+			assert_int_equal(cli.rc, 0);
+			assert_int_equal(srv.rc, 0);
+			assert_int_equal(cli.c.cipher, cases[i].want);
+			assert_int_equal(srv.c.cipher, cases[i].want);
+			exchange_one(&cli.c, &srv.c, 100000, 1);
+			exchange_one(&srv.c, &cli.c, 3, 2);
+			pair_close(&cli, &srv);
+			continue;
+		}
+		if (cli.rc != -ENOPROTOOPT || srv.rc != -ENOPROTOOPT)
+			print_error("case %zu: %d %s / %d %s\n", i, cli.rc, cli.e.msg, srv.rc,
+				    srv.e.msg);
+		assert_int_equal(srv.rc, -ENOPROTOOPT);
+		assert_non_null(strstr(srv.e.msg, "no cipher in common"));
+		assert_int_equal(cli.rc, -ENOPROTOOPT);
+		assert_non_null(strstr(cli.e.msg, "refused the handshake: no cipher in common"));
+		assert_int_equal(cli.c.fd, -1);
+		assert_int_equal(srv.c.fd, -1);
+	}
+	/* AES-GCM asked for on a CPU without it: nothing to offer, said before connecting */
+	if (!aes) {
+		struct side cli, srv;
+		pair_offer(&cli, &srv, key1, key1, AES, 0);
+		assert_int_equal(cli.rc, -ENOPROTOOPT);
+		assert_non_null(strstr(cli.e.msg, "no cipher to offer"));
+	}
+}
+
+/* MOSIX_WIRE_CIPHERS chooses the offer; an unknown name is an error that says so. */
+static void test_cipher_env(void **state)
+{
+	struct err e;
+	wire_set_ciphers(0);
+	setenv("MOSIX_WIRE_CIPHERS", "chacha20poly1305,tagonly", 1);
+	assert_int_equal(wire_ciphers(&e), CHACHA | TAGONLY);
+	setenv("MOSIX_WIRE_CIPHERS", "tagonly", 1);
+	assert_int_equal(wire_ciphers(&e), TAGONLY);
+	setenv("MOSIX_WIRE_CIPHERS", "chacha20poly1305,rot13", 1);
+	err_clear(&e);
+	assert_int_equal(wire_ciphers(&e), 0);
+	assert_int_equal(e.code, -ENOPROTOOPT);
+	assert_non_null(strstr(e.msg, "unknown cipher 'rot13'"));
+	wire_set_ciphers(CHACHA); /* wins over the environment */
+	assert_int_equal(wire_ciphers(&e), CHACHA);
+	wire_set_ciphers(0);
+	unsetenv("MOSIX_WIRE_CIPHERS");
+	assert_int_equal(wire_ciphers(&e), t_default());
+	assert_string_equal(wire_cipher_name(AES), "aes256gcm");
+	assert_string_equal(wire_cipher_name(0), "none");
 }
 
 /* ---- authentication ---- */
@@ -474,10 +714,11 @@ static void test_forged_ready(void **state)
 		int sv[2];
 		struct side srv;
 		uint8_t session[32], f[128];
+		uint32_t cipher = 0;
 		t_socketpair(sv);
 		side_start(&srv, sv[1], 0, key1, HS_MS, 1);
-		int ok = raw_client(sv[0], wrong ? key2 : key1, session);
-		t_write(sv[0], f, t_frame(f, 1, WIRE_GOSSIP, "evil", 4, 2, session, C2S));
+		int ok = raw_client(sv[0], wrong ? key2 : key1, t_default(), session, &cipher);
+		t_write(sv[0], f, t_data(f, WIRE_GOSSIP, "evil", 4, 2, session, C2S, cipher, 0));
 		pthread_join(srv.t, NULL);
 		assert_int_equal(ok, !wrong);
 		if (wrong) {
@@ -533,11 +774,12 @@ static void test_forged_hello(void **state)
 /* ---- integrity of frames after the handshake ---- */
 
 /* A frame from a to b with byte pos xor mask (mask 0: untouched) is refused. */
-static void tamper_one(int to_server, size_t pos, uint8_t mask)
+static void tamper_one(unsigned cipher, int to_server, size_t pos, uint8_t mask)
 {
 	struct side cli, srv;
 	uint8_t f[HDR + 8 + TAG];
-	pair_good(&cli, &srv);
+	pair_offer(&cli, &srv, key1, key1, cipher, cipher);
+	assert_int_equal(cli.c.cipher, cipher);
 	struct wire_conn *a = to_server ? &cli.c : &srv.c, *b = to_server ? &srv.c : &cli.c;
 	size_t n = capture(a, b, WIRE_GOSSIP, "payload!", 8, f);
 	f[pos] ^= mask;
@@ -555,15 +797,122 @@ static void tamper_one(int to_server, size_t pos, uint8_t mask)
 	pair_close(&cli, &srv);
 }
 
-/* Any byte of header, payload or tag flipped, either way: -EBADMSG, nothing delivered. */
+/* Any byte of header, payload (ciphertext) or tag flipped, either way, whatever the
+ * cipher: -EBADMSG, nothing delivered. */
 static void test_tamper(void **state)
 {
 	static const uint8_t masks[] = {0x01, 0x80};
-	for (int dir = 0; dir < 2; dir++) {
-		tamper_one(dir, 0, 0); /* the harness itself delivers an untouched frame */
-		for (size_t pos = 0; pos < HDR + 8 + TAG; pos++)
-			for (size_t m = 0; m < sizeof(masks); m++)
-				tamper_one(dir, pos, masks[m]);
+	for (unsigned cipher = 1; cipher <= TAGONLY; cipher <<= 1) {
+		if (cipher == AES && !crypto_aead_aes256gcm_is_available())
+			continue;
+		for (int dir = 0; dir < 2; dir++) {
+			tamper_one(cipher, dir, 0, 0); /* the harness delivers an untouched frame */
+			for (size_t pos = 0; pos < HDR + 8 + TAG; pos++)
+				for (size_t m = 0; m < sizeof(masks); m++)
+					tamper_one(cipher, dir, pos, masks[m]);
+		}
+	}
+}
+
+/* What crosses the wire is ciphertext (in clear only with TAGONLY), that the description
+ * opens; wire_send leaves the caller's bytes alone, wire_send_inplace encrypts them
+ * where they lie; both arrive whole, from empty to the largest frame. */
+static void test_encrypted(void **state)
+{
+	static const size_t sizes[] = {0, 1, 4096, 65536, WIRE_MAX_PAYLOAD};
+	uint8_t *f = xmalloc(HDR + WIRE_MAX_PAYLOAD + TAG), *plain = xmalloc(WIRE_MAX_PAYLOAD);
+	uint8_t *msg = xmalloc(WIRE_MAX_PAYLOAD), *copy = xmalloc(WIRE_MAX_PAYLOAD);
+	for (unsigned cipher = 1; cipher <= TAGONLY; cipher <<= 1) {
+		struct side cli, srv;
+		if (cipher == AES && !crypto_aead_aes256gcm_is_available())
+			continue;
+		pair_offer(&cli, &srv, key1, key1, cipher, cipher);
+		assert_int_equal(srv.c.cipher, cipher);
+		/* one frame on the wire, read raw: small enough for the socket buffer */
+		fill(msg, 1000, 5);
+		memcpy(copy, msg, 1000);
+		capture(&cli.c, &srv.c, WIRE_IMAGE, msg, 1000, f);
+		assert_memory_equal(msg, copy, 1000);
+		assert_true(t_open(f, 1000, srv.c.session, C2S, cipher, plain));
+		assert_memory_equal(plain, msg, 1000);
+		assert_int_equal(memcmp(f + HDR, msg, 1000) == 0, cipher == TAGONLY);
+		assert_int_equal(wire_send_inplace(&cli.c, WIRE_IMAGE, msg, 1000, NULL), 0);
+		assert_int_equal(memcmp(msg, copy, 1000) == 0, cipher == TAGONLY);
+		assert_int_equal(t_read(srv.c.fd, f, HDR + 1000 + TAG), HDR + 1000 + TAG);
+		assert_memory_equal(f + HDR, msg, 1000); /* (what it sent is what lay there) */
+		assert_true(t_open(f, 1000, srv.c.session, C2S, cipher, plain));
+		assert_memory_equal(plain, copy, 1000);
+		/* seq 2 and 3 went by raw: the receiver's count follows */
+		srv.c.recv_seq = 4;
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			exchange_one(&cli.c, &srv.c, sizes[i], (unsigned)i);
+			exchange_one(&srv.c, &cli.c, sizes[i], (unsigned)i + 9);
+		}
+		pair_close(&cli, &srv);
+	}
+	free(f);
+	free(plain);
+	free(msg);
+	free(copy);
+}
+
+/* Keys change every 2^15 frames in each direction, as the description says: frames on
+ * either side of the boundary arrive, and the first frame of an epoch opens under that
+ * epoch's key only. A sender may not run out of sequence numbers silently. */
+static void test_rekey(void **state)
+{
+	uint8_t f[HDR + 16 + TAG], plain[16];
+	for (unsigned cipher = 1; cipher <= CHACHA * 2; cipher <<= 1) {
+		struct side cli, srv;
+		if (cipher == AES && !crypto_aead_aes256gcm_is_available())
+			continue;
+		pair_offer(&cli, &srv, key1, key1, cipher, cipher);
+		const uint64_t edge = (uint64_t)1 << WIRE_REKEY_SHIFT;
+		for (uint64_t i = 2; i < edge + 3; i++) /* the whole first epoch, for real */
+			exchange_one(&cli.c, &srv.c, i % 3, (unsigned)i);
+		cli.c.send_seq = srv.c.recv_seq = 5 * edge - 1; /* as if many frames had gone by */
+		exchange_one(&cli.c, &srv.c, 16, 1);
+		capture(&cli.c, &srv.c, WIRE_SIGNAL, "epoch five start", 16, f);
+		assert_int_equal(t_get(f + 16, 8), 5 * edge);
+		assert_true(t_open(f, 16, srv.c.session, C2S, cipher, plain));
+		assert_memory_equal(plain, "epoch five start", 16);
+		t_put(f + 16, 5 * edge - 1, 8); /* the key of epoch 4 does not open it */
+		assert_false(t_open(f, 16, srv.c.session, C2S, cipher, plain));
+		srv.c.recv_seq++;
+		exchange_one(&srv.c, &cli.c, 16, 3); /* the other way still in epoch 0 */
+		exchange_one(&cli.c, &srv.c, 16, 4);
+		cli.c.send_seq = UINT64_MAX;
+		struct err e;
+		assert_int_equal(wire_send(&cli.c, WIRE_SIGNAL, "x", 1, &e), -EOVERFLOW);
+		pair_close(&cli, &srv);
+	}
+}
+
+/* Random bytes after the handshake, from a peer that may or may not know the header:
+ * always refused, nothing delivered, no crash (run it under ASan). */
+static void test_garbage_frames(void **state)
+{
+	uint8_t buf[HDR + 300 + TAG];
+	for (int i = 0; i < 300; i++) {
+		struct side cli, srv;
+		pair_good(&cli, &srv);
+		size_t len = (size_t)randombytes_uniform(300), n = HDR + len + TAG;
+		randombytes_buf(buf, sizeof(buf));
+		if (i % 3) /* a well-formed header on random bytes */
+			t_hdr(buf, VERSION, (uint16_t)(WIRE_MIGRATE + i % 10), (uint32_t)len,
+			      i % 2 ? 2 : randombytes_random());
+		if (i % 5 == 0) /* a short one: the end comes inside it */
+			n = (size_t)randombytes_uniform((uint32_t)n);
+		inject(&cli.c, buf, n);
+		shutdown(cli.c.fd, SHUT_WR);
+		uint16_t type = 99;
+		const uint8_t *p = (const uint8_t *)"x";
+		size_t got = 99;
+		int r = wire_recv(&srv.c, &type, &p, &got, NULL);
+		assert_true(r < 0);
+		assert_null(p);
+		assert_int_equal(got, 0);
+		pair_close(&cli, &srv);
 	}
 }
 
@@ -620,7 +969,7 @@ static void test_oversize(void **state)
 		struct side cli, srv;
 		uint8_t h[HDR], peek[16];
 		pair_good(&cli, &srv);
-		t_hdr(h, 1, WIRE_IMAGE, lens[i], 2);
+		t_hdr(h, VERSION, WIRE_IMAGE, lens[i], 2);
 		inject(&cli.c, h, HDR);
 		inject(&cli.c, "SENTINEL", 8);
 		shutdown(cli.c.fd, SHUT_WR);
@@ -634,7 +983,7 @@ static void test_oversize(void **state)
 	struct side srv;
 	uint8_t h[HDR];
 	t_socketpair(sv);
-	t_hdr(h, 1, WIRE_HELLO, 1u << 20, 0);
+	t_hdr(h, VERSION, WIRE_HELLO, 1u << 20, 0);
 	assert_int_equal(t_write(sv[0], h, HDR), 0);
 	side_start(&srv, sv[1], 0, key1, 3000, 0);
 	assert_int_equal(srv.rc, -EBADMSG);
@@ -645,48 +994,57 @@ static void test_oversize(void **state)
 
 /* ---- handshake refusals ---- */
 
-/* A client speaking version 2 (in the header, the HELLO or both): the server refuses
- * naming both versions, and tells the client which it speaks. */
+/* A client of another version (in the header, the HELLO or both; a version 1 node sends
+ * a 32-byte HELLO): the server refuses naming both versions, and tells the client which
+ * it speaks. */
 static void test_version_client(void **state)
 {
-	static const uint16_t versions[][2] = {{2, 2}, {1, 2}, {2, 1}}; /* header, HELLO */
-	for (int i = 0; i < 3; i++) {
+	static const uint16_t versions[][3] = {
+	    {OLD, OLD, 32},
+	    {OLD, VERSION, HELLO},
+	    {VERSION, OLD, HELLO},
+	    {3, 3, HELLO},
+	}; /* header, HELLO, HELLO's length */
+	for (int i = 0; i < 4; i++) {
 		int sv[2];
 		struct side srv;
-		uint8_t f[128], hello[32], nc[24] = {0}, in[256];
+		uint8_t f[128], hello[HELLO], nc[24] = {0}, in[256];
+		char other[16];
+		snprintf(other, sizeof(other), "version %d",
+			 versions[i][0] == VERSION ? versions[i][1] : versions[i][0]);
 		t_socketpair(sv);
-		t_hello(hello, versions[i][1], NODE_C, nc);
-		assert_int_equal(
-		    t_write(sv[0], f,
-			    t_frame(f, versions[i][0], WIRE_HELLO, hello, 32, 0, NULL, 0)),
-		    0);
+		t_hello(hello, versions[i][1], NODE_C, nc, CHACHA, 0);
+		assert_int_equal(t_write(sv[0], f,
+					 t_frame(f, versions[i][0], WIRE_HELLO, hello,
+						 versions[i][2], 0, NULL, 0)),
+				 0);
 		side_start(&srv, sv[1], 0, key1, HS_MS, 0);
-		if (!strstr(srv.e.msg, "version 2") || !strstr(srv.e.msg, "version 1"))
+		if (!strstr(srv.e.msg, "version 2") || !strstr(srv.e.msg, other))
 			print_error("%s\n", srv.e.msg);
 		assert_int_equal(srv.rc, -EPROTONOSUPPORT);
 		assert_non_null(strstr(srv.e.msg, "version 2"));
-		assert_non_null(strstr(srv.e.msg, "version 1"));
+		assert_non_null(strstr(srv.e.msg, other));
 		size_t n = t_read(sv[0], in, sizeof(in));
 		assert_true(n > HDR + 4 + TAG);
 		assert_int_equal(t_get(in + 6, 2), WIRE_ERROR);
 		assert_int_equal((int32_t)t_get(in + HDR, 4), -EPROTONOSUPPORT);
 		in[n - TAG] = '\0';
-		assert_non_null(strstr((char *)in + HDR + 4, "version 1"));
+		assert_non_null(strstr((char *)in + HDR + 4, "version 2"));
 		close(sv[0]);
 	}
 }
 
-/* A server answering with a version 2 HELLO: the client refuses naming both. */
+/* A server answering with a version 1 HELLO: the client refuses naming both. */
 static void test_version_server(void **state)
 {
 	int sv[2];
 	struct side cli;
-	uint8_t in[HDR + 32 + TAG], f[128], hello[32], ns[24] = {0};
+	uint8_t in[HDR + HELLO + TAG], f[128], hello[HELLO], ns[24] = {0};
 	t_socketpair(sv);
 	side_start(&cli, sv[0], 1, key1, HS_MS, 1);
 	assert_int_equal(t_read(sv[1], in, sizeof(in)), sizeof(in));
-	t_hello(hello, 2, NODE_S, ns);
-	assert_int_equal(t_write(sv[1], f, t_frame(f, 2, WIRE_HELLO, hello, 32, 0, NULL, 0)), 0);
+	t_hello(hello, OLD, NODE_S, ns, 0, 0);
+	assert_int_equal(t_write(sv[1], f, t_frame(f, OLD, WIRE_HELLO, hello, 32, 0, NULL, 0)), 0);
 	pthread_join(cli.t, NULL);
 	assert_int_equal(cli.rc, -EPROTONOSUPPORT);
 	assert_non_null(strstr(cli.e.msg, "version 2"));
@@ -700,7 +1058,7 @@ static void test_garbage(void **state)
 	static const char http[] = "GET / HTTP/1.1\r\nHost: node1\r\n\r\n";
 	int sv[2];
 	struct side s;
-	uint8_t in[HDR + 32 + TAG];
+	uint8_t in[HDR + HELLO + TAG];
 
 	t_socketpair(sv);
 	assert_int_equal(t_write(sv[0], http, sizeof(http) - 1), 0);
@@ -721,9 +1079,9 @@ static void test_garbage(void **state)
 	close(sv[1]);
 
 	/* A client HELLO is untagged: a tag there means the peer does not follow. */
-	uint8_t f[128], hello[32], nc[24] = {0};
-	t_hello(hello, 1, NODE_C, nc);
-	size_t n = t_frame(f, 1, WIRE_HELLO, hello, 32, 0, NULL, 0);
+	uint8_t f[128], hello[HELLO], nc[24] = {0};
+	t_hello(hello, VERSION, NODE_C, nc, CHACHA, 0);
+	size_t n = t_frame(f, VERSION, WIRE_HELLO, hello, HELLO, 0, NULL, 0);
 	f[n - 1] = 0xff;
 	t_socketpair(sv);
 	assert_int_equal(t_write(sv[0], f, n), 0);
@@ -733,7 +1091,7 @@ static void test_garbage(void **state)
 	close(sv[0]);
 
 	t_socketpair(sv);
-	assert_int_equal(t_write(sv[0], "MOSW\1", 5), 0);
+	assert_int_equal(t_write(sv[0], "MOSW\2", 5), 0);
 	shutdown(sv[0], SHUT_WR);
 	side_start(&s, sv[1], 0, key1, HS_MS, 0);
 	assert_int_equal(s.rc, -EBADMSG);
@@ -745,9 +1103,9 @@ static void test_garbage(void **state)
 static void *trickle(void *arg)
 {
 	int fd = *(int *)arg;
-	uint8_t f[128], hello[32], nc[24] = {0};
-	t_hello(hello, 1, NODE_C, nc);
-	size_t n = t_frame(f, 1, WIRE_HELLO, hello, 32, 0, NULL, 0);
+	uint8_t f[128], hello[HELLO], nc[24] = {0};
+	t_hello(hello, VERSION, NODE_C, nc, CHACHA, 0);
+	size_t n = t_frame(f, VERSION, WIRE_HELLO, hello, HELLO, 0, NULL, 0);
 	for (size_t i = 0; i < n; i++) {
 		if (t_write(fd, f + i, 1) < 0)
 			break;
@@ -860,20 +1218,19 @@ static void test_bad_frames(void **state)
 	size_t len;
 	assert_int_equal(wire_recv(&srv.c, &type, &p, &len, NULL), 0);
 
-	size_t n = t_frame(f, 1, WIRE_READY, NULL, 0, 3, srv.c.session, C2S);
+	size_t n = t_data(f, WIRE_READY, NULL, 0, 3, srv.c.session, C2S, srv.c.cipher, 0);
 	inject(&cli.c, f, n);
 	expect_refused(&srv.c, -EPROTO, "READY frame after the handshake");
 	pair_close(&cli, &srv);
 
 	pair_good(&cli, &srv);
-	n = t_frame(f, 1, WIRE__MAX, "?", 1, 2, srv.c.session, C2S);
+	n = t_data(f, WIRE__MAX, "?", 1, 2, srv.c.session, C2S, srv.c.cipher, 0);
 	inject(&cli.c, f, n);
 	expect_refused(&srv.c, -EBADMSG, "unknown frame type");
 	pair_close(&cli, &srv);
 
 	pair_good(&cli, &srv);
-	n = t_frame(f, 1, WIRE_EXIT, "0", 1, 2, srv.c.session, C2S);
-	t_retag(f, 1, 1, srv.c.session, C2S);
+	n = t_data(f, WIRE_EXIT, "0", 1, 2, srv.c.session, C2S, srv.c.cipher, 1);
 	inject(&cli.c, f, n);
 	expect_refused(&srv.c, -EBADMSG, "padding");
 	pair_close(&cli, &srv);
@@ -963,15 +1320,30 @@ static void test_tcp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exchange),	   cmocka_unit_test(test_spec_client),
-	    cmocka_unit_test(test_spec_server),	   cmocka_unit_test(test_wrong_key),
-	    cmocka_unit_test(test_forged_ready),   cmocka_unit_test(test_forged_hello),
-	    cmocka_unit_test(test_tamper),	   cmocka_unit_test(test_replay),
-	    cmocka_unit_test(test_oversize),	   cmocka_unit_test(test_version_client),
-	    cmocka_unit_test(test_version_server), cmocka_unit_test(test_garbage),
-	    cmocka_unit_test(test_timeout),	   cmocka_unit_test(test_close),
-	    cmocka_unit_test(test_no_sigpipe),	   cmocka_unit_test(test_bad_frames),
-	    cmocka_unit_test(test_nonblocking),	   cmocka_unit_test(test_tcp),
+	    cmocka_unit_test(test_exchange),
+	    cmocka_unit_test(test_spec_client),
+	    cmocka_unit_test(test_spec_server),
+	    cmocka_unit_test(test_wrong_key),
+	    cmocka_unit_test(test_forged_ready),
+	    cmocka_unit_test(test_forged_hello),
+	    cmocka_unit_test(test_tamper),
+	    cmocka_unit_test(test_replay),
+	    cmocka_unit_test(test_oversize),
+	    cmocka_unit_test(test_version_client),
+	    cmocka_unit_test(test_version_server),
+	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_close),
+	    cmocka_unit_test(test_no_sigpipe),
+	    cmocka_unit_test(test_bad_frames),
+	    cmocka_unit_test(test_nonblocking),
+	    cmocka_unit_test(test_tcp),
+	    cmocka_unit_test(test_spec_server_bad_choice),
+	    cmocka_unit_test(test_negotiate),
+	    cmocka_unit_test(test_cipher_env),
+	    cmocka_unit_test(test_encrypted),
+	    cmocka_unit_test(test_rekey),
+	    cmocka_unit_test(test_garbage_frames),
 	};
 	alarm(120); /* a test that hangs fails instead of stalling make check */
 	if (sodium_init() < 0)
