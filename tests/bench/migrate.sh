@@ -6,9 +6,13 @@
 #  2. MOSIX's Table 1: CPU-bound and 32/64 KiB block I/O, home vs migrated;
 #  3. migration throughput against raw TCP on the same link, also with the
 #     link shaped to 1, 2 and 4 Gb/s (tbf).
-# SECTIONS="lat table1 mig" (the default) picks which of them run.
+#  4. (cipher) migration throughput on the unshaped bridge with each cipher of
+#     the wire: tag-only frames beside AES-256-GCM and ChaCha20-Poly1305.
+# SECTIONS="lat table1 mig cipher" (the default) picks which of them run;
+# SECTIONS=cipher alone takes about a minute.
 set -eu
 B=${1:-build}
+export B # (the cluster script starts guestd from $B too, not from build/)
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP"
 OUT=${OUT:-tests/bench/out}
@@ -51,7 +55,7 @@ field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }
 # median: the middle one of REPS lines on stdin, in numeric order.
 median() { sort -g | sed -n "$(((REPS + 1) / 2))p"; }
 # want SECTION: is this part of the benchmark to run?
-want() { [[ " ${SECTIONS:-lat table1 mig} " == *" $1 "* ]]; }
+want() { [[ " ${SECTIONS:-lat table1 mig cipher} " == *" $1 "* ]]; }
 
 if want lat; then
 rr=$(link_rr 5000)
@@ -192,6 +196,48 @@ want mig && {
 		else
 			echo "| shaped to $gbit Gb/s | (could not shape the bridge port) | | |"
 		fi
+	done
+	echo
+} | tee -a "$OUT/migrate.md"
+# Privacy on the stream: the same migration on the unshaped bridge with each
+# cipher the wire can use, both guestds restarted with MOSIX_WIRE_CIPHERS
+# naming only that one (guestd.8): v1's tag-only frames (payload in clear)
+# beside AES-256-GCM (what wire.c picks where the CPU has AES-NI) and
+# ChaCha20-Poly1305; CREPS rounds in rotating order, medians.
+# use_cipher NAME: both guestds offer only NAME from now on.
+use_cipher() {
+	local k
+	for k in 1 2; do
+		$CL kill-guestd $k --term >/dev/null
+		MOSIX_WIRE_CIPHERS=$1 $CL start-guestd $k >/dev/null
+	done
+	for _ in $(seq 40); do # until n1 sees both up again
+		[ "$($CL exec 1 mosctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["up"])')" = 2 ] && break
+		sleep 0.25
+	done
+}
+want cipher && {
+	CREPS=${CREPS:-3}
+	ciphers=(tagonly aes256gcm chacha20poly1305)
+	declare -A mig raw
+	for ((r = 0; r < CREPS; r++)); do
+		for ((i = 0; i < 3; i++)); do
+			c=${ciphers[(i + r) % 3]}
+			use_cipher "$c"
+			raw[$c]+="$(raw_tcp) " mig[$c]+="$(mig_rate) "
+		done
+	done
+	use_cipher "" # (back to the default offer)
+	med() { tr ' ' '\n' <<<"$1" | grep . | sort -g | sed -n "$(((CREPS + 1) / 2))p"; }
+	tag=$(med "${mig[tagonly]}")
+	echo "## Migration throughput by cipher (MB/s; 256 MiB process of random bytes; unshaped bridge; median of $CREPS rounds)"
+	echo
+	echo "| frames | raw TCP | migration | fraction of raw | vs tag only | runs |"
+	echo "|---|--:|--:|--:|--:|---|"
+	for c in "${ciphers[@]}"; do
+		m=$(med "${mig[$c]}") t=$(med "${raw[$c]}")
+		printf '| %s | %s | %s | %.2f | %.2f | %s|\n' "$c" "$t" "$m" "$(bc -l <<<"$m / $t")" \
+			"$(bc -l <<<"$m / $tag")" "${mig[$c]}"
 	done
 	echo
 } | tee -a "$OUT/migrate.md"
