@@ -24,10 +24,11 @@
  * Frames after the handshake. Key of direction dir for frames seq with
  * seq >> WIRE_REKEY_SHIFT == epoch: BLAKE2b-256 keyed with the session key over
  *   "mosix-frames-v2" || dir u32 || epoch u64 || cipher u32.
- * AES256GCM and CHACHA20: the payload is the ciphertext of the AEAD (libsodium's
- * crypto_aead_aes256gcm / crypto_aead_chacha20poly1305_ietf, detached) with the header as
- * additional data, and the tag is its tag. TAGONLY: the payload is in clear and tagged as
- * handshake frames are, under the frame key.
+ * AES256GCM and CHACHA20: the payload is the ciphertext of the AEAD (AES-256-GCM, or
+ * ChaCha20-Poly1305 of RFC 8439: what libsodium's crypto_aead_aes256gcm and
+ * crypto_aead_chacha20poly1305_ietf give, detached; computed here by OpenSSL's libcrypto,
+ * see struct wire_dir) with the header as additional data, and the tag is its tag. TAGONLY: the
+ * payload is in clear and tagged as handshake frames are, under the frame key.
  */
 #include "appliance/wire.h"
 #include "appliance/util.h"

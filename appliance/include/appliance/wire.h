@@ -3,7 +3,8 @@
  * Every frame: { magic "MOSW", version, type, length, sequence } then the
  * payload, then a 16-byte tag. After the handshake the payload is encrypted
  * with an AEAD (AES-256-GCM where both ends have the CPU's AES instructions,
- * else ChaCha20-Poly1305 IETF), the header being its associated data; the key
+ * else ChaCha20-Poly1305 IETF; OpenSSL's libcrypto computes them), the header
+ * being its associated data; the key
  * is per connection and per direction, from the handshake, renewed every
  * 2^WIRE_REKEY_SHIFT frames; the nonce is the frame's sequence number and
  * direction: forged, altered, replayed, reordered or cross-connection frames
