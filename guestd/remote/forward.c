@@ -676,6 +676,87 @@ static int fwd_marshal_msg(pid_t body, long nr, const long args[6], struct fwd_b
 	return fwd_peek(body, (uint64_t)m.msg_control, x.ctrllen, req);
 }
 
+/* The body's own /proc files: an open of /proc/self/maps (or smaps,
+ * smaps_rollup, statm, numa_maps; of thread-self too) for reading would
+ * show the deputy's memory at home, which is stripped: the body reads its
+ * own here and sends the text, and home opens a file that holds it. The
+ * request says so by FWD_NBUF_PROCFILE buffers, then a uint32 length and
+ * the text. */
+#define FWD_NBUF_PROCFILE 7
+#define FWD_PROCFILE_MAX (1u << 20)
+
+static const char *fwd_proc_own(const char *path)
+{
+	static const char *const files[] = {"maps", "smaps", "smaps_rollup", "statm", "numa_maps"};
+	const char *f = !strncmp(path, "/proc/self/", 11)	   ? path + 11
+			: !strncmp(path, "/proc/thread-self/", 18) ? path + 18
+								   : NULL;
+	for (size_t i = 0; f && i < ARRAY_SIZE(files); i++)
+		if (!strcmp(f, files[i]))
+			return files[i];
+	return NULL;
+}
+
+/* 1 with the request built when nr opens one of the body's own /proc files. */
+static int fwd_marshal_procfile(pid_t body, long nr, const long args[6], struct fwd_buf *req)
+{
+	int at = nr == SYS_openat;
+	char path[32] = "";
+	if ((nr != SYS_open && nr != SYS_openat) || (args[at + 1] & O_ACCMODE) != O_RDONLY)
+		return 0;
+	struct iovec lo = {path, sizeof(path) - 1}, ro = {(void *)args[at], sizeof(path) - 1};
+	if (process_vm_readv(body, &lo, 1, &ro, 1, 0) <= 0) /* (a short read: a page's end) */
+		return 0;
+	const char *file = fwd_proc_own(path);
+	char *text = NULL;
+	char rel[64];
+	snprintf(rel, sizeof(rel), "%s", file ? file : "");
+	ssize_t n = file ? procfs_read(body, rel, &text) : -1;
+	if (n < 0 || (size_t)n > FWD_PROCFILE_MAX) {
+		free(text);
+		return 0;
+	}
+	struct fwd_req_hdr h = {
+	    (int32_t)nr, FWD_NBUF_PROCFILE, {args[0], args[1], args[2], args[3], args[4], args[5]}};
+	uint32_t len = (uint32_t)n;
+	fwd_put(req, &h, sizeof(h));
+	fwd_put(req, &len, sizeof(len));
+	fwd_put(req, text, len);
+	free(text);
+	return 1;
+}
+
+/* Home side: the text into a file of home's, opened instead of the path. */
+static int fwd_place_procfile(int memfd, uint64_t scratch, struct fwd_call *c)
+{
+	size_t at = sizeof(struct fwd_req_hdr);
+	uint32_t n;
+	if (c->req.len < at + sizeof(n))
+		return -EBADMSG;
+	memcpy(&n, c->req.p + at, sizeof(n));
+	if (n > FWD_PROCFILE_MAX || c->req.len - at - sizeof(n) != n)
+		return -EBADMSG;
+	const char *dir = getenv("TMPDIR");
+	snprintf(c->tmp, sizeof(c->tmp), "%s/mosix-proc.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(c->tmp);
+	if (fd < 0 || write(fd, c->req.p + at + sizeof(n), n) != (ssize_t)n) {
+		int rc = -errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(c->tmp);
+		}
+		c->tmp[0] = '\0';
+		return rc ? rc : -EIO;
+	}
+	close(fd);
+	size_t plen = strlen(c->tmp) + 1;
+	if (pwrite(memfd, c->tmp, plen, (off_t)scratch) != (ssize_t)plen)
+		return -EIO;
+	c->args[c->nr == SYS_openat] = (long)scratch;
+	c->nbuf = 0;
+	return 0;
+}
+
 /* Build a request. */
 int fwd_marshal(pid_t body, long nr, const long args[6], struct fwd_buf *req, struct err *e)
 {
@@ -688,6 +769,8 @@ int fwd_marshal(pid_t body, long nr, const long args[6], struct fwd_buf *req, st
 		int rc = fwd_marshal_msg(body, nr, args, req);
 		return rc ? err_set(e, rc, "read the msghdr of syscall %ld", nr) : 0;
 	}
+	if (fwd_marshal_procfile(body, nr, args, req))
+		return 0;
 	struct fwd_desc d = fwd_effective(nr, args);
 	long a[6];
 	memcpy(a, args, sizeof(a));
@@ -842,6 +925,11 @@ int fwd_begin(int memfd, uint64_t scratch, const uint8_t *req, size_t len, struc
 	c->nr = h.nr;
 	c->nbuf = h.nbuf;
 	memcpy(c->args, h.args, sizeof(c->args));
+	if (h.nbuf == FWD_NBUF_PROCFILE && fwd_allowed(h.nr, c->args) &&
+	    (h.nr == SYS_open || h.nr == SYS_openat)) {
+		int rc = fwd_place_procfile(memfd, scratch, c);
+		return rc ? err_setx(e, rc, "malformed /proc request for syscall %d", h.nr) : 0;
+	}
 	if (h.nbuf < 0 || h.nbuf > 6 || !fwd_allowed(h.nr, c->args)) {
 		c->refused = 1;
 		c->nbuf = 0;
@@ -858,6 +946,10 @@ int fwd_begin(int memfd, uint64_t scratch, const uint8_t *req, size_t len, struc
 int fwd_end(int memfd, struct fwd_call *c, long ret, struct fwd_buf *rep, struct err *e)
 {
 	struct fwd_rep_hdr rh = {c->refused ? -ENOSYS : ret, 0, 0};
+	if (c->tmp[0]) { /* opened (or not): the file goes, the open one stays */
+		unlink(c->tmp);
+		c->tmp[0] = '\0';
+	}
 	rep->len = 0;
 	fwd_put(rep, &rh, sizeof(rh));
 	if (!c->refused && c->nr == SYS_recvmsg && ret >= 0 &&

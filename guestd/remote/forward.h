@@ -57,8 +57,9 @@ struct fwd_call {
 		uint32_t inlen, outcap, retmul;
 	} bufs[6]; /* copies of the request's buffer descriptors */
 	int nbuf, refused;
-	uint32_t msg[4]; /* sendmsg/recvmsg: name, data, control capacity, and
-			    where in scratch the msghdr sits (offset) */
+	uint32_t msg[4]; /* sendmsg/recvmsg: name, data and control capacity */
+	char tmp[96];	 /* an open of the body's /proc/self/maps...: the file at
+			    home that holds its text, removed by fwd_end */
 };
 
 /* Home side, step 1: check a request and lay its buffers out in the

@@ -25,7 +25,7 @@ print(sum(c["homecomings"] for c in json.load(sys.stdin)["calls"]))'
 lines() { grep -v -e '^READY ' -e '^PASS ' -e '^FAIL ' "$1"; }
 
 before=$(calls_total)
-for g in fadvise statfs xattr copy times at memory fds sockets process; do
+for g in fadvise statfs xattr copy times at memory fds sockets process procfs; do
 	on 1 env TMPDIR="$W" mosrun "$CALLS" "$g" >"$W/home.$g" 2>&1
 	hrc=$?
 	on 1 env TMPDIR="$W" mosrun -v -2 "$CALLS" "$g" >"$W/away.$g" 2>"$W/log.$g"
@@ -46,6 +46,21 @@ done
 after=$(calls_total)
 [ -n "$before" ] && [ "$before" = "$after" ] && t_pass calls/no-homecoming-counted ||
 	t_fail calls/no-homecoming-counted "guestd counted homecomings: $before -> $after"
+
+# The same as an ordinary user (mosrun setgid to the cluster's group).
+suite_user_bin
+cp "$CALLS" "$W/ubin/calls" && chmod 755 "$W/ubin/calls"
+mkdir -p "$W/u" && chmod 777 "$W/u"
+for g in xattr sockets process procfs; do
+	as_user 1 env TMPDIR="$W/u" mosrun "$W/ubin/calls" "$g" >"$W/uhome.$g" 2>&1
+	hrc=$?
+	as_user 1 env TMPDIR="$W/u" mosrun -v -2 "$W/ubin/calls" "$g" >"$W/uaway.$g" 2>"$W/ulog.$g"
+	arc=$?
+	d=$(diff <(lines "$W/uhome.$g") <(lines "$W/uaway.$g"))
+	[ $hrc -eq 0 ] && [ $arc -eq 0 ] && [ -z "$d" ] && grep -q "runs on node 2" "$W/ulog.$g" &&
+		! grep -q "is home from" "$W/ulog.$g" && t_pass "calls/user-$g" ||
+		t_fail "calls/user-$g" "exit $hrc/$arc: $(tr '\n' '|' <<<"$d") $(tr '\n' '|' <"$W/ulog.$g")"
+done
 
 # A call that runs only at home: the process comes home for it, by name.
 hold=$W/hold

@@ -472,6 +472,40 @@ static void check_process(void)
 	CK("getresuid-efault", err(getresuid(BAD, &e, &s), EFAULT), "EFAULT");
 }
 
+/* Does the maps file at path list a mapping that holds addr (its own
+ * memory, as at home, even away from home)? */
+static int maps_hold(const char *path, const void *addr)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int found = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && (unsigned long)addr >= lo &&
+		    (unsigned long)addr < hi)
+			found = 1;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static void check_proc(void)
+{
+	int on_stack = 0;
+	void *heap = malloc(100000);
+	CK("proc-maps-stack", maps_hold("/proc/self/maps", &on_stack), "found");
+	CK("proc-maps-heap", maps_hold("/proc/self/maps", heap), "found");
+	CK("proc-smaps-heap", maps_hold("/proc/self/smaps", heap), "found");
+	CK("proc-thread-self-maps-heap", maps_hold("/proc/thread-self/maps", heap), "found");
+	unsigned long size = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	CK("proc-statm", f && fscanf(f, "%lu", &size) == 1 && size > 0, "size");
+	if (f)
+		fclose(f);
+	free(heap);
+}
+
 /* "home": a call that still runs only at home (signalfd: the signals it would
  * read arrive at the body, not at home); the process comes home for it, or
  * with mosrun -e gets ENOSYS. With $MOSTEST_HOLD set, it then prints
@@ -531,6 +565,8 @@ int main(int argc, char **argv)
 		check_sockets();
 	if (want("process"))
 		check_process();
+	if (want("procfs"))
+		check_proc();
 	static const char *const made[] = {"a", "b", "c", "made", "dir"};
 	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++)
 		unlinkat(AT_FDCWD, made[i], i == 4 ? AT_REMOVEDIR : 0);
