@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Everything collected before writing. */
@@ -44,6 +45,10 @@ struct dump_ctx {
 	size_t nfd;
 	char *exe, *cwd, *auxv;
 	ssize_t auxv_len;
+	struct img_procx px;
+	struct img_timer *timers;
+	size_t ntimer;
+	int32_t *leases; /* per fd of fds: F_GETLEASE */
 };
 
 /* Character devices that can simply be reopened by name. */
@@ -62,8 +67,12 @@ static int dump_fd_kind(const struct proc_fd *f)
 {
 	if (f->fd <= 2)
 		return IMG_FD_STDIO;
+	if (f->signalfd)
+		return IMG_FD_SIGNALFD;
 	if (f->path[0] != '/' || strstr(f->path, " (deleted)"))
 		return 0;
+	if (f->flags & O_PATH) /* a path only: whatever it names opens again */
+		return IMG_FD_PATH;
 	if (S_ISREG(f->mode))
 		return IMG_FD_REG;
 	if (S_ISDIR(f->mode))
@@ -85,6 +94,23 @@ __attribute__((format(printf, 4, 5))) static int dump_no(struct dump_why *w, int
 	return rc;
 }
 
+/* POSIX timers are dumped and made again, but for one that starts a thread
+ * (a threaded process is refused anyway). */
+static int dump_check_timers(pid_t pid, struct dump_why *w)
+{
+	struct proc_timer *t = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (procfs_timers(pid, &t, &n))
+		return 0;
+	for (size_t i = 0; !rc && i < n; i++)
+		if (t[i].notify == SIGEV_THREAD)
+			rc = dump_no(w, -EOPNOTSUPP, "timers",
+				     "its POSIX timer %d starts a thread (SIGEV_THREAD)", t[i].id);
+	free(t);
+	return rc;
+}
+
 /* Refuse what cannot be restored faithfully: identity and threads. */
 static int dump_check_proc(pid_t pid, unsigned mode, struct dump_why *w)
 {
@@ -103,8 +129,8 @@ static int dump_check_proc(pid_t pid, unsigned mode, struct dump_why *w)
 	/* A migrated body runs under our own filter, which its restore rebuilds. */
 	if (s.seccomp && !(mode & DUMP_M_BODY))
 		return dump_no(w, -EOPNOTSUPP, "seccomp", "it has a seccomp filter");
-	if (procfs_timer_count(pid))
-		return dump_no(w, -EOPNOTSUPP, "timers", "it uses POSIX timers (timer_create)");
+	if (dump_check_timers(pid, w))
+		return -EOPNOTSUPP;
 	int kids = mode & (DUMP_M_NOFDS | DUMP_M_BODY) ? 0 : procfs_child_count(pid);
 	if (kids)
 		return dump_no(w, -EOPNOTSUPP, "children",
@@ -126,23 +152,70 @@ static int dump_check_exe(pid_t pid, struct dump_why *w)
 	return 0;
 }
 
+/* MAP_SHARED|MAP_ANONYMOUS memory (maps says "/dev/zero (deleted)"). */
+static int dump_shared_anon(const struct proc_vma *m)
+{
+	return m->shared && (!*m->path || !strcmp(m->path, "/dev/zero (deleted)"));
+}
+
+/* A private mapping of a file that cannot be opened by name any more (a
+ * deleted file, a memfd): its contents travel in the image. */
+static int dump_private_gone(const struct proc_vma *m)
+{
+	return !m->shared && m->kind == VMA_OTHER && m->path[0] == '/' &&
+	       (strstr(m->path, " (deleted)") || !strncmp(m->path, "/memfd:", 7));
+}
+
+/* Does the check need /proc/PID/smaps (device memory cannot be told otherwise)? */
+static int dump_need_vmflags(const struct proc_vma *v, size_t nv)
+{
+	for (size_t i = 0; i < nv; i++)
+		if (v[i].kind == VMA_OTHER ||
+		    (v[i].kind == VMA_FILE &&
+		     (!strncmp(v[i].path, "/dev/", 5) || !strncmp(v[i].path, "/sys/", 5))))
+			return 1;
+	return 0;
+}
+
 /* Shared memory, and mappings of what cannot be opened again elsewhere. */
-static int dump_check_maps(const struct proc_vma *v, size_t nv, struct dump_why *w)
+static int dump_check_maps(pid_t pid, const struct proc_vma *v, size_t nv, struct dump_why *w)
 {
 	for (size_t i = 0; i < nv; i++) {
 		const char *path = v[i].path;
-		unsigned long at = (unsigned long)v[i].start;
+		unsigned long at = (unsigned long)v[i].start, end = (unsigned long)v[i].end;
+		if (v[i].kind < VMA_VDSO && (v[i].vmflags & (PVF_IO | PVF_PFNMAP | PVF_MIXEDMAP)))
+			return dump_no(w, -EOPNOTSUPP, "mapping",
+				       "it maps device memory at %#lx-%#lx (%s%s), which cannot be "
+				       "copied",
+				       at, end, *path ? path : "no file",
+				       v[i].vmflags & PVF_PFNMAP ? ", VM_PFNMAP"
+				       : v[i].vmflags & PVF_IO	 ? ", VM_IO"
+								 : ", VM_MIXEDMAP");
+		if (dump_shared_anon(&v[i])) {
+			/* only the process's own: it moves as such (a fork's
+			 * leftover that the other side has let go of) */
+			int other = procfs_mapped_elsewhere(pid, v[i].dev, v[i].ino);
+			if (!other)
+				continue;
+			return dump_no(
+			    w, -EOPNOTSUPP, "shared-memory",
+			    other > 0 ? "it shares anonymous memory (MAP_SHARED|MAP_ANONYMOUS) at "
+					"%#lx with another process"
+				      : "it has shared anonymous memory at %#lx and not every "
+					"process could be checked for it",
+			    at);
+		}
+		if (dump_private_gone(&v[i]))
+			continue;
 		int writable = v[i].shared && (v[i].prot & PROT_WRITE);
 		if (!writable && !(v[i].kind == VMA_OTHER && v[i].prot))
 			continue;
 		int anon = !*path || !strncmp(path, "/dev/zero", 9) || !strncmp(path, "/SYSV", 5) ||
 			   !strncmp(path, "/memfd:", 7) || !strncmp(path, "[anon", 5);
 		if (v[i].shared && anon)
-			return dump_no(
-			    w, -EOPNOTSUPP, "shared-memory",
-			    "it has shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS or "
-			    "SysV/memfd shared memory) at %#lx",
-			    at);
+			return dump_no(w, -EOPNOTSUPP, "shared-memory",
+				       "it has shared memory (SysV or memfd) at %#lx (%s)", at,
+				       path);
 		if (writable)
 			return dump_no(w, -EOPNOTSUPP, "shared-mapping",
 				       "it has a shared writable mapping of a file at %#lx (%s)",
@@ -160,8 +233,8 @@ static int dump_check_fds(const struct proc_fd *f, size_t nf, struct dump_why *w
 	for (size_t i = 0; i < nf; i++)
 		if (!dump_fd_kind(&f[i]))
 			return dump_no(w, -EOPNOTSUPP, "fd",
-				       "its fd %d is %s (open pipes, sockets, devices and deleted "
-				       "files cannot be checkpointed)",
+				       "its fd %d is %s (open pipes, sockets, devices, event and "
+				       "timer fds and deleted files cannot be checkpointed)",
 				       f[i].fd, f[i].path);
 	return 0;
 }
@@ -181,8 +254,10 @@ int dump_check(pid_t pid, unsigned mode, struct dump_why *w)
 		rc = dump_check_exe(pid, w);
 	if (!rc && (rc = procfs_maps(pid, &v, &nv)))
 		dump_no(w, rc, "", "cannot read /proc/%d/maps: %s", pid, strerror(-rc));
+	if (!rc && dump_need_vmflags(v, nv))
+		procfs_vmflags(pid, v, nv);
 	if (!rc)
-		rc = dump_check_maps(v, nv, w);
+		rc = dump_check_maps(pid, v, nv, w);
 	if (!rc && fds && (rc = procfs_fds(pid, &f, &nf)))
 		dump_no(w, rc, "", "cannot read /proc/%d/fd: %s", pid, strerror(-rc));
 	if (!rc && fds)
@@ -202,6 +277,96 @@ static int dump_query(struct inject *j, long *ret, long nr, long a1, long a2, vo
 	if (!rc && out)
 		rc = inject_get(j, j->page + INJECT_SCRATCH, out, len);
 	return rc;
+}
+
+#ifndef PR_THP_DISABLE_EXCEPT_ADVISED
+#define PR_THP_DISABLE_EXCEPT_ADVISED (1 << 1)
+#endif
+#define MEMBARRIER_GET_REGISTRATIONS (1 << 9) /* MEMBARRIER_CMD_GET_REGISTRATIONS, 6.3 */
+
+/* The POSIX timers, each with its time (timer_gettime inside the process). */
+static int dump_timers(struct dump_ctx *c, struct inject *j)
+{
+	struct proc_timer *t = NULL;
+	size_t n = 0;
+	long ret, scratch = (long)(j->page + INJECT_SCRATCH);
+	int rc = procfs_timers(c->pid, &t, &n);
+	if (rc == -ENOENT)
+		return 0;
+	c->timers = n ? xcalloc(n, sizeof(*c->timers)) : NULL;
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct itimerspec its;
+		if ((rc = dump_query(j, &ret, SYS_timer_gettime, t[i].id, scratch, &its,
+				     sizeof(its))))
+			break;
+		c->timers[i] = (struct img_timer){
+		    t[i].id,
+		    t[i].clock,
+		    t[i].notify,
+		    t[i].signo,
+		    t[i].value,
+		    its.it_interval.tv_sec * 1000000000ll + its.it_interval.tv_nsec,
+		    its.it_value.tv_sec * 1000000000ll + its.it_value.tv_nsec};
+		c->ntimer++;
+	}
+	free(t);
+	return rc;
+}
+
+/* Process state beyond the basics (PROCX), and the timers. */
+static int dump_injected_more(struct dump_ctx *c, struct inject *j)
+{
+	long ret = 0, scratch = (long)(j->page + INJECT_SCRATCH);
+	struct img_procx *px = &c->px;
+	int rc = inject_call(j, &ret, SYS_prctl, PR_GET_THP_DISABLE, 0, 0, 0, 0, 0);
+	if (!rc && ret >= 0)
+		px->thp_disable = (uint32_t)ret, px->have |= IMG_PX_THP;
+	if (!rc)
+		rc = inject_call(j, &ret, SYS_membarrier, MEMBARRIER_GET_REGISTRATIONS, 0, 0, 0, 0,
+				 0);
+	if (!rc && ret >= 0)
+		px->membarrier = (uint32_t)ret, px->have |= IMG_PX_MEMBARRIER;
+	int reaper = 0;
+	if (!rc && !dump_query(j, &ret, SYS_prctl, PR_GET_CHILD_SUBREAPER, scratch, &reaper,
+			       sizeof(reaper)))
+		px->subreaper = (uint32_t)reaper, px->have |= IMG_PX_SUBREAPER;
+	return rc ? rc : dump_timers(c, j);
+}
+
+/* The rest of PROCX, from /proc. */
+static void dump_procx_proc(struct dump_ctx *c)
+{
+	_cleanup_free_ char *oom = NULL, *luid = NULL;
+	if (procfs_read(c->pid, "oom_score_adj", &oom) > 0) {
+		c->px.oom_score_adj = (int32_t)strtol(oom, NULL, 10);
+		c->px.have |= IMG_PX_OOM;
+	}
+	if (procfs_read(c->pid, "loginuid", &luid) > 0) {
+		c->px.loginuid = (uint32_t)strtoul(luid, NULL, 10);
+		c->px.have |= IMG_PX_LOGINUID;
+	}
+}
+
+/* Leases held on the open files (F_GETLEASE inside the process). */
+static int dump_leases(struct dump_ctx *c, struct err *e)
+{
+	struct inject j;
+	int rc = 0, any = 0;
+	for (size_t i = 0; i < c->nfd; i++)
+		any |= c->fds[i].path[0] == '/' && S_ISREG(c->fds[i].mode) &&
+		       !(c->fds[i].flags & O_PATH);
+	if (!any)
+		return 0;
+	c->leases = xcalloc(c->nfd, sizeof(*c->leases));
+	rc = inject_begin(&j, c->pid, 0, e);
+	for (size_t i = 0; !rc && i < c->nfd; i++) {
+		long ret = F_UNLCK;
+		if (S_ISREG(c->fds[i].mode) && !(c->fds[i].flags & O_PATH))
+			rc = inject_call(&j, &ret, SYS_fcntl, c->fds[i].fd, F_GETLEASE, 0, 0, 0, 0);
+		c->leases[i] = ret >= 0 ? (int32_t)ret : F_UNLCK;
+	}
+	int rc2 = inject_end(&j, 1, rc ? NULL : e);
+	return rc ? err_set(e, rc, "pid %d: read file leases", c->pid) : rc2;
 }
 
 /* State that only the process itself can report: run syscalls inside it. */
@@ -244,6 +409,10 @@ static int dump_injected(struct dump_ctx *c, struct inject *j, struct err *e)
 		else if (!rc)
 			rc = (int)ret;
 	}
+	if (!rc && j->trap_ignored) /* our int3 reset it; the session sets it again */
+		c->sa[SIGTRAP - 1].handler = (uint64_t)(uintptr_t)SIG_IGN;
+	if (!rc)
+		rc = dump_injected_more(c, j);
 	return rc ? err_set(e, rc, "pid %d: query state by injection", c->pid) : 0;
 }
 
@@ -323,6 +492,10 @@ static int dump_write_state(struct dump_ctx *c, struct img_writer *w, struct err
 		rc = img_write(w, IMG_R_TASK, &c->task, sizeof(c->task), NULL, 0, e);
 	if (!rc)
 		rc = img_write(w, IMG_R_SIGACTIONS, c->sa, sizeof(c->sa), NULL, 0, e);
+	if (!rc)
+		rc = img_write(w, IMG_R_PROCX, &c->px, sizeof(c->px), NULL, 0, e);
+	for (size_t i = 0; !rc && i < c->ntimer; i++)
+		rc = img_write(w, IMG_R_TIMER, &c->timers[i], sizeof(c->timers[i]), NULL, 0, e);
 	return rc;
 }
 
@@ -379,14 +552,42 @@ static int dump_write_fds(struct dump_ctx *c, struct img_writer *w, struct err *
 				   f->fd_flags,
 				   f->flags,
 				   dump_fd_kind(f),
-				   f->pos,
+				   f->signalfd ? f->sigmask : f->pos,
 				   f->mode,
 				   (uint32_t)strlen(f->path)};
 		int rc = img_write(w, IMG_R_FD, &r, sizeof(r), f->path, r.pathlen, e);
 		if (rc)
 			return rc;
+		struct img_lease l = {f->fd, c->leases ? c->leases[i] : F_UNLCK};
+		if (l.type != F_UNLCK &&
+		    (rc = img_write(w, IMG_R_LEASE, &l, sizeof(l), NULL, 0, e)))
+			return rc;
 	}
 	return 0;
+}
+
+/* IMG_VMA_ advice bits of a VMA, from its VmFlags. */
+static uint32_t dump_vma_advice(const struct proc_vma *m)
+{
+	static const uint32_t map[][2] = {{PVF_DONTFORK, IMG_VMA_DONTFORK},
+					  {PVF_WIPEONFORK, IMG_VMA_WIPEONFORK},
+					  {PVF_DONTDUMP, IMG_VMA_DONTDUMP},
+					  {PVF_LOCKED, IMG_VMA_LOCKED},
+					  {PVF_LOCKONFAULT, IMG_VMA_LOCKONFAULT},
+					  {PVF_SEQ, IMG_VMA_SEQ},
+					  {PVF_RAND, IMG_VMA_RAND},
+					  {PVF_NORESERVE, IMG_VMA_NORESERVE},
+					  {PVF_HUGEPAGE, IMG_VMA_HUGEPAGE},
+					  {PVF_NOHUGEPAGE, IMG_VMA_NOHUGEPAGE},
+					  {PVF_MERGEABLE, IMG_VMA_MERGEABLE},
+					  {PVF_ACCOUNT, IMG_VMA_ACCOUNT}};
+	uint32_t f = 0;
+	if (!(m->vmflags & PVF_READ))
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (m->vmflags & map[i][0])
+			f |= map[i][1];
+	return f | IMG_VMA_ADVICE;
 }
 
 /* VMA records, with the identity of mapped files. */
@@ -398,7 +599,7 @@ static int dump_write_vmas(struct dump_ctx *c, struct img_writer *w, struct err 
 		    m->start, m->end, m->pgoff, m->prot, 0, m->kind, (uint32_t)strlen(m->path),
 		    m->dev,   m->ino, 0,	0};
 		r.flags = (m->shared ? IMG_VMA_SHARED : 0) |
-			  (m->kind == VMA_STACK ? IMG_VMA_GROWSDOWN : 0);
+			  (m->kind == VMA_STACK ? IMG_VMA_GROWSDOWN : 0) | dump_vma_advice(m);
 		struct stat sb;
 		if (m->kind == VMA_FILE && stat(m->path, &sb) == 0) {
 			r.size = (uint64_t)sb.st_size;
@@ -424,6 +625,52 @@ static int dump_copy(struct dump_ctx *c, const struct proc_vma *m, uint64_t addr
 	}
 	/* Unreadable pages (PROT_NONE, write-only): /proc/PID/mem forces access. */
 	return pread(c->memfd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* A page that is there but cannot be read, as an error that names its mapping. */
+static int dump_unreadable(struct dump_ctx *c, const struct proc_vma *m, uint64_t a, int rc,
+			   struct err *e)
+{
+	return err_setx(e, rc,
+			"pid %d cannot be moved or checkpointed: its memory at %#lx cannot be read "
+			"(%s) in the mapping %#lx-%#lx %c%c%c%c %s",
+			c->pid, (unsigned long)a, strerror(-rc), (unsigned long)m->start,
+			(unsigned long)m->end, m->prot & PROT_READ ? 'r' : '-',
+			m->prot & PROT_WRITE ? 'w' : '-', m->prot & PROT_EXEC ? 'x' : '-',
+			m->shared ? 's' : 'p', *m->path ? m->path : "(anonymous)");
+}
+
+/* Copy a run of n pages at start into the image. Should the run not read
+ * whole, it goes page by page: a page that cannot be read and is not there
+ * (past the end of a mapped file, a guard page) is left out; one that is
+ * there is an error naming its mapping. */
+static int dump_run(struct dump_ctx *c, struct img_writer *w, int pm, const struct proc_vma *m,
+		    uint64_t start, uint32_t n, struct err *e)
+{
+	uint8_t *buf = img_pages_buf(w);
+	if (!dump_copy(c, m, start, n, buf))
+		return img_pages_commit(w, start, n, e);
+	uint32_t k = 0;
+	uint64_t from = start;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a = start + (uint64_t)i * IMG_PAGE, ent = 0;
+		int rc = dump_copy(c, m, a, 1, buf + (size_t)k * IMG_PAGE);
+		if (!rc) {
+			from = k ? from : a;
+			k++;
+			continue;
+		}
+		if (pread(pm, &ent, 8, (off_t)(a / IMG_PAGE * 8)) != 8 || (ent >> 63 & 1) ||
+		    (ent >> 62 & 1))
+			return dump_unreadable(c, m, a, rc, e);
+		log_debug("pid %d: page %#lx of %#lx-%#lx is not there: left out", c->pid,
+			  (unsigned long)a, (unsigned long)m->start, (unsigned long)m->end);
+		if (k && (rc = img_pages_commit(w, from, k, e)))
+			return rc;
+		k = 0;
+		buf = img_pages_buf(w);
+	}
+	return k ? img_pages_commit(w, from, k, e) : 0;
 }
 
 /* End of the part of a file mapping that the file backs (0 if unknown). */
@@ -461,7 +708,7 @@ static int dump_vma_pages(struct dump_ctx *c, struct img_writer *w, int pm,
 		if (pread(pm, ent, k * 8, (off_t)(a / IMG_PAGE * 8)) != (ssize_t)(k * 8))
 			return err_set(e, -errno, "pid %d: read pagemap", c->pid);
 		for (size_t i = 0; i < k; i++, a += IMG_PAGE) {
-			int want = (ent[i] >> 63 & 1) || (ent[i] >> 62 & 1);
+			int want = (ent[i] >> 63 & 1) || (ent[i] >> 62 & 1) || m->all;
 			if (m->kind == VMA_FILE && (ent[i] >> 61 & 1))
 				want = 0; /* still the file's page: remapped from the file */
 			if (m->kind == VMA_FILE && a < file_end && (c->mode & DUMP_M_ALLPAGES))
@@ -473,25 +720,14 @@ static int dump_vma_pages(struct dump_ctx *c, struct img_writer *w, int pm,
 				run++;
 				continue;
 			}
-			if (run) {
-				int rc = dump_copy(c, m, run_start, run, img_pages_buf(w));
-				if (rc)
-					return err_set(e, rc, "pid %d: read memory at %#lx", c->pid,
-						       (unsigned long)run_start);
-				if ((rc = img_pages_commit(w, run_start, run, e)))
-					return rc;
-			}
+			int rc = run ? dump_run(c, w, pm, m, run_start, run, e) : 0;
+			if (rc)
+				return rc;
 			run = want ? 1 : 0;
 			run_start = a;
 		}
 	}
-	if (!run)
-		return 0;
-	int rc = dump_copy(c, m, run_start, run, img_pages_buf(w));
-	if (rc)
-		return err_set(e, rc, "pid %d: read memory at %#lx", c->pid,
-			       (unsigned long)run_start);
-	return img_pages_commit(w, run_start, run, e);
+	return run ? dump_run(c, w, pm, m, run_start, run, e) : 0;
 }
 
 /* All memory. */
@@ -554,6 +790,21 @@ static void dump_adopt_images(struct dump_ctx *c)
 	free(last);
 }
 
+/* Memory whose object cannot be opened again where the image goes, and
+ * that dump_check let pass: it travels whole, as anonymous memory (shared
+ * anonymous memory stays shared: a fresh object there). */
+static void dump_adopt_gone(struct dump_ctx *c)
+{
+	for (size_t i = 0; i < c->nvma; i++) {
+		struct proc_vma *m = &c->vmas[i];
+		if (!dump_shared_anon(m) && !dump_private_gone(m))
+			continue;
+		m->kind = VMA_ANON;
+		m->all = 1;
+		m->pgoff = m->dev = m->ino = 0;
+	}
+}
+
 /* Collect the state of the stopped process (the injection page is gone again after). */
 static int dump_collect(struct dump_ctx *c, struct err *e)
 {
@@ -577,10 +828,16 @@ static int dump_collect(struct dump_ctx *c, struct err *e)
 		return rc ? rc : rc2;
 	if ((rc = procfs_maps(c->pid, &c->vmas, &c->nvma)))
 		return err_set(e, rc, "pid %d: read maps", c->pid);
+	if ((rc = procfs_vmflags(c->pid, c->vmas, c->nvma)))
+		return err_set(e, rc, "pid %d: read smaps", c->pid);
 	dump_adopt_images(c);
+	dump_adopt_gone(c);
+	dump_procx_proc(c);
 	if (!(c->mode & (DUMP_M_BODY | DUMP_M_NOFDS)) &&
-	    (rc = procfs_fds(c->pid, &c->fds, &c->nfd)))
-		return err_set(e, rc, "pid %d: read fds", c->pid);
+	    ((rc = procfs_fds(c->pid, &c->fds, &c->nfd))
+		 ? err_set(e, rc, "pid %d: read fds", c->pid)
+		 : dump_leases(c, e)))
+		return rc ? rc : e->code;
 	if (c->mode & DUMP_M_REEXEC)
 		arch_reexec_syscall(&c->regs);
 	return 0;
@@ -624,6 +881,8 @@ static void dump_free(struct dump_ctx *c)
 	free(c->exe);
 	free(c->cwd);
 	free(c->auxv);
+	free(c->timers);
+	free(c->leases);
 	if (c->memfd >= 0)
 		close(c->memfd);
 }
@@ -675,4 +934,27 @@ int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats
 {
 	struct img_io io = {fd, NULL, NULL};
 	return dump_process_io(pid, &io, o, st, e);
+}
+
+/* Stop the timers of a process whose image has them. */
+int dump_drop_timers(struct inject *j, struct err *e)
+{
+	struct proc_timer *t = NULL;
+	size_t n = 0;
+	long ret = 0;
+	int rc = 0;
+	struct itimerval off;
+	memset(&off, 0, sizeof(off));
+	uint64_t a = inject_put(j, INJECT_SCRATCH, &off, sizeof(off));
+	for (int w = 0; !rc && w < 3; w++)
+		if (!(rc = inject_call(j, &ret, SYS_setitimer, w, (long)a, 0, 0, 0, 0)) && ret)
+			rc = (int)ret;
+	if (!rc && !procfs_timers(j->pid, &t, &n))
+		for (size_t i = 0; !rc && i < n; i++)
+			if (!(rc =
+				  inject_call(j, &ret, SYS_timer_delete, t[i].id, 0, 0, 0, 0, 0)) &&
+			    ret)
+				rc = (int)ret;
+	free(t);
+	return rc ? err_set(e, rc, "pid %d: stop its timers", j->pid) : 0;
 }

@@ -4,6 +4,7 @@
 
 #include "appliance/err.h"
 #include "engine/image.h"
+#include "engine/inject.h"
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -54,5 +55,11 @@ int dump_process(pid_t pid, int fd, const struct dump_opts *o, struct dump_stats
 /* The same onto any stream (a connection to another node). */
 int dump_process_io(pid_t pid, const struct img_io *out, const struct dump_opts *o,
 		    struct dump_stats *st, struct err *e);
+
+/* For a process that has left (its deputy, in an injection session j): its
+ * interval and POSIX timers travelled in its image and run in its body; here
+ * they are stopped (their signals would reach the body twice). Coming home,
+ * the restore sets them again. 0 or a negative code. */
+int dump_drop_timers(struct inject *j, struct err *e);
 
 #endif

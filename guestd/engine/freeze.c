@@ -13,20 +13,15 @@
 
 #define HELD_MAX 32
 
-/* Queue held signals back into the frozen task, from inside it. */
+/* Queue held signals back into the frozen task (inject_end does it, with
+ * every signal blocked, so that none of them is taken for our trap). */
 static int freeze_requeue(pid_t pid, siginfo_t *held, int n, struct err *e)
 {
 	struct inject j;
 	int rc = inject_begin(&j, pid, 0, e);
-	for (int i = 0; !rc && i < n; i++) {
-		uint64_t a = inject_put(&j, INJECT_SCRATCH, &held[i], sizeof(held[i]));
-		long ret;
-		rc = inject_call(&j, &ret, SYS_rt_tgsigqueueinfo, pid, pid, held[i].si_signo,
-				 (long)a, 0, 0);
-		if (!rc && ret)
-			rc = err_set(e, (int)ret, "pid %d: requeue signal %d", pid,
-				     held[i].si_signo);
-	}
+	for (int i = 0; !rc && i < n; i++)
+		if (inject_hold(&j, &held[i]))
+			rc = err_setx(e, -ENOSPC, "pid %d: too many signals to queue again", pid);
 	int rc2 = inject_end(&j, 1, rc ? NULL : e);
 	return rc ? rc : rc2;
 }

@@ -27,8 +27,8 @@ _Static_assert(sizeof(struct img_rec) == 24, "record header layout");
 _Static_assert(sizeof(struct img_header) == 112, "file header layout");
 
 static const char *type_names[IMG_R__MAX] = {
-    "?",       "PROC", "STRING", "AUXV", "REGS",  "XSTATE", "TASK", "SIGACTIONS",
-    "SIGINFO", "VDSO", "FD",	 "VMA",	 "PAGES", "END",    "PAD",
+    "?",    "PROC", "STRING", "AUXV",  "REGS", "XSTATE", "TASK",  "SIGACTIONS", "SIGINFO",
+    "VDSO", "FD",   "VMA",    "PAGES", "END",  "PAD",	 "PROCX", "TIMER",	"LEASE",
 };
 
 /* Name of a record type. */
@@ -382,7 +382,7 @@ int img_reader_open_io(struct img_reader *r, const struct img_io *io, struct err
 		return rc;
 	if (memcmp(r->hdr.magic, IMG_MAGIC, sizeof(IMG_MAGIC)))
 		return err_setx(e, -EPROTO, "not a process image (bad magic)");
-	if (r->hdr.version != IMG_VERSION)
+	if (r->hdr.version < IMG_VERSION_MIN || r->hdr.version > IMG_VERSION)
 		return err_setx(e, -EPROTO,
 				"image version %u is not supported (this is version %u)",
 				r->hdr.version, IMG_VERSION);

@@ -18,6 +18,18 @@
  * file offset: a restorer may then map those pages from the file instead of
  * copying them (restore.h, RESTORE_MAP). Readers skip PAD records. Version 1 images are
  * refused.
+ *
+ * Version 3 adds, compatibly with version 2 (which readers still take):
+ *   - memory advice in img_vma.flags (IMG_VMA_DONTFORK ... IMG_VMA_MERGEABLE, with
+ *     IMG_VMA_ADVICE set when the dumper read them), applied by a restore;
+ *   - PROCX: process state beyond PROC (THP setting, membarrier registrations,
+ *     oom_score_adj, child subreaper, audit loginuid), each field with a bit in
+ *     img_procx.have;
+ *   - TIMER: one POSIX timer (timer_create) each;
+ *   - LEASE: the lease held on an fd (F_GETLEASE), after its FD record;
+ *   - FD records of kind IMG_FD_PATH (O_PATH) and IMG_FD_SIGNALFD.
+ * A version 2 reader refuses version 3 images by their version, so a new image
+ * is never restored without these.
  */
 #ifndef GUESTD_IMAGE_H
 #define GUESTD_IMAGE_H
@@ -28,7 +40,8 @@
 #include <stdint.h>
 
 #define IMG_MAGIC "MOSXIMG"
-#define IMG_VERSION 2
+#define IMG_VERSION 3
+#define IMG_VERSION_MIN 2 /* the oldest version readers take */
 #define IMG_PAGE 4096u
 #define IMG_PAGES_PER_REC 512u			/* 2 MiB of pages per PAGES record */
 #define IMG_HUGE (IMG_PAGES_PER_REC * IMG_PAGE) /* the dumper ends records at multiples of this */
@@ -49,6 +62,9 @@ enum img_type {
 	IMG_R_PAGES,	  /* struct img_pages + npages * 4096 bytes */
 	IMG_R_END,	  /* struct img_end */
 	IMG_R_PAD,	  /* zeros: aligns the next PAGES record's pages in a file */
+	IMG_R_PROCX,	  /* struct img_procx (version 3) */
+	IMG_R_TIMER,	  /* struct img_timer (version 3) */
+	IMG_R_LEASE,	  /* struct img_lease (version 3) */
 	IMG_R__MAX
 };
 
@@ -118,15 +134,67 @@ struct img_vdso {
 	uint32_t vdso_crc, pad;
 };
 
-enum img_fd_kind { IMG_FD_REG = 1, IMG_FD_DIR, IMG_FD_CHR, IMG_FD_STDIO };
+/* IMG_FD_PATH: an O_PATH descriptor (of anything the path names); IMG_FD_SIGNALFD: a
+ * signalfd, its signal mask in pos. */
+enum img_fd_kind {
+	IMG_FD_REG = 1,
+	IMG_FD_DIR,
+	IMG_FD_CHR,
+	IMG_FD_STDIO,
+	IMG_FD_PATH,
+	IMG_FD_SIGNALFD
+};
 struct img_fd {
 	int32_t fd, fd_flags, flags, kind;
 	uint64_t pos;
 	uint32_t mode, pathlen;
 };
 
+/* A lease on an fd (F_RDLCK or F_WRLCK, as F_GETLEASE says). */
+struct img_lease {
+	int32_t fd, type;
+};
+
+/* Process state beyond img_proc. A reader takes a longer record (fields it
+ * does not know) and a shorter one (the fields it has); a field counts only
+ * with its bit in have. */
+#define IMG_PX_THP 1u	     /* thp_disable: PR_GET_THP_DISABLE's answer */
+#define IMG_PX_MEMBARRIER 2u /* membarrier: MEMBARRIER_CMD_GET_REGISTRATIONS */
+#define IMG_PX_OOM 4u	     /* oom_score_adj */
+#define IMG_PX_SUBREAPER 8u  /* subreaper: PR_GET_CHILD_SUBREAPER */
+#define IMG_PX_LOGINUID 16u  /* loginuid: /proc/PID/loginuid */
+struct img_procx {
+	uint32_t have;
+	uint32_t thp_disable;
+	uint32_t membarrier;
+	int32_t oom_score_adj;
+	uint32_t subreaper;
+	uint32_t loginuid;
+};
+
+/* One POSIX timer: /proc/PID/timers and timer_gettime. */
+struct img_timer {
+	int32_t id, clock, notify, signo; /* notify: SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID */
+	uint64_t value;			  /* sigev_value */
+	int64_t interval_ns, value_ns;	  /* value_ns: time to the next expiry (0: disarmed) */
+};
+
 #define IMG_VMA_SHARED 1u
 #define IMG_VMA_GROWSDOWN 2u
+/* Memory advice and VMA flags (version 3), as /proc/PID/smaps VmFlags shows them. */
+#define IMG_VMA_DONTFORK 4u	  /* dc: MADV_DONTFORK */
+#define IMG_VMA_WIPEONFORK 8u	  /* wf: MADV_WIPEONFORK */
+#define IMG_VMA_DONTDUMP 16u	  /* dd: MADV_DONTDUMP */
+#define IMG_VMA_LOCKED 32u	  /* lo: mlock */
+#define IMG_VMA_LOCKONFAULT 64u	  /* lf: mlock2(MLOCK_ONFAULT) */
+#define IMG_VMA_SEQ 128u	  /* sr: MADV_SEQUENTIAL */
+#define IMG_VMA_RAND 256u	  /* rr: MADV_RANDOM */
+#define IMG_VMA_NORESERVE 512u	  /* nr: MAP_NORESERVE */
+#define IMG_VMA_HUGEPAGE 1024u	  /* hg: MADV_HUGEPAGE */
+#define IMG_VMA_NOHUGEPAGE 2048u  /* nh: MADV_NOHUGEPAGE */
+#define IMG_VMA_MERGEABLE 4096u	  /* mg: MADV_MERGEABLE */
+#define IMG_VMA_ACCOUNT 8192u	  /* ac: committed memory (private and once writable) */
+#define IMG_VMA_ADVICE (1u << 31) /* the bits above were read (else: unknown) */
 struct img_vma {
 	uint64_t start, end, pgoff;
 	uint32_t prot, flags, kind, pathlen; /* kind: enum vma_kind */

@@ -1,6 +1,7 @@
 /* inject.c: remote system calls through a "syscall; int3" trampoline. */
 #define LOG_PREFIX "inject"
 #include "engine/inject.h"
+#include "engine/procfs.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
 #include "appliance/xmem.h"
@@ -122,6 +123,8 @@ static int inject_prepare(struct inject *j, pid_t pid, struct err *e)
 	uint64_t all = ~0ULL;
 	if (ptrace(PTRACE_SETSIGMASK, pid, sizeof(uint64_t), &all))
 		return err_set(e, -errno, "pid %d: block signals", pid);
+	struct proc_status ps;
+	j->trap_ignored = !procfs_status(pid, &ps) && (ps.sigign & (1ull << (SIGTRAP - 1)));
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	j->memfd = open(path, O_RDWR | O_CLOEXEC);
@@ -130,7 +133,8 @@ static int inject_prepare(struct inject *j, pid_t pid, struct err *e)
 	return 0;
 }
 
-/* Write the trampoline into our page. */
+/* Write the trampoline into our page; from now on SIGTRAP is not blocked
+ * (see struct inject). */
 static int inject_arm(struct inject *j, uint64_t page, struct err *e)
 {
 	j->page = page;
@@ -139,7 +143,39 @@ static int inject_arm(struct inject *j, uint64_t page, struct err *e)
 	    (ssize_t)arch_trampoline_len)
 		return err_set(e, -errno, "pid %d: write trampoline at %#lx", j->pid,
 			       (unsigned long)page);
+	uint64_t mask = ~(1ull << (SIGTRAP - 1));
+	if (ptrace(PTRACE_SETSIGMASK, j->pid, sizeof(mask), &mask))
+		return err_set(e, -errno, "pid %d: block signals", j->pid);
 	return 0;
+}
+
+/* Is the tracee's SIGTRAP stop the trampoline's int3 (the kernel's trap, just
+ * past our syscall instruction), not a SIGTRAP of the program's own? */
+static int inject_ours(struct inject *j)
+{
+	siginfo_t si;
+	arch_regs_t r;
+	if (ptrace(PTRACE_GETSIGINFO, j->pid, 0, &si) || arch_get_regs(j->pid, &r))
+		return 1;
+	uint64_t ip = arch_ip(&r);
+	return si.si_code == SI_KERNEL && ip > j->page && ip <= j->page + arch_trampoline_len;
+}
+
+int inject_hold(struct inject *j, const siginfo_t *si)
+{
+	if (j->nheld >= INJECT_HELD_MAX)
+		return -ENOSPC;
+	j->held[j->nheld++] = *si;
+	return 0;
+}
+
+/* The program's own SIGTRAP met at a stop of ours: take it out of the way,
+ * to be queued again at the end. */
+static void inject_hold_trap(struct inject *j)
+{
+	siginfo_t si;
+	if (!ptrace(PTRACE_GETSIGINFO, j->pid, 0, &si) && inject_hold(j, &si))
+		log_warn("pid %d: too many signals held during injection; SIGTRAP dropped", j->pid);
 }
 
 /* Begin a session on an arbitrary stopped tracee. */
@@ -198,9 +234,14 @@ int inject_call(struct inject *j, long *ret, long nr, long a1, long a2, long a3,
 	if (rc)
 		return rc;
 	int st;
-	rc = inject_step(j, PTRACE_CONT, &st);
-	if (rc)
-		return rc;
+	for (;;) {
+		rc = inject_step(j, PTRACE_CONT, &st);
+		if (rc)
+			return rc;
+		if (WSTOPSIG(st) != SIGTRAP || (st >> 16) || inject_ours(j))
+			break;
+		inject_hold_trap(j);
+	}
 	if (WSTOPSIG(st) != SIGTRAP) {
 		log_debug("pid %d: unexpected stop %#x in syscall %ld", j->pid, st, nr);
 		return -EPROTO;
@@ -261,19 +302,66 @@ void inject_unpin(struct inject_pin *p)
 	p->on = 0;
 }
 
+/* Run one call at the trampoline's syscall instruction, stopping at its
+ * syscall exit (no int3, so no SIGTRAP of ours). 0 or negative. */
+static int inject_call_quiet(struct inject *j, long *ret, long nr, long a1, long a2, long a3,
+			     long a4)
+{
+	long a[6] = {a1, a2, a3, a4, 0, 0};
+	return inject_bootstrap(j, j->page, ret, nr, a);
+}
+
+/* Every signal blocked (so what is queued now stays pending): the held
+ * signals queued again, an ignored SIGTRAP ignored again. */
+static int inject_settle_signals(struct inject *j, struct err *e)
+{
+	uint64_t all = ~0ull, scratch = j->page + INJECT_SCRATCH;
+	long ret = 0;
+	int rc = 0;
+	if (!j->nheld && !j->trap_ignored)
+		return 0;
+	if (ptrace(PTRACE_SETSIGMASK, j->pid, sizeof(all), &all))
+		return err_set(e, -errno, "pid %d: block signals", j->pid);
+	for (int i = 0; !rc && i < j->nheld; i++) {
+		uint64_t a = inject_put(j, INJECT_SCRATCH, &j->held[i], sizeof(j->held[i]));
+		rc = inject_call_quiet(j, &ret, SYS_rt_tgsigqueueinfo, j->pid, j->pid,
+				       j->held[i].si_signo, (long)a);
+		if (!rc && ret)
+			rc = err_set(e, (int)ret, "pid %d: queue signal %d again", j->pid,
+				     j->held[i].si_signo);
+	}
+	j->nheld = 0;
+	if (!rc && j->trap_ignored) {
+		uint64_t act[4]; /* handler, flags, restorer, mask */
+		rc = inject_call_quiet(j, &ret, SYS_rt_sigaction, SIGTRAP, 0, (long)scratch, 8);
+		if (!rc && !ret && !(rc = inject_get(j, scratch, act, sizeof(act)))) {
+			act[0] = (uint64_t)(uintptr_t)SIG_IGN;
+			inject_put(j, INJECT_SCRATCH, act, sizeof(act));
+			rc = inject_call_quiet(j, &ret, SYS_rt_sigaction, SIGTRAP, (long)scratch, 0,
+					       8);
+		}
+		if (rc || ret)
+			rc = err_set(e, rc ? rc : (int)ret, "pid %d: ignore SIGTRAP again", j->pid);
+	}
+	return rc;
+}
+
 /* Unmap our page through a syscall instruction elsewhere, then restore. */
 int inject_end(struct inject *j, int restore, struct err *e)
 {
-	int rc = 0;
+	int rc = j->page && j->memfd >= 0 ? inject_settle_signals(j, e) : 0;
 	if (j->own_page) {
 		uint64_t insn = inject_find_syscall(j->pid, j->memfd, j->page);
 		long ret = -1;
 		long a[6] = {(long)j->page, INJECT_PAGE_LEN, 0, 0, 0, 0};
+		int urc = 0;
 		if (!insn)
-			rc = err_setx(e, -ENOEXEC, "pid %d: no syscall instruction to unmap with",
-				      j->pid);
-		else if ((rc = inject_bootstrap(j, insn, &ret, SYS_munmap, a)) || ret)
-			rc = err_set(e, rc ? rc : (int)ret, "pid %d: unmap injection page", j->pid);
+			urc = err_setx(rc ? NULL : e, -ENOEXEC,
+				       "pid %d: no syscall instruction to unmap with", j->pid);
+		else if ((urc = inject_bootstrap(j, insn, &ret, SYS_munmap, a)) || ret)
+			urc = err_set(rc ? NULL : e, urc ? urc : (int)ret,
+				      "pid %d: unmap injection page", j->pid);
+		rc = rc ? rc : urc;
 		j->own_page = 0;
 	}
 	if (restore && !rc) {

@@ -6,6 +6,7 @@
 #include "arch/arch.h"
 
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -13,7 +14,17 @@
 #define INJECT_PAGE_LEN (64 * 1024)
 #define INJECT_SCRATCH 64 /* scratch area starts here, after the trampoline */
 
-/* An injection session on one stopped tracee. */
+#define INJECT_HELD_MAX 32
+
+/* An injection session on one stopped tracee.
+ *
+ * The trampoline ends in int3, whose SIGTRAP the kernel forces: were SIGTRAP
+ * blocked or ignored then, it would reset the program's own SIGTRAP action
+ * to the default. So while the trampoline runs, every signal but SIGTRAP is
+ * blocked; a SIGTRAP of the program's own (pending, or sent meanwhile) that
+ * comes to delivery instead of ours is held, and inject_end queues it again
+ * (and puts back an ignored SIGTRAP) with every signal blocked, by calls that
+ * stop at their syscall exit and never reach an int3. */
 struct inject {
 	pid_t pid;
 	int memfd;	     /* /proc/PID/mem, read-write */
@@ -22,6 +33,9 @@ struct inject {
 	arch_regs_t saved;   /* registers to put back when done */
 	uint64_t saved_mask; /* signal mask to put back */
 	int held_stop;	     /* a stop signal that arrived meanwhile (re-sent at the end) */
+	int trap_ignored;    /* SIGTRAP is to be ignored: set again at the end */
+	int nheld;	     /* signals to queue again at the end (inject_hold) */
+	siginfo_t held[INJECT_HELD_MAX];
 };
 
 /* Start a session on a tracee in a ptrace-stop: save registers and mask, block
@@ -38,8 +52,11 @@ int inject_call(struct inject *j, long *ret, long nr, long a1, long a2, long a3,
 uint64_t inject_put(struct inject *j, size_t off, const void *buf, size_t len);
 /* Read len bytes at a remote address. 0 or -errno. */
 int inject_get(struct inject *j, uint64_t addr, void *buf, size_t len);
-/* End the session: unmap our page (if we own it) and, when restore is set,
- * put the saved registers and mask back. 0 or negative code. */
+/* Queue si again when the session ends (a signal taken out of the tracee's
+ * queue meanwhile). 0, or -ENOSPC. */
+int inject_hold(struct inject *j, const siginfo_t *si);
+/* End the session: queue the held signals again, unmap our page (if we own it) and, when restore is
+ * set, put the saved registers and mask back. 0 or negative code. */
 int inject_end(struct inject *j, int restore, struct err *e);
 /* Find a syscall instruction in an executable mapping (vdso first). 0 if none. */
 uint64_t inject_find_syscall(pid_t pid, int memfd, uint64_t avoid);

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,97 @@ int procfs_maps(pid_t pid, struct proc_vma **out, size_t *n)
 	*out = v;
 	*n = len;
 	return 0;
+}
+
+/* The PVF_ bit of a two-letter VmFlags mnemonic (0: one we do not keep). */
+static uint32_t procfs_vmf_bit(const char *f)
+{
+	static const struct {
+		char name[3];
+		uint32_t bit;
+	} map[] = {{"dc", PVF_DONTFORK},   {"wf", PVF_WIPEONFORK},  {"dd", PVF_DONTDUMP},
+		   {"lo", PVF_LOCKED},	   {"lf", PVF_LOCKONFAULT}, {"sr", PVF_SEQ},
+		   {"rr", PVF_RAND},	   {"nr", PVF_NORESERVE},   {"hg", PVF_HUGEPAGE},
+		   {"nh", PVF_NOHUGEPAGE}, {"mg", PVF_MERGEABLE},   {"io", PVF_IO},
+		   {"pf", PVF_PFNMAP},	   {"de", PVF_DONTEXPAND},  {"mm", PVF_MIXEDMAP},
+		   {"ac", PVF_ACCOUNT}};
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (f[0] == map[i].name[0] && f[1] == map[i].name[1])
+			return map[i].bit;
+	return 0;
+}
+
+/* Parse "VmFlags: rd wr mr ..." into PVF_ bits. */
+static uint32_t procfs_parse_vmflags(const char *s)
+{
+	uint32_t bits = PVF_READ;
+	while (*s) {
+		while (*s == ' ' || *s == '\t' || *s == '\n')
+			s++;
+		size_t n = strcspn(s, " \t\n");
+		if (n == 2)
+			bits |= procfs_vmf_bit(s);
+		s += n;
+	}
+	return bits;
+}
+
+/* Fill vmflags from /proc/PID/smaps: one pass, VMAs in the same order. */
+int procfs_vmflags(pid_t pid, struct proc_vma *v, size_t n)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/smaps", pid);
+	_cleanup_fclose_ FILE *f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	char line[PATH_MAX + 128];
+	size_t i = 0;
+	struct proc_vma *cur = NULL;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		if (!strncmp(line, "VmFlags:", 8)) {
+			if (cur)
+				cur->vmflags = procfs_parse_vmflags(line + 8);
+			cur = NULL;
+			continue;
+		}
+		if (sscanf(line, "%lx-%lx ", &a, &b) != 2)
+			continue;
+		cur = NULL;
+		while (i < n && v[i].start < a)
+			i++;
+		if (i < n && v[i].start == a)
+			cur = &v[i];
+	}
+	return 0;
+}
+
+/* Does a process other than pid map dev:ino? */
+int procfs_mapped_elsewhere(pid_t pid, uint32_t dev, uint64_t ino)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -errno;
+	struct dirent *de;
+	int found = 0, unread = 0;
+	while (!found && (de = readdir(d))) {
+		long other;
+		if (util_parse_long(de->d_name, 1, INT_MAX, &other) || other == pid)
+			continue;
+		struct proc_vma *v = NULL;
+		size_t nv = 0;
+		int rc = procfs_maps((pid_t)other, &v, &nv);
+		/* A process whose maps we may not read is not a fork of ours
+		 * (a fork keeps its user, and a traced one cannot gain another
+		 * by exec): it cannot share our anonymous memory. */
+		if (rc && rc != -ENOENT && rc != -ESRCH && rc != -EACCES && rc != -EPERM)
+			unread = rc;
+		for (size_t i = 0; !rc && i < nv && !found; i++)
+			found = v[i].dev == dev && v[i].ino == ino;
+		procfs_free_maps(v, nv);
+	}
+	closedir(d);
+	return found ? 1 : unread;
 }
 
 /* Free a maps array. */
@@ -180,6 +272,10 @@ static int procfs_fd_one(pid_t pid, int fd, struct proc_fd *d)
 		d->pos = strtoull(s + 4, NULL, 10);
 	if ((s = strstr(info, "flags:")))
 		d->flags = (int)strtol(s + 6, NULL, 8);
+	if (!strcmp(d->path, "anon_inode:[signalfd]") && (s = strstr(info, "sigmask:"))) {
+		d->signalfd = 1;
+		d->sigmask = strtoull(s + 8, NULL, 16);
+	}
 	d->fd_flags = d->flags & O_CLOEXEC ? FD_CLOEXEC : 0;
 	d->flags &= ~O_CLOEXEC;
 	free(info);
@@ -239,6 +335,48 @@ int procfs_timer_count(pid_t pid)
 		n++;
 	free(buf);
 	return n;
+}
+
+/* Parse /proc/PID/timers: "ID:", "signal: SIG/VALUE", "notify: KIND/pid.N"
+ * (or tid.N), "ClockID:" per timer. */
+int procfs_timers(pid_t pid, struct proc_timer **out, size_t *n)
+{
+	char *buf = NULL, p[64];
+	snprintf(p, sizeof(p), "/proc/%d/timers", pid);
+	*out = NULL;
+	*n = 0;
+	ssize_t len = util_read_file(p, &buf);
+	if (len < 0)
+		return (int)len;
+	size_t cap = 0, cnt = 0;
+	struct proc_timer *v = NULL, *t = NULL;
+	char *save = NULL;
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		int id;
+		char kind[16], who[8];
+		unsigned long long val;
+		if (sscanf(l, "ID: %d", &id) == 1) {
+			if (cnt == cap)
+				v = xrealloc(v, (cap = cap ? cap * 2 : 4) * sizeof(*v));
+			t = &v[cnt++];
+			memset(t, 0, sizeof(*t));
+			t->id = id;
+		} else if (t && sscanf(l, "signal: %d/%llx", &t->signo, &val) == 2) {
+			t->value = val;
+		} else if (t && sscanf(l, "notify: %15[a-z]/%7[a-z]", kind, who) == 2) {
+			t->notify = !strcmp(kind, "none")     ? SIGEV_NONE
+				    : !strcmp(kind, "thread") ? SIGEV_THREAD
+							      : SIGEV_SIGNAL;
+			if (!strcmp(who, "tid"))
+				t->notify |= SIGEV_THREAD_ID;
+		} else if (t) {
+			sscanf(l, "ClockID: %d", &t->clock);
+		}
+	}
+	free(buf);
+	*out = v;
+	*n = cnt;
+	return 0;
 }
 
 /* Count children listed in /proc/PID/task/PID/children. */

@@ -55,6 +55,11 @@ struct plan {
 	struct img_vma *vmas;
 	char **vma_paths;
 	size_t nvma;
+	struct img_procx px;
+	struct img_timer *timers;
+	size_t ntimer;
+	struct img_lease *leases;
+	size_t nlease;
 	unsigned have; /* bit per record type seen */
 };
 
@@ -76,6 +81,13 @@ struct rctx {
 };
 
 enum { HUGE_NONE, HUGE_PRIMED, HUGE_MARKED }; /* see restore_huge */
+
+/* Advice that only private anonymous memory keeps (or that must hold for
+ * every page): such a VMA is neither mapped from the image file nor split
+ * for huge pages. */
+#define IMG_VMA_ANON_ONLY                                                                          \
+	(IMG_VMA_DONTFORK | IMG_VMA_WIPEONFORK | IMG_VMA_DONTDUMP | IMG_VMA_LOCKED |               \
+	 IMG_VMA_LOCKONFAULT | IMG_VMA_SEQ | IMG_VMA_RAND | IMG_VMA_MERGEABLE)
 
 /* At most this many records are mapped (each becomes a VMA; the kernel
  * allows 65530 by default): 32 GiB. The rest is copied. */
@@ -191,6 +203,32 @@ static int plan_blob(const struct img_view *v, uint8_t **dst, size_t *len, size_
 	return 0;
 }
 
+/* Append a fixed-size record to an array of them. */
+static int plan_append(const struct img_view *v, void **arr, size_t *n, size_t size, struct err *e)
+{
+	int rc = img_expect(v, size, 0, e);
+	if (rc)
+		return rc;
+	*arr = xrealloc(*arr, (*n + 1) * size);
+	memcpy((uint8_t *)*arr + *n * size, v->data, size);
+	(*n)++;
+	return 0;
+}
+
+/* PROCX: a longer record (a newer writer's) or a shorter one gives what both know. */
+static int plan_procx(struct plan *p, const struct img_view *v, struct err *e)
+{
+	if (v->len < sizeof(uint32_t))
+		return img_expect(v, sizeof(p->px), 0, e);
+	memset(&p->px, 0, sizeof(p->px));
+	memcpy(&p->px, v->data, v->len < sizeof(p->px) ? v->len : sizeof(p->px));
+	/* field k (bit k-1 of have) is the k-th 32-bit word after have */
+	for (unsigned k = 1; k < 32; k++)
+		if (v->len < (k + 1) * sizeof(uint32_t))
+			p->px.have &= ~(1u << (k - 1));
+	return 0;
+}
+
 /* Take one metadata record into the plan. */
 static int plan_take(struct plan *p, const struct img_view *v, struct err *e)
 {
@@ -218,6 +256,12 @@ static int plan_take(struct plan *p, const struct img_view *v, struct err *e)
 		return plan_add_fd(p, v, e);
 	case IMG_R_VMA:
 		return plan_add_vma(p, v, e);
+	case IMG_R_PROCX:
+		return plan_procx(p, v, e);
+	case IMG_R_TIMER:
+		return plan_append(v, (void **)&p->timers, &p->ntimer, sizeof(*p->timers), e);
+	case IMG_R_LEASE:
+		return plan_append(v, (void **)&p->leases, &p->nlease, sizeof(*p->leases), e);
 	default:
 		return err_setx(e, -EBADMSG, "corrupted image: unexpected %s record",
 				img_type_name(v->type));
@@ -271,6 +315,8 @@ static void plan_free(struct plan *p)
 	free(p->vmas);
 	free(p->fds);
 	free(p->sigs);
+	free(p->timers);
+	free(p->leases);
 	free(p->xstate);
 	free(p->auxv);
 	free(p->exe);
@@ -566,7 +612,14 @@ static int restore_map_one(struct rctx *c, const struct img_vma *m, const char *
 {
 	long len = (long)(m->end - m->start), r;
 	int prot = (int)m->prot, shared = m->flags & IMG_VMA_SHARED;
-	if (!shared)
+	int known = !!(m->flags & IMG_VMA_ADVICE);
+	int noreserve = known ? !!(m->flags & IMG_VMA_NORESERVE) : m->kind != VMA_FILE;
+	/* Writable while it is filled; but memory that was never writable
+	 * (read-only data, PROT_NONE reservations) keeps its protection, not to
+	 * be committed memory ("ac") for good: it is filled through
+	 * /proc/PID/mem (restore_copy). */
+	if ((shared && m->kind != VMA_FILE) ||
+	    (!shared && (!known || (m->flags & IMG_VMA_ACCOUNT) || (m->prot & PROT_WRITE))))
 		prot |= PROT_READ | PROT_WRITE;
 	if (m->kind == VMA_FILE && !shared && (c->p.proc.flags & IMG_F_ALLPAGES) &&
 	    restore_check_file(m, path, NULL)) {
@@ -581,16 +634,33 @@ static int restore_map_one(struct rctx *c, const struct img_vma *m, const char *
 		if (fd < 0)
 			return (int)fd;
 		r = RSYS(c, e, "mmap file", SYS_mmap, (long)m->start, len, prot,
-			 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED_NOREPLACE, fd,
-			 (long)m->pgoff);
+			 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED_NOREPLACE |
+			     (known && noreserve ? MAP_NORESERVE : 0),
+			 fd, (long)m->pgoff);
 		RSYS(c, NULL, "close", SYS_close, fd, 0, 0, 0, 0, 0);
 	} else {
-		/* NORESERVE: a sparse heap (a 1 GiB map with 16 MiB touched) must
-		 * not be refused by overcommit on a small node; pages are only
-		 * allocated as they are filled or touched, as they were before. */
-		int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE |
+		/* Anonymous memory (shared anonymous memory: a new object of
+		 * its own), NORESERVE as it was. An image without that word
+		 * (version 2) gets NORESERVE: a sparse heap (a 1 GiB map with
+		 * 16 MiB touched) must not be refused by overcommit on a small
+		 * node. Nor must one that was accounted: it is mapped NORESERVE
+		 * then, and said so. */
+		int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS |
+			    MAP_FIXED_NOREPLACE | (noreserve ? MAP_NORESERVE : 0) |
 			    (m->flags & IMG_VMA_GROWSDOWN ? MAP_GROWSDOWN : 0);
-		r = RSYS(c, e, "mmap", SYS_mmap, (long)m->start, len, prot, flags, -1, 0);
+		r = RSYS(c, noreserve ? e : NULL, "mmap", SYS_mmap, (long)m->start, len, prot,
+			 flags, -1, 0);
+		if (r == -ENOMEM && !noreserve) {
+			log_warn("pid %d: %lu MiB at %#lx do not fit this node's commit limit: "
+				 "mapped MAP_NORESERVE",
+				 c->pid, (unsigned long)(len >> 20), (unsigned long)m->start);
+			r = RSYS(c, e, "mmap", SYS_mmap, (long)m->start, len, prot,
+				 flags | MAP_NORESERVE, -1, 0);
+		}
+		/* memory that wants huge pages gets them as it is filled */
+		if (r == (long)m->start && (m->flags & IMG_VMA_HUGEPAGE))
+			RSYS(c, NULL, "madvise", SYS_madvise, (long)m->start, len, MADV_HUGEPAGE, 0,
+			     0, 0);
 	}
 	if (r != (long)m->start)
 		return r < 0 ? err_prefix(e, "VMA %#lx-%#lx %s: ", (unsigned long)m->start,
@@ -619,7 +689,7 @@ static int restore_protect(struct rctx *c, struct err *e)
 {
 	for (size_t i = 0; i < c->p.nvma; i++) {
 		const struct img_vma *m = &c->p.vmas[i];
-		if (m->kind >= VMA_VDSO || (m->flags & IMG_VMA_SHARED) ||
+		if (m->kind >= VMA_VDSO || ((m->flags & IMG_VMA_SHARED) && m->kind == VMA_FILE) ||
 		    m->prot == (PROT_READ | PROT_WRITE) ||
 		    m->prot == (PROT_READ | PROT_WRITE | PROT_EXEC))
 			continue;
@@ -637,7 +707,7 @@ static const struct img_vma *restore_anon_vma(const struct plan *p, uint64_t a, 
 		const struct img_vma *m = &p->vmas[i];
 		if (a >= m->start && a + len <= m->end)
 			return (m->kind == VMA_ANON || m->kind == VMA_HEAP) &&
-				       !(m->flags & IMG_VMA_SHARED)
+				       !(m->flags & (IMG_VMA_SHARED | IMG_VMA_ANON_ONLY))
 				   ? m
 				   : NULL;
 	}
@@ -685,6 +755,20 @@ static int restore_thp_madvise(void)
 	return mode;
 }
 
+#define MADV_COLLAPSE_ 25 /* MADV_COLLAPSE, Linux 6.1 */
+
+/* A huge page under [a, a+2 MiB) before its record is written, and the
+ * VMA's flags left alone: its first page written, then MADV_COLLAPSE makes
+ * a huge page of it (the rest zeros), whatever the VMA asked for; the record
+ * then fills it without a fault per page. Best effort. */
+static void restore_collapse(struct rctx *c, uint64_t a, const uint8_t *data)
+{
+	struct iovec lo = {(void *)data, IMG_PAGE}, ro = {(void *)a, IMG_PAGE};
+	if (process_vm_writev(c->pid, &lo, 1, &ro, 1, 0) == (ssize_t)IMG_PAGE)
+		RSYS(c, NULL, "madvise", SYS_madvise, (long)a, (long)IMG_HUGE, MADV_COLLAPSE_, 0, 0,
+		     0);
+}
+
 /* A record that fills a whole aligned 2 MiB of private anonymous memory is
  * written into a huge page: one page fault instead of 512, which is most of
  * what copying into fresh memory costs. Where the kernel gives huge pages
@@ -694,12 +778,20 @@ static int restore_thp_madvise(void)
  * gives the whole VMA, still in one piece, its anon_vma. Split first, each
  * piece would get its own at its first fault, and pieces with different
  * anon_vmas are never merged again. */
-static void restore_huge(struct rctx *c, const struct img_pages *ph)
+static void restore_huge(struct rctx *c, const struct img_pages *ph, const uint8_t *data)
 {
 	const struct img_vma *m;
 	if (!restore_thp_madvise() || ph->npages != IMG_PAGES_PER_REC || ph->addr % IMG_HUGE ||
 	    !(m = restore_anon_vma(&c->p, ph->addr, IMG_HUGE)))
 		return;
+	if (m->flags & IMG_VMA_ADVICE) {
+		/* its advice is kept as it was: a VMA marked for huge pages was
+		 * mapped so, one that refuses them gets none */
+		if (!(m->flags & (IMG_VMA_HUGEPAGE | IMG_VMA_NOHUGEPAGE)) &&
+		    !(c->p.px.thp_disable & 1))
+			restore_collapse(c, ph->addr, data);
+		return;
+	}
 	uint8_t *h = &c->huge[m - c->p.vmas];
 	if (*h == HUGE_NONE) {
 		*h = HUGE_PRIMED;
@@ -714,7 +806,7 @@ static void restore_huge(struct rctx *c, const struct img_pages *ph)
 		*h = HUGE_MARKED;
 }
 
-/* Merge the VMAs that restore_huge split back into one: marked as not
+/* Merge the VMAs that restore_huge split back into one (version 2 images): marked as not
  * wanting huge pages, which is how the kernel treats unmarked memory when
  * huge pages are given on request only. */
 static int restore_huge_done(struct rctx *c, struct err *e)
@@ -725,6 +817,41 @@ static int restore_huge_done(struct rctx *c, struct err *e)
 		    RSYS(c, e, "madvise", SYS_madvise, (long)m->start, (long)(m->end - m->start),
 			 MADV_NOHUGEPAGE, 0, 0, 0) < 0)
 			return e->code;
+	}
+	return 0;
+}
+
+/* The memory advice of every VMA, as it was (pages are in, limits set). */
+static int restore_advice(struct rctx *c, struct err *e)
+{
+	static const struct {
+		uint32_t flag;
+		int advice;
+		const char *name;
+	} adv[] = {{IMG_VMA_DONTFORK, MADV_DONTFORK, "MADV_DONTFORK"},
+		   {IMG_VMA_WIPEONFORK, MADV_WIPEONFORK, "MADV_WIPEONFORK"},
+		   {IMG_VMA_DONTDUMP, MADV_DONTDUMP, "MADV_DONTDUMP"},
+		   {IMG_VMA_SEQ, MADV_SEQUENTIAL, "MADV_SEQUENTIAL"},
+		   {IMG_VMA_RAND, MADV_RANDOM, "MADV_RANDOM"},
+		   {IMG_VMA_HUGEPAGE, MADV_HUGEPAGE, "MADV_HUGEPAGE"},
+		   {IMG_VMA_NOHUGEPAGE, MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE"},
+		   {IMG_VMA_MERGEABLE, MADV_MERGEABLE, "MADV_MERGEABLE"}};
+	for (size_t i = 0; i < c->p.nvma; i++) {
+		const struct img_vma *m = &c->p.vmas[i];
+		long a = (long)m->start, len = (long)(m->end - m->start);
+		if (m->kind >= VMA_VDSO || !(m->flags & IMG_VMA_ADVICE))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(adv); k++)
+			if ((m->flags & adv[k].flag) && RSYS(c, e, adv[k].name, SYS_madvise, a, len,
+							     adv[k].advice, 0, 0, 0) < 0)
+				return err_prefix(e, "VMA %#lx-%#lx: ", (unsigned long)a,
+						  (unsigned long)m->end);
+		if ((m->flags & IMG_VMA_LOCKED) &&
+		    RSYS(c, e, "mlock", SYS_mlock2, a, len,
+			 m->flags & IMG_VMA_LOCKONFAULT ? 1 /* MLOCK_ONFAULT */ : 0, 0, 0, 0) < 0)
+			return err_prefix(e, "VMA %#lx-%#lx (locked, RLIMIT_MEMLOCK %llu): ",
+					  (unsigned long)a, (unsigned long)m->end,
+					  (unsigned long long)c->p.task.rlim[RLIMIT_MEMLOCK][0]);
 	}
 	return 0;
 }
@@ -745,6 +872,9 @@ static int restore_copy(void *ctx, const void *job)
 	if (process_vm_writev(c->pid, &lo, 1, &ro, 1, 0) == (ssize_t)j->len)
 		return 0;
 	int rc = -errno;
+	/* not writable (restore_map_one): through /proc/PID/mem, which may */
+	if (rc == -EFAULT && pwrite(c->j.memfd, j->src, j->len, (off_t)j->addr) == (ssize_t)j->len)
+		return 0;
 	c->bad_addr = j->addr, c->bad_len = j->len;
 	return rc ? rc : -EIO;
 }
@@ -773,7 +903,7 @@ static int restore_pages(struct rctx *c, const struct img_view *v, struct err *e
 	int rc = restore_map_pages(c, v, &ph, e);
 	if (rc)
 		return rc < 0 ? rc : 0;
-	restore_huge(c, &ph);
+	restore_huge(c, &ph, v->data + sizeof(ph));
 	struct page_job j = {v->data + sizeof(ph), ph.addr, (size_t)ph.npages * IMG_PAGE};
 	if (!c->wk)
 		c->wk = worker_start(restore_copy, c);
@@ -847,6 +977,9 @@ static int restore_sigactions(struct rctx *c, struct err *e)
 		if (RSYS(c, e, "rt_sigaction", SYS_rt_sigaction, s, (long)a, 0, 8, 0, 0) < 0)
 			return err_prefix(e, "signal %d: ", s);
 	}
+	/* our trampoline's int3 would reset an ignored SIGTRAP: the session
+	 * ignores it again at its end */
+	c->j.trap_ignored = c->p.sa[SIGTRAP - 1].handler == (uint64_t)(uintptr_t)SIG_IGN;
 	const struct img_task *t = &c->p.task;
 	if (!(t->altstack_flags & SS_DISABLE)) {
 		stack_t ss = {(void *)t->altstack_sp, t->altstack_flags & ~SS_ONSTACK,
@@ -933,19 +1066,141 @@ static int restore_task(struct rctx *c, struct err *e)
 				 t->rseq_sig, 0, 0) < 0) ||
 	    RSYS(c, e, "personality", SYS_personality, c->p.proc.personality, 0, 0, 0, 0, 0) < 0)
 		return e->code;
+	/* the name first: a body has it too (the program reads it with
+	 * PR_GET_NAME, run where it runs), not the stub's */
+	char comm[16];
+	memcpy(comm, c->p.proc.comm, 16);
+	comm[15] = '\0';
+	uint64_t a = inject_put(&c->j, 1024, comm, sizeof(comm));
+	if (RSYS(c, e, "PR_SET_NAME", SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0) < 0)
+		return e->code;
 	if (c->o->mode & (RESTORE_INTO | RESTORE_SANDBOX))
 		return 0; /* cwd and umask live with the deputy at home */
 	if (RSYS(c, e, "umask", SYS_umask, c->p.proc.umask, 0, 0, 0, 0, 0) < 0)
 		return e->code;
-	uint64_t a = inject_put(&c->j, INJECT_SCRATCH, c->p.cwd, strlen(c->p.cwd) + 1);
+	a = inject_put(&c->j, INJECT_SCRATCH, c->p.cwd, strlen(c->p.cwd) + 1);
 	if (!a || RSYS(c, e, "chdir", SYS_chdir, (long)a, 0, 0, 0, 0, 0) < 0)
 		return err_prefix(e, "working directory %s: ", c->p.cwd);
-	char comm[16];
-	memcpy(comm, c->p.proc.comm, 16);
-	comm[15] = '\0';
-	a = inject_put(&c->j, 1024, comm, sizeof(comm));
-	return RSYS(c, e, "PR_SET_NAME", SYS_prctl, PR_SET_NAME, (long)a, 0, 0, 0, 0) < 0 ? e->code
-											  : 0;
+	return 0;
+}
+
+#ifndef PR_THP_DISABLE_EXCEPT_ADVISED
+#define PR_THP_DISABLE_EXCEPT_ADVISED (1 << 1)
+#endif
+#ifndef PR_TIMER_CREATE_RESTORE_IDS
+#define PR_TIMER_CREATE_RESTORE_IDS 77 /* Linux 6.16: timer_create takes the ID asked for */
+#endif
+
+/* Write text to /proc/self/NAME of the process (its own rights apply). */
+static long restore_proc_write(struct rctx *c, const char *name, const char *text, struct err *e)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	long fd = restore_open(c, path, O_WRONLY | O_CLOEXEC, 0, e);
+	if (fd < 0)
+		return fd;
+	uint64_t a = inject_put(&c->j, 1024, text, strlen(text));
+	long r = RSYS(c, e, name, SYS_write, fd, (long)a, (long)strlen(text), 0, 0, 0);
+	RSYS(c, NULL, "close", SYS_close, fd, 0, 0, 0, 0, 0);
+	return r < 0 ? r : 0;
+}
+
+/* A /proc/PID/NAME number of the new process as it is now (or def). */
+static long restore_proc_num(struct rctx *c, const char *name, long def)
+{
+	char *b = NULL;
+	long v = procfs_read(c->pid, name, &b) > 0 ? strtol(b, NULL, 10) : def;
+	free(b);
+	return v;
+}
+
+/* Process state of PROCX: THP setting, membarrier registrations, child
+ * subreaper, oom_score_adj and the audit loginuid (those two not into a
+ * deputy, which has kept its own). */
+static int restore_procx(struct rctx *c, struct err *e)
+{
+	const struct img_procx *px = &c->p.px;
+	long r;
+	char num[32];
+	if ((px->have & IMG_PX_THP) &&
+	    RSYS(c, e, "PR_GET_THP_DISABLE", SYS_prctl, PR_GET_THP_DISABLE, 0, 0, 0, 0, 0) !=
+		(long)px->thp_disable &&
+	    RSYS(c, e, "PR_SET_THP_DISABLE", SYS_prctl, PR_SET_THP_DISABLE, px->thp_disable & 1,
+		 px->thp_disable & PR_THP_DISABLE_EXCEPT_ADVISED, 0, 0, 0) < 0)
+		return e->code;
+	for (uint32_t cmd = 1; (px->have & IMG_PX_MEMBARRIER) && cmd && cmd <= px->membarrier;
+	     cmd <<= 1)
+		if ((px->membarrier & cmd) &&
+		    RSYS(c, e, "membarrier", SYS_membarrier, cmd, 0, 0, 0, 0, 0) < 0)
+			return err_prefix(e, "register membarrier %#x: ", cmd);
+	if ((px->have & IMG_PX_SUBREAPER) && px->subreaper &&
+	    RSYS(c, e, "PR_SET_CHILD_SUBREAPER", SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0) <
+		0)
+		return e->code;
+	if (c->o->mode & RESTORE_INTO)
+		return 0;
+	if ((px->have & IMG_PX_OOM) &&
+	    restore_proc_num(c, "oom_score_adj", px->oom_score_adj) != px->oom_score_adj) {
+		snprintf(num, sizeof(num), "%d", px->oom_score_adj);
+		if ((r = restore_proc_write(c, "oom_score_adj", num, e)) < 0)
+			return err_prefix(e,
+					  "oom_score_adj %d (lower than it is here: only a "
+					  "privileged user may set that): ",
+					  px->oom_score_adj);
+	}
+	long luid = restore_proc_num(c, "loginuid", -1);
+	if ((px->have & IMG_PX_LOGINUID) && luid != (long)px->loginuid) {
+		snprintf(num, sizeof(num), "%u", px->loginuid);
+		struct err le = {0, ""};
+		if (restore_proc_write(c, "loginuid", num, &le) < 0)
+			log_warn("pid %d: audit loginuid %u not restored: it is %ld here, and only "
+				 "CAP_AUDIT_CONTROL may change a loginuid once set (%s)",
+				 c->pid, px->loginuid, luid, le.msg);
+	}
+	return 0;
+}
+
+/* POSIX timers, each with its ID, clock, notification and time. */
+static int restore_timers(struct rctx *c, struct err *e)
+{
+	int ids = 0;
+	if (!c->p.ntimer)
+		return 0;
+	if (RSYS(c, NULL, "prctl", SYS_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0, 0) == 0)
+		ids = 1;
+	for (size_t i = 0; i < c->p.ntimer; i++) {
+		const struct img_timer *t = &c->p.timers[i];
+		if (c->o->mode & RESTORE_INTO) /* the deputy's own, still set */
+			RSYS(c, NULL, "timer_delete", SYS_timer_delete, t->id, 0, 0, 0, 0, 0);
+		struct sigevent sev;
+		memset(&sev, 0, sizeof(sev));
+		sev.sigev_value.sival_ptr = (void *)(uintptr_t)t->value;
+		sev.sigev_signo = t->signo;
+		sev.sigev_notify = t->notify;
+		if (t->notify & SIGEV_THREAD_ID)
+			sev._sigev_un._tid = c->pid;
+		int32_t id = t->id;
+		uint64_t a = inject_put(&c->j, 1024, &sev, sizeof(sev));
+		uint64_t ida = inject_put(&c->j, 2048, &id, sizeof(id));
+		if (RSYS(c, e, "timer_create", SYS_timer_create, t->clock, (long)a, (long)ida, 0, 0,
+			 0) < 0 ||
+		    inject_get(&c->j, ida, &id, sizeof(id)))
+			return err_prefix(e, "POSIX timer %d: ", t->id);
+		if (id != t->id)
+			return err_setx(e, -EOPNOTSUPP,
+					"restore: POSIX timer %d came back as %d (this kernel "
+					"cannot give a timer its ID back)",
+					t->id, id);
+		int64_t v = t->value_ns ? t->value_ns : t->interval_ns;
+		struct itimerspec its = {{t->interval_ns / 1000000000, t->interval_ns % 1000000000},
+					 {v / 1000000000, v % 1000000000}};
+		a = inject_put(&c->j, 1024, &its, sizeof(its));
+		if (RSYS(c, e, "timer_settime", SYS_timer_settime, id, 0, (long)a, 0, 0, 0) < 0)
+			return err_prefix(e, "POSIX timer %d: ", t->id);
+	}
+	if (ids)
+		RSYS(c, NULL, "prctl", SYS_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0, 0);
+	return 0;
 }
 
 /* The -O entry for fd, if any. */
@@ -987,6 +1242,38 @@ static int restore_fd_at(struct rctx *c, int want, const char *path, int flags, 
 	return 0;
 }
 
+/* A signalfd of the signals in f->pos, at its number. */
+static int restore_signalfd(struct rctx *c, const struct img_fd *f, struct err *e)
+{
+	uint64_t a = inject_put(&c->j, 1024, &f->pos, sizeof(f->pos));
+	long fd =
+	    RSYS(c, e, "signalfd", SYS_signalfd4, -1, (long)a, 8, f->flags & O_NONBLOCK, 0, 0);
+	if (fd < 0)
+		return err_prefix(e, "fd %d: ", f->fd);
+	if (fd != f->fd) {
+		long r = RSYS(c, e, "dup3", SYS_dup3, fd, f->fd,
+			      f->fd_flags & FD_CLOEXEC ? O_CLOEXEC : 0, 0, 0, 0);
+		RSYS(c, NULL, "close", SYS_close, fd, 0, 0, 0, 0, 0);
+		if (r < 0)
+			return err_prefix(e, "fd %d: ", f->fd);
+	} else if (f->fd_flags & FD_CLOEXEC) {
+		RSYS(c, NULL, "fcntl", SYS_fcntl, fd, F_SETFD, FD_CLOEXEC, 0, 0, 0);
+	}
+	return 0;
+}
+
+/* Leases on the reopened files, as they were. */
+static int restore_leases(struct rctx *c, struct err *e)
+{
+	for (size_t i = 0; i < c->p.nlease; i++) {
+		const struct img_lease *l = &c->p.leases[i];
+		if (RSYS(c, e, "F_SETLEASE", SYS_fcntl, l->fd, F_SETLEASE, l->type, 0, 0, 0) < 0)
+			return err_prefix(e, "fd %d: %s lease: ", l->fd,
+					  l->type == F_WRLCK ? "write" : "read");
+	}
+	return 0;
+}
+
 /* Reopen one fd of the image: a regular file at its offset, stdio from the
  * recovering terminal unless redirected with -O (at the program's offset,
  * or appending, or from 0 as the entry says). */
@@ -994,7 +1281,10 @@ static int restore_fd(struct rctx *c, const struct img_fd *f, const char *img_pa
 {
 	const struct fd_redirect *r = restore_redirect(c, f->fd);
 	int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
-	int was_reg = S_ISREG(f->mode), seek = was_reg || f->kind == IMG_FD_DIR;
+	int was_reg = S_ISREG(f->mode),
+	    seek = (was_reg || f->kind == IMG_FD_DIR) && !(flags & O_PATH);
+	if (f->kind == IMG_FD_SIGNALFD && !r)
+		return restore_signalfd(c, f, e);
 	if (f->kind == IMG_FD_STDIO && !r)
 		return 0; /* the recovering terminal's, inherited */
 	if (f->kind == IMG_FD_STDIO || (r && !was_reg)) {
@@ -1159,11 +1449,19 @@ static int restore_finish(struct rctx *c, struct err *e)
 	if (!rc && !(c->o->mode & RESTORE_INTO))
 		rc = restore_rlimits(c, e);
 	if (!rc)
+		rc = restore_advice(c, e);
+	if (!rc)
 		rc = restore_task(c, e);
 	if (!rc)
+		rc = restore_procx(c, e);
+	if (!rc)
 		rc = restore_sigactions(c, e);
+	if (!rc)
+		rc = restore_timers(c, e);
 	if (!rc && home)
 		rc = restore_fds(c, e);
+	if (!rc && home)
+		rc = restore_leases(c, e);
 	if (!rc)
 		rc = restore_pending(c, e);
 	if (!rc && (c->o->mode & RESTORE_SANDBOX))

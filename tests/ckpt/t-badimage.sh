@@ -46,7 +46,7 @@ printf '\x63' | dd of="$d/version" bs=1 seek=8 conv=notrunc status=none
 expect wrong-version "$d/version" "version 99 is not supported"
 # A version 1 image (256 KiB page records, no alignment) is refused by name.
 printf '\x01' | dd of="$d/version" bs=1 seek=8 conv=notrunc status=none
-expect old-version-1 "$d/version" "version 1 is not supported \(this is version 2\)"
+expect old-version-1 "$d/version" "version 1 is not supported \(this is version 3\)"
 for off in 120 1000 $((size / 3)) $((size / 2)) $((size - 20)); do
 	cp "$d/ck.1" "$d/flip"
 	b=$(od -An -tu1 -j "$off" -N1 "$d/ck.1" | tr -d ' ')
