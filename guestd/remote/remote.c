@@ -3,6 +3,7 @@
 #include "remote/remote.h"
 #include "arch/arch.h"
 #include "engine/compress.h"
+#include "engine/dump.h"
 #include "engine/image.h"
 #include "daemon/localapi.h"
 #include "remote/migrate.h"
@@ -231,7 +232,8 @@ static int dep_make(struct deputy *d, struct err *e)
 	if (rc)
 		return rc;
 	d->scratch = (uint64_t)ret;
-	if ((rc = dep_flush_signals(d, e)) || (rc = dep_strip(d, e)))
+	if ((rc = dep_flush_signals(d, e)) || (rc = dump_drop_timers(&d->j, e)) ||
+	    (rc = dep_strip(d, e)))
 		return rc;
 	dep_idle(d);
 	return 0;
