@@ -547,6 +547,102 @@ static int body_exec(struct body *b, arch_regs_t *r, long nr, const long args[6]
 	return 0;
 }
 
+/* ---- Waits with a signal mask (pselect6, ppoll, epoll_pwait) ------------
+ * The mask must hold while the call waits and a signal it lets through must
+ * end the wait, be handled under that mask, and leave the old mask back. The
+ * wait runs at home without the mask (the deputy lets every signal through
+ * and relays it: the call ends, and runs here again); here, when a signal
+ * the mask lets through is pending, this kernel does the rest: the call
+ * becomes a pselect6 on no descriptors with no wait and the same mask, which
+ * it ends with EINTR, running the handler, as it would have. */
+
+/* Where a wait call keeps its signal mask: the argument of the sigset
+ * pointer, and of its size (pselect6's sit in a struct), or -1. */
+static int body_sigmask_arg(long nr)
+{
+	return nr == SYS_pselect6 ? 5 : nr == SYS_ppoll ? 3 : nr == SYS_epoll_pwait ? 4 : -1;
+}
+
+/* The call's mask, read from the body; *where: the sigset's address. */
+static int body_wait_mask(pid_t pid, long nr, const long args[6], uint64_t *mask, uint64_t *where)
+{
+	uint64_t ptr = (uint64_t)args[body_sigmask_arg(nr)], pair[2];
+	struct iovec lo = {pair, sizeof(pair)}, ro = {(void *)ptr, sizeof(pair)};
+	if (nr == SYS_pselect6) { /* { const sigset_t *ss; size_t ss_len; } */
+		if (process_vm_readv(pid, &lo, 1, &ro, 1, 0) != (ssize_t)sizeof(pair))
+			return -EFAULT;
+		ptr = pair[0];
+	}
+	*where = ptr;
+	lo = (struct iovec){mask, 8};
+	ro = (struct iovec){(void *)ptr, 8};
+	return ptr && process_vm_readv(pid, &lo, 1, &ro, 1, 0) == 8 ? 0 : -EFAULT;
+}
+
+/* A signal the mask lets through is pending: this kernel runs the call as
+ * pselect6(0, NULL, NULL, NULL, {0, 0}, {mask, 8}), below the red zone of
+ * the body's stack, and delivers it. The program's registers come back but
+ * the result; a call that found nothing after all runs again. */
+static int body_wait_local(struct body *b, const arch_regs_t *r, uint64_t where, struct err *e)
+{
+	uint64_t at = (arch_sp(r) - 512) & ~(uint64_t)15, blob[4] = {0, 0, where, 8};
+	struct iovec lo = {blob, sizeof(blob)}, ro = {(void *)at, sizeof(blob)};
+	long a[6] = {0, 0, 0, 0, (long)at, (long)(at + 16)}, orig[6];
+	arch_regs_t c = *r, x;
+	arch_syscall_args(r, orig);
+	arch_change_syscall(&c, SYS_pselect6, a);
+	int rc = process_vm_writev(b->pid, &lo, 1, &ro, 1, 0) == (ssize_t)sizeof(blob) ? 0 : -EFAULT;
+	if (!rc && !(rc = arch_set_regs(b->pid, &c)))
+		rc = body_finish_call(b, &x);
+	if (rc)
+		return err_set(e, rc, "body %d: wait with a signal mask", b->pid);
+	if (arch_syscall_ret(&x) >= 0) { /* nothing was pending any more: the real call */
+		x = *r;
+		arch_reexec_syscall(&x);
+	} else {
+		arch_set_syscall_args(&x, orig);
+	}
+	if ((rc = arch_set_regs(b->pid, &x)))
+		return err_set(e, rc, "body %d: wait with a signal mask", b->pid);
+	ptrace(PTRACE_CONT, b->pid, 0, 0);
+	return 0;
+}
+
+/* pselect6, ppoll or epoll_pwait with a signal mask. */
+static int body_wait_sigmask(struct body *b, arch_regs_t *r, long nr, const long args[6],
+			     struct err *e)
+{
+	uint64_t mask = 0, where = 0, never = (1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1));
+	struct proc_status ps;
+	long a[6], ret;
+	int rc = body_wait_mask(b->pid, nr, args, &mask, &where);
+	if (!rc && procfs_status(b->pid, &ps))
+		rc = -ESRCH;
+	if (!rc && ((ps.sigpnd | ps.shdpnd) & ~(mask & ~never)))
+		return body_wait_local(b, r, where, e);
+	if (!rc) {
+		memcpy(a, args, sizeof(a));
+		a[body_sigmask_arg(nr)] = 0;
+		if ((rc = body_forward(b, nr, a, &ret, e)) || b->done)
+			return rc;
+		if (arch_ret_restarts(ret) || ret == -EINTR) {
+			arch_regs_t again = *r; /* a signal came: here, under the mask */
+			arch_reexec_syscall(&again);
+			if ((rc = body_skip_call(b, r, &again)))
+				return err_set(e, rc, "body %d: wait again", b->pid);
+			ptrace(PTRACE_CONT, b->pid, 0, 0);
+			return 0;
+		}
+	} else {
+		ret = rc;
+	}
+	arch_skip_syscall(r, ret);
+	if ((rc = arch_set_regs(b->pid, r)))
+		return err_set(e, rc, "body %d: set result", b->pid);
+	ptrace(PTRACE_CONT, b->pid, 0, 0);
+	return 0;
+}
+
 /* A trapped system call: run at home, or go home to run it. */
 static int body_on_syscall(struct body *b, struct err *e)
 {
@@ -562,6 +658,8 @@ static int body_on_syscall(struct body *b, struct err *e)
 		return body_fork(b, &r, &cl, args, e);
 	if (nr == SYS_execve || nr == SYS_execveat)
 		return body_exec(b, &r, nr, args, e);
+	if (body_sigmask_arg(nr) >= 0 && args[body_sigmask_arg(nr)])
+		return body_wait_sigmask(b, &r, nr, args, e);
 	if (nr == SYS_mmap && !(args[3] & MAP_ANONYMOUS) &&
 	    (!(args[3] & MAP_SHARED) || !(args[2] & PROT_WRITE)))
 		return body_mmap_file(b, &r, args, e);
