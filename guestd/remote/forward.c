@@ -645,7 +645,7 @@ static int fwd_read_msghdr(pid_t body, long addr, struct msghdr *m, struct iovec
 
 static int fwd_marshal_msg(pid_t body, long nr, const long args[6], struct fwd_buf *req)
 {
-	struct msghdr m;
+	struct msghdr m = {0};
 	struct iovec iov[1024];
 	int rc = fwd_read_msghdr(body, args[1], &m, iov);
 	if (rc)
@@ -890,7 +890,7 @@ static int fwd_place_msg(int memfd, uint64_t scratch, struct fwd_call *c)
 static int fwd_end_msg(int memfd, uint64_t scratch, struct fwd_call *c, long ret,
 		       struct fwd_buf *rep)
 {
-	struct msghdr m;
+	struct msghdr m = {0};
 	if (pread(memfd, &m, sizeof(m), (off_t)scratch) != (ssize_t)sizeof(m))
 		return -EIO;
 	struct fwd_msg x = {(uint32_t)m.msg_namelen, (uint32_t)ret, (uint32_t)m.msg_controllen,
@@ -1005,7 +1005,7 @@ static int fwd_scatter(pid_t body, const long args[6], const uint8_t *p, size_t 
 static int fwd_apply_msg(pid_t body, const long args[6], const uint8_t *p, size_t len)
 {
 	struct fwd_msg x;
-	struct msghdr m;
+	struct msghdr m = {0};
 	struct iovec iov[1024];
 	if (len < sizeof(x))
 		return -EBADMSG;
