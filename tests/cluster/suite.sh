@@ -21,13 +21,25 @@ suite_logs() {
 	done
 }
 
+# The calls that brought processes home during the suite, as each node's
+# guestd counted them (mosctl calls), added to $B/calls-home.txt as "suite
+# node call count" lines: after a test run, the calls to forward next
+# (guestd/remote/CALLS.md).
+suite_calls() {
+	local k
+	for ((k = 1; k <= SUITE_NODES; k++)); do
+		on "$k" mosctl calls 2>/dev/null | awk -v s="$SUITE_NAME" -v k="$k" 'NR > 1 { print s, k, $1, $2 }'
+	done >>"$TOP/$B/calls-home.txt"
+}
+
 cluster_suite() {
 	local name=$1 n=$2
+	SUITE_NAME=$name SUITE_NODES=$n
 	shift 2
 	export MOSIX_CLUSTER_STATE=/tmp/mosix-cluster-$name-$$
 	W=$(mktemp -d "/var/tmp/mosix-$name.XXXXXX")
 	SUITE_FAILS=$(grep -c '^FAIL' "$RESULTS")
-	trap 'suite_cleanup; suite_logs; "$CL" down >/dev/null 2>&1; rm -rf "$W"' EXIT
+	trap 'suite_cleanup; suite_logs; suite_calls; "$CL" down >/dev/null 2>&1; rm -rf "$W"' EXIT
 	if ! "$CL" up "$n" --force "$@" >"$W/up.log" 2>&1; then
 		t_fail "$name/cluster-up" "$(tail -n 5 "$W/up.log")"
 		exit 0
