@@ -482,10 +482,11 @@ static void reg_profile(struct hub *h)
 	int64_t now = nodes_now_ms();
 	for (size_t i = 0; i < r->n; i++) {
 		struct reg_entry *x = &r->e[i];
+		int guest = !!(x->p.flags & LAPI_P_GUEST), pid = guest ? x->p.local_pid : x->p.pid;
 		uint64_t ns;
-		if (x->p.flags & LAPI_P_GUEST)
+		if (guest && pid <= 0)
 			continue;
-		if (x->p.where != h->cl.self) {
+		if (!guest && x->p.where != h->cl.self) {
 			if (now - x->io_ms >= 1000)
 				reg_io(x, 1, now);
 			continue;
@@ -493,7 +494,7 @@ static void reg_profile(struct hub *h)
 		if (x->samples >= 2 && x->cpu < REG_IDLE && now - x->sampled_ms < REG_IDLE_EVERY_MS)
 			continue; /* idle (measured once at least): now and then */
 		uint64_t run, wait;
-		if (reg_proc_two(x->p.pid, "schedstat", &run, &wait))
+		if (reg_proc_two(pid, "schedstat", &run, &wait))
 			continue;
 		ns = run + wait;
 		if (x->sampled_ms && ns >= x->cpu_ticks && now > x->sampled_ms) {
@@ -502,6 +503,11 @@ static void reg_profile(struct hub *h)
 			x->cpu = (5 * x->cpu + 3 * share) / 8;
 		}
 		x->cpu_ticks = ns;
+		if (guest) { /* its body's share, for mmon's panel: the balancer has no guests */
+			x->sampled_ms = now;
+			x->samples++;
+			continue;
+		}
 		reg_io(x, 0, now);
 		if (!x->rss_ms || now - x->rss_ms >= REG_RSS_EVERY_MS)
 			reg_size(x, now);
