@@ -160,3 +160,14 @@ if [ $rc -eq 0 ] && grep -q "^PASS execprobe" <<<"$out" &&
 else
 	t_fail exec/as-user-chain "exit $rc: $(tr '\n' ' ' <<<"$out")"
 fi
+
+# Waits with a signal mask (make's jobserver wait; event loops): the wait
+# stays remote, a signal the mask lets through ends it and is handled under
+# it, one the mask blocks does not, and the old mask is back after.
+out=$(on 1 mosrun -v -2 "$PROGS/maskwait" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^PASS maskwait" <<<"$out" && stayed_remote <(echo "$out") 2; then
+	t_pass exec/sigmask-waits-stay-remote
+else
+	t_fail exec/sigmask-waits-stay-remote "exit $rc: $(tr '\n' ' ' <<<"$out")"
+fi
