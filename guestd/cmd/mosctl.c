@@ -75,7 +75,8 @@ static const struct cmd cmds[] = {
      cmd_simple, LAPI_RELOAD, 0},
     {"calls", "[--json]",
      "the system calls that brought this node's processes home since guestd\n"
-     "             started, with how often (most first): the next calls to forward",
+     "             started, and that guests here got ENOSYS for (mosrun -e), with\n"
+     "             how often (most first): the next calls to forward",
      cmd_calls, LAPI_CALLS, CMD_JSON},
 };
 
@@ -456,7 +457,7 @@ static const struct cmd *current;
 static int cmd_calls(const struct opts *o)
 {
 	char buf[LAPI_MSG_MAX], name[64];
-	unsigned long long n;
+	unsigned long long n, refused;
 	struct err e = {0, ""};
 	int first = 1;
 	if (lapi_simple(LAPI_CALLS, buf, sizeof(buf), 0, &e)) {
@@ -466,16 +467,16 @@ static int cmd_calls(const struct opts *o)
 	if (o->json)
 		printf("{\"calls\": [");
 	else
-		printf("%-24s %s\n", "CALL", "HOMECOMINGS");
+		printf("%-24s %-12s %s\n", "CALL", "HOMECOMINGS", "REFUSED");
 	char *save = NULL;
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(l, "%63s %llu", name, &n) != 2)
+		if (sscanf(l, "%63s %llu %llu", name, &n, &refused) != 3)
 			continue;
 		if (o->json)
-			printf("%s\n  {\"call\": \"%s\", \"homecomings\": %llu}", first ? "" : ",",
-			       name, n);
+			printf("%s\n  {\"call\": \"%s\", \"homecomings\": %llu, \"refused\": %llu}",
+			       first ? "" : ",", name, n, refused);
 		else
-			printf("%-24s %llu\n", name, n);
+			printf("%-24s %-12llu %llu\n", name, n, refused);
 		first = 0;
 	}
 	if (o->json)

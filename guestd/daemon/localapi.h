@@ -55,8 +55,9 @@ enum lapi_op {
 				image stream, and the time until it ran there) */
 	LAPI_BEST,	     /* the node a new process should start on (mosrun -b): "N" */
 	LAPI_CALLHOME,	     /* registered -> guestd: a process came home to run the call
-				named in msg ("fadvise64"); guestd counts them per call */
-	LAPI_CALLS,	     /* those counts: "CALL COUNT" lines, most first */
+				named in msg ("fadvise64"); node 1: a guest here got ENOSYS
+				for it instead (mosrun -e); guestd counts both per call */
+	LAPI_CALLS,	     /* those counts: "CALL COUNT REFUSED" lines, most first */
 	LAPI_ASK,	     /* node's answer to a read-only op (status: LAPI_NODES or
 				LAPI_PROCS), fetched over an authenticated connection */
 	LAPI__MAX

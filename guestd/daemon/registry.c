@@ -58,7 +58,7 @@ struct reg_bring {
 /* A call that brought processes of this node home, and how often. */
 struct reg_call {
 	char name[48];
-	uint64_t n;
+	uint64_t n, refused; /* came home for it; got ENOSYS for it here (mosrun -e) */
 };
 #define REG_CALLS_MAX 256
 
@@ -598,29 +598,34 @@ static void reg_req_callhome(struct hub *h, struct hub_client *c, const struct l
 	if (!n || n >= sizeof(name) || strpbrk(q->msg, " \t\n"))
 		return;
 	memcpy(name, q->msg, n + 1);
-	for (size_t i = 0; i < r->ncalls; i++)
-		if (!strcmp(r->calls[i].name, name)) {
-			r->calls[i].n++;
-			return;
-		}
-	if (r->ncalls == REG_CALLS_MAX)
+	struct reg_call *x = NULL;
+	for (size_t i = 0; i < r->ncalls && !x; i++)
+		if (!strcmp(r->calls[i].name, name))
+			x = &r->calls[i];
+	if (!x && r->ncalls == REG_CALLS_MAX)
 		return;
 	if (!r->calls)
 		r->calls = xcalloc(REG_CALLS_MAX, sizeof(*r->calls));
-	snprintf(r->calls[r->ncalls].name, sizeof(r->calls[0].name), "%s", name);
-	r->calls[r->ncalls++].n = 1;
+	if (!x) {
+		x = &r->calls[r->ncalls++];
+		snprintf(x->name, sizeof(x->name), "%s", name);
+	}
+	if (q->node == 1)
+		x->refused++;
+	else
+		x->n++;
 }
 
 /* Most counted first, then by name. */
 static int reg_call_cmp(const void *a, const void *b)
 {
 	const struct reg_call *x = a, *y = b;
-	if (x->n != y->n)
-		return x->n < y->n ? 1 : -1;
+	if (x->n + x->refused != y->n + y->refused)
+		return x->n + x->refused < y->n + y->refused ? 1 : -1;
 	return strcmp(x->name, y->name);
 }
 
-/* LAPI_CALLS: "CALL COUNT" lines, most first. */
+/* LAPI_CALLS: "CALL HOMECOMINGS REFUSED" lines, most first. */
 static void reg_req_calls(struct hub *h, struct hub_client *c, const struct lapi_req *q)
 {
 	struct registry_svc *r = h->registry;
@@ -630,8 +635,9 @@ static void reg_req_calls(struct hub *h, struct hub_client *c, const struct lapi
 	if (r->ncalls)
 		qsort(r->calls, r->ncalls, sizeof(*r->calls), reg_call_cmp);
 	for (size_t i = 0; i < r->ncalls && at + 80 < sizeof(msg); i++)
-		at += (size_t)snprintf(msg + at, sizeof(msg) - at, "%s %llu\n", r->calls[i].name,
-				       (unsigned long long)r->calls[i].n);
+		at += (size_t)snprintf(msg + at, sizeof(msg) - at, "%s %llu %llu\n",
+				       r->calls[i].name, (unsigned long long)r->calls[i].n,
+				       (unsigned long long)r->calls[i].refused);
 	hub_reply(h, c, 0, "%s", msg);
 }
 

@@ -670,6 +670,9 @@ static int body_on_syscall(struct body *b, struct err *e)
 			return body_go_home(b, 1, why, e);
 		log_info("pid %d (home %d/%d): %s: ENOSYS (mosrun -e)", b->pid,
 			 b->hello.home_node, b->hello.home_pid, why);
+		char call[64];
+		if (b->bc->hub && fwd_home_call(why, call, sizeof(call)))
+			hubc_send_node(b->bc->hub, LAPI_CALLHOME, 1, call); /* counted: refused */
 	}
 	int fwd = a == FWD_FORWARD || a == FWD_BOTH;
 	if (fwd && (rc = body_forward(b, nr, args, &ret, e)))

@@ -21,14 +21,15 @@ suite_logs() {
 	done
 }
 
-# The calls that brought processes home during the suite, as each node's
-# guestd counted them (mosctl calls), added to $B/calls-home.txt as "suite
-# node call count" lines: after a test run, the calls to forward next
+# The calls that brought processes home during the suite, and that guests
+# got ENOSYS for under mosrun -e, as each node's guestd counted them
+# (mosctl calls), added to $B/calls-home.txt as "suite node call homecomings
+# refused" lines: after a test run, the calls to forward next
 # (guestd/remote/CALLS.md).
 suite_calls() {
 	local k
 	for ((k = 1; k <= SUITE_NODES; k++)); do
-		on "$k" mosctl calls 2>/dev/null | awk -v s="$SUITE_NAME" -v k="$k" 'NR > 1 { print s, k, $1, $2 }'
+		on "$k" mosctl calls 2>/dev/null | awk -v s="$SUITE_NAME" -v k="$k" 'NR > 1 { print s, k, $1, $2, $3 }'
 	done >>"$TOP/$B/calls-home.txt"
 }
 

@@ -7,7 +7,8 @@
 # that it came home; guestd's count of calls that brought processes home
 # does not move). A call that runs only at home (signalfd) brings the
 # process home, named in mosrun's message, mosps (homecomings, home_for)
-# and mosctl calls; with mosrun -e it fails with ENOSYS instead.
+# and mosctl calls; with mosrun -e it fails with ENOSYS instead (counted as
+# refused by the guestd of the node where it ran).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/suite.sh"
 cluster_suite calls 2
@@ -96,6 +97,11 @@ rc=$?
 [ $rc -eq 0 ] && grep -q '^signalfd: -ENOSYS$' <<<"$out" && grep -q "runs on node 2" <<<"$out" &&
 	! grep -q "is home from" <<<"$out" && t_pass calls/no-home-enosys ||
 	t_fail calls/no-home-enosys "exit $rc: $(tr '\n' '|' <<<"$out")"
+refused=$(on 2 mosctl calls --json | python3 -c '
+import json, sys
+print([c["refused"] for c in json.load(sys.stdin)["calls"] if c["call"] == "signalfd4"])')
+[ "$refused" = "[1]" ] && t_pass calls/mosctl-calls-refused ||
+	t_fail calls/mosctl-calls-refused "node 2 counted signalfd4 refusals: $refused"
 
 # mosctl calls: usage and JSON.
 on 1 mosctl calls --json | python3 -c 'import json, sys; json.load(sys.stdin)["calls"]' &&
