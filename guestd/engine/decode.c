@@ -12,7 +12,7 @@
 
 static const char *vma_kinds[] = {"anon", "file",	 "heap",     "stack", "vdso",
 				  "vvar", "vvar_vclock", "vsyscall", "other"};
-static const char *fd_kinds[] = {"?", "file", "dir", "chr", "stdio"};
+static const char *fd_kinds[] = {"?", "file", "dir", "chr", "stdio", "path", "signalfd"};
 
 /* Per-stream totals. */
 struct dec {
@@ -133,29 +133,98 @@ static void dec_sigactions(struct dec *d, const struct img_sigaction *sa)
 	fputc('\n', d->out);
 }
 
+/* A VMA's advice as VmFlags mnemonics ("dc wf lo"), into buf. */
+static const char *dec_advice(uint32_t flags, char *buf, size_t len)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} adv[] = {
+	    {IMG_VMA_DONTFORK, "dc"},	{IMG_VMA_WIPEONFORK, "wf"},  {IMG_VMA_DONTDUMP, "dd"},
+	    {IMG_VMA_LOCKED, "lo"},	{IMG_VMA_LOCKONFAULT, "lf"}, {IMG_VMA_SEQ, "sr"},
+	    {IMG_VMA_RAND, "rr"},	{IMG_VMA_NORESERVE, "nr"},   {IMG_VMA_HUGEPAGE, "hg"},
+	    {IMG_VMA_NOHUGEPAGE, "nh"}, {IMG_VMA_MERGEABLE, "mg"},   {IMG_VMA_ACCOUNT, "ac"}};
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(adv) / sizeof(adv[0]) && n + 4 < len; i++)
+		if (flags & adv[i].bit)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "", adv[i].name);
+	return buf;
+}
+
 /* VMA record (pages of the previous VMA are summarised first). */
 static void dec_vma(struct dec *d, const struct img_vma *m, const char *path)
 {
 	const char *kind = m->kind < 9 ? vma_kinds[m->kind] : "?";
+	char adv[64];
+	dec_advice(m->flags, adv, sizeof(adv));
 	if (d->json) {
 		dec_jrec(d, "vma");
 		fprintf(d->out,
 			", \"start\": %" PRIu64 ", \"end\": %" PRIu64
-			", \"prot\": %u, \"kind\": \"%s\", \"path\": ",
+			", \"prot\": %u, \"kind\": \"%s\", \"advice\": ",
 			m->start, m->end, m->prot, kind);
+		if (m->flags & IMG_VMA_ADVICE)
+			dec_jstr(d->out, adv);
+		else
+			fputs("null", d->out);
+		fprintf(d->out, ", \"path\": ");
 		dec_jstr(d->out, path);
 		fputc('}', d->out);
 		return;
 	}
-	fprintf(d->out, "vma       %012" PRIx64 "-%012" PRIx64 " %c%c%c%c %-6s %s\n", m->start,
-		m->end, m->prot & 1 ? 'r' : '-', m->prot & 2 ? 'w' : '-', m->prot & 4 ? 'x' : '-',
-		m->flags & IMG_VMA_SHARED ? 's' : 'p', kind, path);
+	fprintf(d->out, "vma       %012" PRIx64 "-%012" PRIx64 " %c%c%c%c %-6s %s%s%s%s\n",
+		m->start, m->end, m->prot & 1 ? 'r' : '-', m->prot & 2 ? 'w' : '-',
+		m->prot & 4 ? 'x' : '-', m->flags & IMG_VMA_SHARED ? 's' : 'p', kind, path,
+		*adv ? " [" : "", adv, *adv ? "]" : "");
+}
+
+/* PROCX record: what it has. */
+static void dec_procx(struct dec *d, const struct img_procx *p)
+{
+	if (d->json) {
+		dec_jrec(d, "procx");
+		fprintf(d->out,
+			", \"have\": %u, \"thp_disable\": %u, \"membarrier\": %u, "
+			"\"oom_score_adj\": %d, \"subreaper\": %u, \"loginuid\": %u}",
+			p->have, p->thp_disable, p->membarrier, p->oom_score_adj, p->subreaper,
+			p->loginuid);
+		return;
+	}
+	fprintf(d->out, "process+ ");
+	if (p->have & IMG_PX_THP)
+		fprintf(d->out, " thp_disable %u", p->thp_disable);
+	if (p->have & IMG_PX_MEMBARRIER)
+		fprintf(d->out, " membarrier %#x", p->membarrier);
+	if (p->have & IMG_PX_OOM)
+		fprintf(d->out, " oom_score_adj %d", p->oom_score_adj);
+	if (p->have & IMG_PX_SUBREAPER)
+		fprintf(d->out, " subreaper %u", p->subreaper);
+	if (p->have & IMG_PX_LOGINUID)
+		fprintf(d->out, " loginuid %u", p->loginuid);
+	fputc('\n', d->out);
+}
+
+/* TIMER record. */
+static void dec_timer(struct dec *d, const struct img_timer *t)
+{
+	if (d->json) {
+		dec_jrec(d, "timer");
+		fprintf(d->out,
+			", \"id\": %d, \"clock\": %d, \"notify\": %d, \"signal\": %d, "
+			"\"value_ns\": %" PRId64 ", \"interval_ns\": %" PRId64 "}",
+			t->id, t->clock, t->notify, t->signo, t->value_ns, t->interval_ns);
+		return;
+	}
+	fprintf(d->out, "timer     %d clock %d signal %d notify %d: %.6f s left, every %.6f s\n",
+		t->id, t->clock, t->signo, t->notify, (double)t->value_ns / 1e9,
+		(double)t->interval_ns / 1e9);
 }
 
 /* FD record. */
 static void dec_fd(struct dec *d, const struct img_fd *f, const char *path)
 {
-	const char *kind = f->kind >= 0 && f->kind < 5 ? fd_kinds[f->kind] : "?";
+	const char *kind = f->kind >= 0 && f->kind < 7 ? fd_kinds[f->kind] : "?";
 	if (d->json) {
 		dec_jrec(d, "fd");
 		fprintf(d->out,
@@ -207,6 +276,19 @@ static void dec_record(struct dec *d, const struct img_view *v)
 			fputc('}', d->out);
 		} else {
 			fprintf(d->out, "%-9s %s\n", what, s);
+		}
+	} else if (v->type == IMG_R_PROCX && v->len >= sizeof(struct img_procx)) {
+		dec_procx(d, (const struct img_procx *)v->data);
+	} else if (v->type == IMG_R_TIMER && v->len == sizeof(struct img_timer)) {
+		dec_timer(d, (const struct img_timer *)v->data);
+	} else if (v->type == IMG_R_LEASE && v->len == sizeof(struct img_lease)) {
+		const struct img_lease *l = (const void *)v->data;
+		if (d->json) {
+			dec_jrec(d, "lease");
+			fprintf(d->out, ", \"fd\": %d, \"type\": %d}", l->fd, l->type);
+		} else {
+			fprintf(d->out, "lease     fd %d %s\n", l->fd,
+				l->type == 1 ? "write" : "read");
 		}
 	} else if (v->type == IMG_R_SIGINFO && !d->json) {
 		const struct img_siginfo *si = (const void *)v->data;

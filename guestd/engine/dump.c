@@ -131,6 +131,18 @@ static int dump_check_proc(pid_t pid, unsigned mode, struct dump_why *w)
 		return dump_no(w, -EOPNOTSUPP, "seccomp", "it has a seccomp filter");
 	if (dump_check_timers(pid, w))
 		return -EOPNOTSUPP;
+	/* A checkpoint is recovered by its user: one who may not set a
+	 * negative oom_score_adj (CAP_SYS_RESOURCE) could not keep it. */
+	_cleanup_free_ char *oom = NULL;
+	long adj = !(mode & (DUMP_M_NOFDS | DUMP_M_BODY)) && s.uid[0] &&
+			   procfs_read(pid, "oom_score_adj", &oom) > 0
+		       ? strtol(oom, NULL, 10)
+		       : 0;
+	if (adj < 0)
+		return dump_no(w, -EPERM, "oom-score",
+			       "its oom_score_adj is %ld, which its user may not set again on "
+			       "recovery (only a privileged user may lower it)",
+			       adj);
 	int kids = mode & (DUMP_M_NOFDS | DUMP_M_BODY) ? 0 : procfs_child_count(pid);
 	if (kids)
 		return dump_no(w, -EOPNOTSUPP, "children",

@@ -35,8 +35,8 @@ struct dump_stats {
 };
 
 /* Why a process cannot be dumped: a one-word code for tables (threads,
- * setuid, seccomp, timers, children, shared-memory, shared-mapping, mapping,
- * fd, exe-gone; "" when the check itself failed, e.g. the process is gone)
+ * setuid, seccomp, timers, oom-score, children, shared-memory, shared-mapping,
+ * mapping, fd, exe-gone; "" when the check itself failed, e.g. the process is gone)
  * and the reason, a phrase about "it" ("it has a seccomp filter"). */
 struct dump_why {
 	char code[32];

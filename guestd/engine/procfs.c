@@ -323,15 +323,15 @@ void procfs_free_fds(struct proc_fd *v, size_t n)
 	free(v);
 }
 
-/* Count "ID:" lines in /proc/PID/timers. */
+/* Count the "ID:" lines of /proc/PID/timers. */
 int procfs_timer_count(pid_t pid)
 {
 	char *buf = NULL, p[64];
 	snprintf(p, sizeof(p), "/proc/%d/timers", pid);
 	if (util_read_file(p, &buf) < 0)
 		return 0;
-	int n = 0;
-	for (char *s = buf; (s = strstr(s, "ID:")); s += 3)
+	int n = !strncmp(buf, "ID:", 3);
+	for (char *s = buf; (s = strstr(s, "\nID:")); s += 4) /* (not "ClockID:") */
 		n++;
 	free(buf);
 	return n;

@@ -1,6 +1,7 @@
 /* vmflags: memory advice and VMA flags survive: MADV_DONTFORK, MADV_WIPEONFORK, MADV_DONTDUMP,
  * mlock, MADV_SEQUENTIAL/RANDOM, MAP_NORESERVE, MADV_HUGEPAGE/NOHUGEPAGE, MADV_MERGEABLE, a
- * read-only and a PROT_NONE region, and the flags of every other mapping read the same in
+ * read-only and a PROT_NONE region, 4 MiB of dense unadvised memory (restore fills such in huge
+ * pages: it must not mark it), and the flags of every other mapping read the same in
  * /proc/self/smaps (VmFlags) afterwards; the prctl THP setting reads the same; a child forked
  * afterwards has no DONTFORK region and zeros in the WIPEONFORK one. */
 #include <stdint.h>
@@ -128,10 +129,28 @@ static void check_fork(void)
 			progs_fail(NAME, "parent's WIPEONFORK memory changed by the fork");
 }
 
+/* 4 MiB, 2 MiB-aligned, written whole, no advice. */
+static uint8_t *dense(void)
+{
+	size_t huge = 2UL << 20, len = 4UL << 20;
+	uint8_t *raw =
+	    mmap(NULL, len + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		progs_fail(NAME, "mmap dense: %m");
+	uint8_t *p = (uint8_t *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	if (p > raw)
+		munmap(raw, (size_t)(p - raw));
+	munmap(p + len, (size_t)(raw + len + huge - (p + len)));
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + 1);
+	return p;
+}
+
 int main(void)
 {
 	static char all_before[16384], all_after[16384];
 	int thp = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
+	uint8_t *big = dense();
 	for (size_t r = 0; r < NR; r++) {
 		/* a gap of one unmapped page between regions: none merge */
 		uint8_t *p = mmap(NULL, LEN + PAGE, PROT_READ | PROT_WRITE,
@@ -172,6 +191,9 @@ int main(void)
 				if (R[r].p[i] != pat(r, i))
 					progs_fail(NAME, "%s: byte %zu changed", R[r].what, i);
 	}
+	for (size_t i = 0; i < (4UL << 20); i++)
+		if (big[i] != (uint8_t)(i * 7 + 1))
+			progs_fail(NAME, "dense memory changed at %zu", i);
 	int thp_now = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
 	if (thp_now != thp)
 		progs_fail(NAME, "PR_GET_THP_DISABLE was %#x, now %#x", thp, thp_now);

@@ -7,6 +7,7 @@
 
 #include "engine/compress.h"
 #include "engine/image.h"
+#include "appliance/crc32c.h"
 #include "appliance/xmem.h"
 
 #include <errno.h>
@@ -307,6 +308,83 @@ static void test_adaptive_compression(void **state)
 	assert_int_equal(adaptive_run(0, 50), 7);
 }
 
+/* Version 3's records (PROCX, TIMER, LEASE) and VMA advice bits go through
+ * as written, in the order written. */
+static void test_v3_records(void **state)
+{
+	int fd = memfd_create("img", 0);
+	struct img_writer w;
+	struct img_reader r;
+	struct img_view v;
+	struct err e;
+	struct img_procx px = {IMG_PX_THP | IMG_PX_OOM | IMG_PX_LOGINUID, 1, 16, 500, 0, 1234};
+	struct img_timer t = {3, 1, 0, 10, 77, 40000000, 12345678};
+	struct img_lease l = {7, 1 /* F_WRLCK */};
+	struct img_vma m;
+	memset(&m, 0, sizeof(m));
+	m.start = 0x10000, m.end = 0x20000, m.prot = 3;
+	m.flags = IMG_VMA_DONTFORK | IMG_VMA_WIPEONFORK | IMG_VMA_LOCKED | IMG_VMA_ADVICE;
+	assert_int_equal(img_writer_open(&w, fd, COMP_NONE, &e), 0);
+	assert_int_equal(img_write(&w, IMG_R_PROCX, &px, sizeof(px), NULL, 0, &e), 0);
+	assert_int_equal(img_write(&w, IMG_R_TIMER, &t, sizeof(t), NULL, 0, &e), 0);
+	assert_int_equal(img_write(&w, IMG_R_LEASE, &l, sizeof(l), NULL, 0, &e), 0);
+	assert_int_equal(img_write(&w, IMG_R_VMA, &m, sizeof(m), "", 0, &e), 0);
+	assert_int_equal(img_writer_finish(&w, &e), 0);
+	img_writer_free(&w);
+	lseek(fd, 0, SEEK_SET);
+	assert_int_equal(img_reader_open(&r, fd, &e), 0);
+	assert_int_equal(r.hdr.version, 3);
+	const struct {
+		uint16_t type;
+		const void *data;
+		size_t len;
+	} want[] = {{IMG_R_PROCX, &px, sizeof(px)},
+		    {IMG_R_TIMER, &t, sizeof(t)},
+		    {IMG_R_LEASE, &l, sizeof(l)},
+		    {IMG_R_VMA, &m, sizeof(m)}};
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(img_read(&r, &v, &e), 1);
+		assert_int_equal(v.type, want[i].type);
+		assert_int_equal(v.len, want[i].len);
+		assert_memory_equal(v.data, want[i].data, want[i].len);
+	}
+	assert_int_equal(img_read(&r, &v, &e), 0);
+	assert_string_equal(img_type_name(IMG_R_PROCX), "PROCX");
+	assert_string_equal(img_type_name(IMG_R_TIMER), "TIMER");
+	assert_string_equal(img_type_name(IMG_R_LEASE), "LEASE");
+	img_reader_free(&r);
+	close(fd);
+}
+
+/* Set a stream's header version (and its checksum). */
+static void set_version(int fd, uint32_t version)
+{
+	struct img_header h;
+	assert_int_equal(pread(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	h.version = version;
+	h.crc = 0;
+	h.crc = crc32c(0, &h, sizeof(h));
+	assert_int_equal(pwrite(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+}
+
+/* Version 2 images are still read; 1 and 4 are refused by their version. */
+static void test_versions(void **state)
+{
+	size_t len;
+	int fd = make_stream(COMP_NONE, &len), n;
+	struct err e;
+	set_version(fd, 2);
+	assert_int_equal(read_all(fd, &e, &n), 0);
+	assert_int_equal(n, 4);
+	for (uint32_t bad = 1; bad <= 4; bad += 3) {
+		set_version(fd, bad);
+		lseek(fd, 0, SEEK_SET);
+		assert_int_equal(read_all(fd, &e, &n), -EPROTO);
+		assert_non_null(strstr(e.msg, "is not supported (this is version 3)"));
+	}
+	close(fd);
+}
+
 /* A length check refuses short records. */
 static void test_expect(void **state)
 {
@@ -331,6 +409,8 @@ int main(void)
 	    cmocka_unit_test(test_expect),
 	    cmocka_unit_test(test_view_outlives_next_read),
 	    cmocka_unit_test(test_adaptive_compression),
+	    cmocka_unit_test(test_v3_records),
+	    cmocka_unit_test(test_versions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
