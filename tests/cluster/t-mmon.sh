@@ -100,6 +100,14 @@ else
 	t_fail mmon/once-bars "exit $rc: $(tail -n 1 "$W/once.err"); $(tr '\n' '|' <<<"$(cat "$W/once.txt")")"
 fi
 
+# the display options, and -t (no bottom line), as --once shows them
+opts_ok=1
+for o in "-l:Load (1 = one" "-m:Memory: used" "-s:Status: S stay" "-u:Utilisation" "-p:Processes:" "-i:Disk I/O"; do
+	on 1 env COLUMNS=80 LINES=24 "$MMON" --once "${o%%:*}" | head -n 1 | grep -qF "${o#*:}" || opts_ok="${o%%:*}"
+done
+on 1 env COLUMNS=80 LINES=24 "$MMON" --once -t | grep -q '^\[Nodes:' && opts_ok=-t
+[ "$opts_ok" = 1 ] && t_pass mmon/display-options || t_fail mmon/display-options "$opts_ok: $(on 1 "$MMON" --once "$opts_ok" | head -n 3)"
+
 # --nodes and --node: a filter, another node's view
 jcheck 1 'sorted(n) == [2, 3] and j["total"] == 4' --nodes 2..3 && jcheck 1 'sorted(n) == [1, 3, 4]' --nodes 1,3-4 &&
 	t_pass mmon/nodes-filter || t_fail mmon/nodes-filter "$(on 1 "$MMON" --json --nodes 2..3 2>&1 | head -c 300)"
@@ -236,7 +244,9 @@ check quit-declined eval 'wait_screen 3 "^\[Nodes: 4\]" && $TM has-session -t mm
 keys Enter
 check detail-self wait_screen 5 '^ +\+- Node 1 \(this view.s node\)'
 keys ']'
-check detail-remote-procs eval 'wait_screen 8 "Node 2 " && [ "$(screen | grep -Ec "^ +\| +[0-9]+ +root +1 +[0-9]+% guest +spin")" = 2 ]'
+# its two guests from n1, each with its share of n2's CPU
+guests_busy() { [ "$(screen | grep -Ec '^ +\| +[0-9]+ +root +1 +([1-9][0-9]?|100)% guest +spin')" = 2 ]; }
+check detail-remote-procs eval 'wait_screen 8 "Node 2 " && wait_until 8 guests_busy'
 keys Escape
 keys C 3 Enter
 check detail-by-C eval 'wait_screen 8 "Node 3 " && wait_screen 5 "^ +\| +[0-9]+ +root +3 +[0-9]+% local +spin"'
