@@ -211,8 +211,8 @@ static int dump_check_maps(pid_t pid, const struct proc_vma *v, size_t nv, struc
 				continue;
 			return dump_no(
 			    w, -EOPNOTSUPP, "shared-memory",
-			    other > 0 ? "it shares anonymous memory (MAP_SHARED|MAP_ANONYMOUS) at "
-					"%#lx with another process"
+			    other > 0 ? "it has shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS) "
+					"at %#lx, which another process maps too"
 				      : "it has shared anonymous memory at %#lx and not every "
 					"process could be checked for it",
 			    at);

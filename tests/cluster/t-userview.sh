@@ -241,12 +241,17 @@ for p in json.load(sys.stdin)["processes"]:
 kill "$PN" 2>/dev/null
 wait $MN 2>/dev/null
 
-# a process with shared anonymous memory: not migratable, and why; a move
-# asked for anyway (asynchronously, without -w) is refused at once with the
-# reason (the migration's own check), it stays home, and mosps shows that
-# outcome
-on 1 mosrun /usr/bin/python3 -c 'import mmap, time
-m = mmap.mmap(-1, 1 << 16, flags=mmap.MAP_SHARED); m[0] = 1; time.sleep(30)' >/dev/null 2>"$W/shm.err" &
+# a process with anonymous memory shared with another process (its child):
+# not migratable, and why; a move asked for anyway (asynchronously, without
+# -w) is refused at once with the reason (the migration's own check), it
+# stays home, and mosps shows that outcome (memory that only it maps moves:
+# tests/cluster/t-state.sh)
+on 1 mosrun /usr/bin/python3 -c 'import mmap, os, time
+m = mmap.mmap(-1, 1 << 16, flags=mmap.MAP_SHARED); m[0] = 1; p = os.getpid()
+if os.fork() == 0:
+    while os.getppid() == p: time.sleep(0.1)
+    os._exit(0)
+time.sleep(30)' >/dev/null 2>"$W/shm.err" &
 MM=$!
 PM=$(prog_of "MAP_SHARED")
 sleep 1
