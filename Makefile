@@ -143,8 +143,9 @@ lint:
 
 analyze:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-	  -Iappliance/include -Iguestd -Iguestd/include -D__x86_64__ appliance guestd
-	clang-tidy --quiet $(APPLIANCE_SRC) $(GUESTD_SRC) -- $(filter-out -MMD -MP,$(CFLAGS))
+	  -Iappliance/include -Iguestd -Iguestd/include -Imonitor -D__x86_64__ appliance guestd monitor
+	clang-tidy --quiet $(APPLIANCE_SRC) $(GUESTD_SRC) $(wildcard monitor/*.c) -- \
+	  $(filter-out -MMD -MP,$(CFLAGS)) -Imonitor
 
 clean:
 	rm -rf build build-asan

@@ -43,7 +43,7 @@ void canvas_text(struct canvas *c, int y, int x, int attr, const char *s)
 /* Text of at most max cells. */
 void canvas_textn(struct canvas *c, int y, int x, int attr, const char *s, int max)
 {
-	for (int i = 0; s[i] && i < max; i++)
+	for (int i = 0; i < max && s[i]; i++)
 		canvas_cell(c, y, x + i, attr, s[i]);
 }
 

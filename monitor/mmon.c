@@ -4,6 +4,7 @@
 #include "view.h"
 #include "daemon/localapi.h"
 #include "appliance/util.h"
+#include "appliance/xmem.h"
 #include "appliance/version.h"
 
 #include <getopt.h>
@@ -53,7 +54,7 @@ __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
 /* --nodes: "1..8,12" (also "1-8") into the filter. 0 or -1. */
 static int parse_nodes(const char *s, struct draw_ui *u)
 {
-	_cleanup_free_ char *copy = strdup(s);
+	_cleanup_free_ char *copy = xstrdup(s);
 	char *save = NULL;
 	u->nfilter = 0;
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {

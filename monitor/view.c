@@ -3,6 +3,7 @@
 #include "daemon/localapi.h"
 #include "daemon/nodes.h"
 #include "appliance/util.h"
+#include "appliance/xmem.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -99,7 +100,7 @@ static int view_by_node(const void *a, const void *b)
 /* Parse the node table and the map. */
 int view_parse(struct view *v, const char *nodes, const char *map, int self)
 {
-	_cleanup_free_ char *copy = strdup(nodes ? nodes : "");
+	_cleanup_free_ char *copy = xstrdup(nodes ? nodes : "");
 	char *save = NULL;
 	int table = 0;
 	memset(v, 0, sizeof(*v));
@@ -159,7 +160,7 @@ int view_fetch(struct view *v, int via, struct err *e)
 /* Parse LAPI_PROCS lines: those that run on node. */
 int view_procs_parse(const char *text, int node, struct view_proc *out, size_t cap)
 {
-	_cleanup_free_ char *copy = strdup(text);
+	_cleanup_free_ char *copy = xstrdup(text);
 	char *save = NULL;
 	int k = 0;
 	for (char *l = strtok_r(copy, "\n", &save); l && (size_t)k < cap;
