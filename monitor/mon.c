@@ -24,8 +24,7 @@ struct mon_state {
 static void mon_fetch(struct mon_state *s, struct mon_opts *o)
 {
 	struct err e = {0, ""};
-	if (view_fetch(&s->v, o->via, &e) == 0 && view_map(s->map, sizeof(s->map), &e))
-		s->map[0] = '\0';
+	view_fetch(&s->v, o->via, s->map, sizeof(s->map), &e);
 	keys_clamp(&o->ui, &s->v);
 }
 
@@ -234,7 +233,7 @@ int mon_json(struct mon_opts *o)
 {
 	static struct view v;
 	struct err e = {0, ""};
-	if (view_fetch(&v, o->via, &e)) {
+	if (view_fetch(&v, o->via, NULL, 0, &e)) {
 		fprintf(stderr, "mmon: information is not available: %s\n", e.msg);
 		return 1;
 	}

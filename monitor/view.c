@@ -136,7 +136,7 @@ int view_map(char *buf, size_t len, struct err *e)
 }
 
 /* Fetch a view. */
-int view_fetch(struct view *v, int via, struct err *e)
+int view_fetch(struct view *v, int via, char *map_out, size_t maplen, struct err *e)
 {
 	static char nodes[LAPI_MSG_MAX], map[LAPI_MSG_MAX];
 	int self = 0, nn = 0, rc;
@@ -150,6 +150,8 @@ int view_fetch(struct view *v, int via, struct err *e)
 	}
 	if (!rc && view_parse(v, nodes, map, self))
 		rc = err_setx(e, -EPROTO, "guestd's node table cannot be read");
+	if (map_out)
+		snprintf(map_out, maplen, "%s", rc ? "" : map);
 	if (rc) {
 		memset(v, 0, sizeof(*v));
 		snprintf(v->why, sizeof(v->why), "%.255s", e->msg);

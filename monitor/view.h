@@ -72,9 +72,10 @@ struct view_proc {
  * into v: every node of the map, in number order; self is the node whose
  * view it is. 0 or -EINVAL (no node table in text). */
 int view_parse(struct view *v, const char *nodes, const char *map, int self);
-/* Fetch the view of node via (0: this node's own) from the local guestd.
- * On failure v->ok is 0 and v->why and e say why; the code is returned. */
-int view_fetch(struct view *v, int via, struct err *e);
+/* Fetch the view of node via (0: this node's own) from the local guestd,
+ * and the map's text into map (maplen bytes) unless map is NULL. On
+ * failure v->ok is 0 and v->why and e say why; the code is returned. */
+int view_fetch(struct view *v, int via, char *map, size_t maplen, struct err *e);
 /* Processes that run on node (its guests, and its own that run there),
  * from its guestd through the local one. The count or a negative code. */
 int view_procs(int node, struct view_proc *out, size_t cap, struct err *e);

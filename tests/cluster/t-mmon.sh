@@ -261,8 +261,8 @@ check bottom-line-off eval 'sleep 1.2; lacks_screen "^\[Nodes:"'
 keys t
 check bottom-line-on wait_screen 3 '^\[Nodes: 4\]'
 
-# colour: the full bars are red (SGR 31 or 91); --bw has no colour at all
-check colour eval 'screen -e | grep -q $'"'"'\e\[[0-9;]*3[1-7]m'"'"
+# colour: the full bars (n2, n3) are red (SGR 31 or 91); --bw has no colour at all
+check colour eval 'screen -e | grep -Eq $'"'"'\e\[([0-9]+;)*(31|91)m#'"'"
 $TM resize-window -t mm -x 120 -y 40
 check resize eval 'wait_until 5 eval "[ \$(screen | grep -c .) -ge 38 ] && screen | sed -n 40p | grep -q \"^\[Nodes: 4\]\" && screen | grep -Eq \"^ +\+[-+]{100,}\""'
 $TM resize-window -t mm -x 80 -y 24

@@ -181,6 +181,22 @@ static void test_narrow_screen(void **state)
 	assert_int_equal(c.ch[17 * c.w + 7 + 10 * 2], '1');
 	assert_int_equal(c.ch[18 * c.w + 7 + 10 * 2], '2');
 	canvas_free(&c);
+	/* -w: numbers across, cut to the column; -v: down, even where they fit */
+	draw_ui_init(&u);
+	u.numbers = 2;
+	canvas_init(&c, 30, 20);
+	draw_screen(&c, &u, &many);
+	assert_int_equal(c.ch[18 * c.w + 7 + 9 * 2], '1'); /* node 10, cut */
+	assert_int_equal(c.ch[18 * c.w + 7 + 0 * 2], '1'); /* node 1 */
+	canvas_free(&c);
+	u.numbers = 1;
+	canvas_init(&c, 80, 20);
+	draw_screen(&c, &u, &many); /* 12 columns of 6 */
+	assert_int_equal(c.ch[17 * c.w + 7], ' ');
+	assert_int_equal(c.ch[18 * c.w + 7], '1');
+	assert_int_equal(c.ch[17 * c.w + 7 + 11 * 6], '1');
+	assert_int_equal(c.ch[18 * c.w + 7 + 11 * 6], '2');
+	canvas_free(&c);
 }
 
 static void test_keys(void **state)
