@@ -1169,6 +1169,9 @@ static int fwd_fast_fdcall(long nr, const long a[6], int *writes)
 	case SYS_fsync:
 	case SYS_fdatasync:
 	case SYS_ftruncate:
+	case SYS_fadvise64: /* (advice and readahead are the open file's: shared by a dup) */
+	case SYS_readahead:
+	case SYS_fstatfs:
 		return 1;
 	case SYS_newfstatat: /* fstat as glibc makes it: ("", AT_EMPTY_PATH) */
 		return (a[3] & AT_EMPTY_PATH) && a[1];
@@ -1200,7 +1203,7 @@ int fwd_fast_try(struct fwd_fast *f, pid_t dep, const uint8_t *req, size_t len, 
 		/* the body's pointers mean nothing here: unless replaced, NULL
 		 * (lseek's and ftruncate's second arguments are numbers) */
 		if (h.nr != SYS_lseek && h.nr != SYS_ftruncate && h.nr != SYS_fsync &&
-		    h.nr != SYS_fdatasync)
+		    h.nr != SYS_fdatasync && h.nr != SYS_fadvise64 && h.nr != SYS_readahead)
 			a[1] = 0;
 		if (h.nr == SYS_newfstatat)
 			a[2] = 0;

@@ -110,6 +110,12 @@ static void check_statfs(void)
 	long r1 = statfs(".", &a), r2 = fstatfs(fd, &b);
 	CK("statfs", r1 == 0 && r2 == 0 && a.f_type == b.f_type && a.f_bsize == b.f_bsize,
 	   "type %#lx bsize %ld namelen %ld", (long)a.f_type, (long)a.f_bsize, (long)a.f_namelen);
+	int ffd = open("a", O_RDONLY);
+	struct statfs c;
+	CK("fstatfs-file", fstatfs(ffd, &c) == 0 && c.f_type == a.f_type && c.f_bsize == a.f_bsize,
+	   "type %#lx", (long)c.f_type);
+	CK("fstatfs-file-efault", err(fstatfs(ffd, BAD), EFAULT), "EFAULT");
+	close(ffd);
 	CK("statfs-enoent", err(statfs("nothing/here", &a), ENOENT), "ENOENT");
 	CK("statfs-efault", err(statfs(".", BAD), EFAULT), "EFAULT");
 	CK("statfs-efault-path", err(statfs(BAD, &a), EFAULT), "EFAULT");
