@@ -4,8 +4,10 @@
 # n1 (mosrun -2, locked there), n3 runs one of its own (mosrun -L), n4
 # holds 100 MB; every node has half a core and 256 MB. --json is checked
 # against mosctl status --json and those loads, --once's bars against the
-# loads; then mmon runs under tmux (send-keys, capture-pane): every display
-# key and its variants, help, quit with confirmation, the detail panel with
+# loads, a stopped process counted frozen, disk and network rates where
+# they are made, --nodes, --node; then mmon runs under tmux (send-keys,
+# capture-pane): every display key and its variants, help, quit with
+# confirmation, the detail panel with
 # a node's processes, find, refresh rate, bottom line, column widths and
 # scrolling in a narrow window, a resize, a node whose guestd is killed
 # shown DEAD within the gossip bound and alive again, this node's guestd
@@ -39,6 +41,7 @@ on 1 mosrun -2 $SPIN >/dev/null 2>&1 &
 on 1 mosrun -2 $SPIN >/dev/null 2>&1 &
 on 3 mosrun -L $SPIN >/dev/null 2>&1 &
 on 4 python3 -c 'import time; x = bytearray(100 << 20); x[::4096] = b"x" * len(x[::4096]); time.sleep(3600)' &
+disown -a # they end with the cluster, quietly
 
 LOADS='n[2]["load_raw"] > 1.5 and 0.6 < n[3]["load_raw"] < 1.4 and n[1]["load_raw"] < 0.4
 and n[4]["load_raw"] < 0.4 and n[2]["guests"] == 2 and n[1]["locals"] == 2 and n[3]["locals"] == 1
@@ -137,6 +140,27 @@ else
 	t_fail mmon/net-rates "$(on 1 "$MMON" --json 2>&1 | grep -o '"node": [0-9]\|"net_kbs": [0-9a-z]*' | tr '\n' ' ')"
 fi
 wait $PING 2>/dev/null
+
+# disk rates: direct writes on n4 (1 MB a hundred times a second, over the
+# same MB of a file) show there, not on n2
+cat >"$W/dio.py" <<'EOF'
+import mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_DIRECT, 0o600)
+buf = mmap.mmap(-1, 1 << 20)  # page-aligned, as O_DIRECT wants
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    os.pwrite(fd, buf, 0)
+    time.sleep(0.01)
+os.unlink(sys.argv[1])
+EOF
+on 4 python3 "$W/dio.py" "$W/dio.data" 8 &
+DIO=$!
+if wait_until 8 jcheck 1 'n[4]["io_kbs"] > 10000 and n[2]["io_kbs"] < 1000'; then
+	t_pass mmon/disk-rates
+else
+	t_fail mmon/disk-rates "$(on 1 "$MMON" --json 2>&1 | grep -o '"node": [0-9]\|"io_kbs": [0-9a-z]*' | tr '\n' ' ')"
+fi
+wait $DIO 2>/dev/null
 
 # --- usage ------------------------------------------------------------
 usage_case() {
