@@ -136,11 +136,14 @@ import json, sys
 print(sum(c["homecomings"] for c in json.load(sys.stdin)["calls"]))'
 }
 
-# run_case DIR MOSRUN-OPTIONS COMMAND CHECK: out, rc, log and check in DIR.
+# run_case DIR MOSRUN-OPTIONS COMMAND CHECK: out, rc, log and check in DIR,
+# run as root (RUNAS=on) or as an ordinary user (RUNAS=as_user).
+RUNAS=on
 run_case() {
 	local d=$1 opts=$2 cmd=$3 check=$4
 	rm -rf "$d" && cp -a "$IN" "$d"
-	on 1 bash -c "cd '$d' && eval \"mosrun $opts \$1\" >'$d.out' 2>'$d.log' </dev/null; echo \$? >'$d.rc'" _ "$cmd"
+	[ "$RUNAS" = on ] || chown -R "$SUITE_USER:$SUITE_USER" "$d"
+	"$RUNAS" 1 bash -c "cd '$d' && eval \"mosrun $opts \$1\" >'$d.out' 2>'$d.log' </dev/null; echo \$? >'$d.rc'" _ "$cmd"
 	if [ "$check" != - ]; then
 		(cd "$d" && bash -c "$check") >"$d.check" 2>&1
 	else
@@ -148,16 +151,10 @@ run_case() {
 	fi
 }
 
-while IFS=$'\t' read -r name cmd check flags; do
-	[ -n "$name" ] || continue
-	if [ "$flags" = exec ] && [ "${CORPUS_EXEC:-0}" != 1 ]; then
-		t_skip "corpus/$name" "it execs: exec at a remote node is not in this suite yet (CORPUS_EXEC=1)"
-		continue
-	elif [ "$flags" = threads ]; then
-		t_skip "corpus/$name" "it starts threads: they come home (clone3) until threads move"
-		continue
-	fi
-	case $name in *zstd) [ -n "$have_zstd" ] || { t_skip "corpus/$name" "zstd is not installed"; continue; } ;; esac
+# corpus_case LABEL COMMAND CHECK: run it at home and away, compare, and
+# check that it stayed away.
+corpus_case() {
+	local name=$1 cmd=$2 check=$3 before after h a
 	before=$(calls_total)
 	run_case "$W/home.$name" "" "$cmd" "$check"
 	run_case "$W/away.$name" "-v -2" "$cmd" "$check"
@@ -179,4 +176,28 @@ while IFS=$'\t' read -r name cmd check flags; do
 		t_pass "corpus/$name"
 	fi
 	rm -rf "$h" "$a"
+}
+
+while IFS=$'\t' read -r name cmd check flags; do
+	[ -n "$name" ] || continue
+	if [ "$flags" = exec ] && [ "${CORPUS_EXEC:-0}" != 1 ]; then
+		t_skip "corpus/$name" "it execs: exec at a remote node is not in this suite yet (CORPUS_EXEC=1)"
+		continue
+	elif [ "$flags" = threads ]; then
+		t_skip "corpus/$name" "it starts threads: they come home (clone3) until threads move"
+		continue
+	fi
+	case $name in *zstd) [ -n "$have_zstd" ] || { t_skip "corpus/$name" "zstd is not installed"; continue; } ;; esac
+	corpus_case "$name" "$cmd" "$check"
+done <<<"$CASES"
+
+# Some of them again as an ordinary user (mosrun setgid to the cluster's
+# group, as installed).
+suite_user_bin
+chmod 1777 "$W"
+RUNAS=as_user
+while IFS=$'\t' read -r name cmd check flags; do
+	case " sort cp tar-create gzip grep python3 python3-os sqlite3 " in
+	*" $name "*) corpus_case "user-$name" "$cmd" "$check" ;;
+	esac
 done <<<"$CASES"
