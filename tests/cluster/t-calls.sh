@@ -80,6 +80,8 @@ for p in json.loads(sys.argv[1])["processes"]:
 		t_fail calls/mosps-home-for "want '0 1 signalfd4', got '$rec' in $js"
 	[[ $row == *" 1:signalfd4 "* ]] && t_pass calls/mosps-came-home-column ||
 		t_fail calls/mosps-came-home-column "row: $row"
+else
+	t_fail calls/mosps-home-for "never held: $(tr '\n' '|' <"$W/home.out") $(tr '\n' '|' <"$W/home.log")"
 fi
 touch "$hold"
 wait_exit $mr 30
