@@ -312,9 +312,11 @@ static enum fwd_action fwd_prctl(long opt)
 	}
 }
 
-/* Calls whose arguments decide; -1 for the others. Scheduling of the
- * calling process (pid 0) is the body's own (it is what runs); of another
- * process, home's. A signal mask to apply during a wait is simpler at home. */
+/* Calls whose arguments decide; -1 for the others. The process's nice
+ * value and scheduling policy are kept at home (a move does not carry
+ * them): read there, and set there and in the body, which is what runs
+ * (another process's: at home). CPU numbers are the node's own. A signal
+ * mask to apply during a wait is simpler at home. */
 static int fwd_by_args(long nr, const long args[6])
 {
 	switch (nr) {
@@ -335,20 +337,14 @@ static int fwd_by_args(long nr, const long args[6])
 	case SYS_epoll_pwait:
 		return args[nr == SYS_pselect6 ? 5 : 4] ? FWD_HOME : FWD_FORWARD;
 	case SYS_sched_setscheduler:
-	case SYS_sched_getscheduler:
 	case SYS_sched_setparam:
-	case SYS_sched_getparam:
-	case SYS_sched_rr_get_interval:
-		return args[0] == 0 ? FWD_LOCAL : FWD_FORWARD;
+		return args[0] == 0 ? FWD_BOTH : FWD_FORWARD;
 	case SYS_sched_setaffinity:
 	case SYS_sched_setattr:
 	case SYS_sched_getattr:
 		return args[0] == 0 ? FWD_LOCAL : FWD_HOME;
-	case SYS_getpriority:
 	case SYS_setpriority:
-		if (args[0] != PRIO_PROCESS || args[1] != 0)
-			return FWD_FORWARD;
-		return nr == SYS_getpriority ? FWD_LOCAL : FWD_BOTH; /* nice: here and at home */
+		return args[0] == PRIO_PROCESS && args[1] == 0 ? FWD_BOTH : FWD_FORWARD;
 	default:
 		return -1;
 	}

@@ -27,9 +27,11 @@ lines() { grep -v -e '^READY ' -e '^PASS ' -e '^FAIL ' "$1"; }
 
 before=$(calls_total)
 for g in fadvise statfs xattr copy times at memory fds sockets process procfs; do
-	on 1 env TMPDIR="$W" mosrun "$CALLS" "$g" >"$W/home.$g" 2>&1
+	nice=0
+	[ "$g" = process ] && nice=3 # (the nice value it started with is home's, read there)
+	on 1 env TMPDIR="$W" nice -n $nice mosrun "$CALLS" "$g" >"$W/home.$g" 2>&1
 	hrc=$?
-	on 1 env TMPDIR="$W" mosrun -v -2 "$CALLS" "$g" >"$W/away.$g" 2>"$W/log.$g"
+	on 1 env TMPDIR="$W" nice -n $nice mosrun -v -2 "$CALLS" "$g" >"$W/away.$g" 2>"$W/log.$g"
 	arc=$?
 	d=$(diff <(lines "$W/home.$g") <(lines "$W/away.$g"))
 	if [ $hrc -ne 0 ]; then

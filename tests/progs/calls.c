@@ -462,6 +462,8 @@ static void check_process(void)
 	   "ok");
 	CK("sched_getscheduler-esrch", err(sched_getscheduler(999999999), ESRCH), "ESRCH");
 	errno = 0;
+	int start = getpriority(PRIO_PROCESS, 0);
+	CK("getpriority", errno == 0, "%d (as started)", start);
 	CK("setpriority", setpriority(PRIO_PROCESS, 0, 5) == 0 && getpriority(PRIO_PROCESS, 0) == 5,
 	   "5");
 	const char *st = proc_self("stat"), *rp = strrchr(st, ')');

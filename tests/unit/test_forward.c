@@ -50,10 +50,11 @@ static void test_classes(void **state)
 	assert_int_equal(cls(SYS_prctl, PR_GET_NAME, 0), FWD_LOCAL);
 	assert_int_equal(cls(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1), FWD_FORWARD);
 	assert_int_equal(cls(SYS_prctl, PR_SET_MM, 0), FWD_HOME);
-	assert_int_equal(cls(SYS_sched_setscheduler, 0, 0), FWD_LOCAL);
+	assert_int_equal(cls(SYS_sched_setscheduler, 0, 0), FWD_BOTH);
+	assert_int_equal(cls(SYS_sched_getscheduler, 0, 0), FWD_FORWARD);
 	assert_int_equal(cls(SYS_sched_setscheduler, 1234, 0), FWD_FORWARD);
 	assert_int_equal(cls(SYS_setpriority, PRIO_PROCESS, 0), FWD_BOTH);
-	assert_int_equal(cls(SYS_getpriority, PRIO_PROCESS, 0), FWD_LOCAL);
+	assert_int_equal(cls(SYS_getpriority, PRIO_PROCESS, 0), FWD_FORWARD);
 	assert_int_equal(cls(SYS_setpriority, PRIO_USER, 0), FWD_FORWARD);
 	assert_int_equal(cls(SYS_ioctl, 0, TCGETS), FWD_FORWARD);
 	assert_int_equal(cls(SYS_ioctl, 0, 0x12345), FWD_HOME);
