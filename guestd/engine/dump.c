@@ -817,6 +817,24 @@ static void dump_adopt_gone(struct dump_ctx *c)
 	}
 }
 
+/* Moving (its files stay at home): but a signalfd reads the signals pending
+ * on the process, which are the body's now; the body gets one of its own, at
+ * the same number, and reads it there (body.c). */
+static void dump_keep_signalfds(struct dump_ctx *c)
+{
+	size_t k = 0;
+	if (procfs_fds(c->pid, &c->fds, &c->nfd))
+		return;
+	for (size_t i = 0; i < c->nfd; i++) {
+		if (c->fds[i].signalfd && c->fds[i].fd < 64) {
+			c->fds[k++] = c->fds[i];
+			continue;
+		}
+		free(c->fds[i].path);
+	}
+	c->nfd = k;
+}
+
 /* Collect the state of the stopped process (the injection page is gone again after). */
 static int dump_collect(struct dump_ctx *c, struct err *e)
 {
@@ -850,6 +868,8 @@ static int dump_collect(struct dump_ctx *c, struct err *e)
 		 ? err_set(e, rc, "pid %d: read fds", c->pid)
 		 : dump_leases(c, e)))
 		return rc ? rc : e->code;
+	if ((c->mode & DUMP_M_NOFDS) && !(c->mode & DUMP_M_BODY))
+		dump_keep_signalfds(c);
 	if (c->mode & DUMP_M_REEXEC)
 		arch_reexec_syscall(&c->regs);
 	return 0;

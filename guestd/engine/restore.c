@@ -1301,6 +1301,15 @@ static int restore_fd(struct rctx *c, const struct img_fd *f, const char *img_pa
 			     f->fd_flags & FD_CLOEXEC, seek, e);
 }
 
+/* A body's own signalfds (the only fds it has: dump_keep_signalfds). */
+static int restore_body_signalfds(struct rctx *c, struct err *e)
+{
+	for (size_t i = 0; i < c->p.nfd; i++)
+		if (c->p.fds[i].kind == IMG_FD_SIGNALFD && restore_signalfd(c, &c->p.fds[i], e))
+			return e->code;
+	return 0;
+}
+
 /* Reopen files (restore_fd), then open the -O files for fds the image did
  * not have. */
 static int restore_fds(struct rctx *c, struct err *e)
@@ -1460,6 +1469,8 @@ static int restore_finish(struct rctx *c, struct err *e)
 		rc = restore_timers(c, e);
 	if (!rc && home)
 		rc = restore_fds(c, e);
+	if (!rc && (c->o->mode & RESTORE_SANDBOX))
+		rc = restore_body_signalfds(c, e);
 	if (!rc && home)
 		rc = restore_leases(c, e);
 	if (!rc)

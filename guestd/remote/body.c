@@ -42,7 +42,47 @@ struct body {
 	int stop_as; /* a SIGSTOP sent for this stop signal: report that one */
 	int expel;   /* guestd asked (BODY_EXPEL_SIGNAL): send it home */
 	struct fwd_buf req;
+	uint64_t own_fds; /* fds (< 64) the body has itself: its signalfds (engine) */
 };
+
+/* Note the fds the restore gave the body (its signalfds): reading one reads
+ * the signals pending here, where the process is. */
+static void body_note_own_fds(struct body *b)
+{
+	struct proc_fd *f = NULL;
+	size_t n = 0;
+	if (procfs_fds(b->pid, &f, &n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (f[i].fd >= 0 && f[i].fd < 64)
+			b->own_fds |= 1ull << f[i].fd;
+	procfs_free_fds(f, n);
+}
+
+/* Is fd one of the body's own? */
+static int body_own_fd(const struct body *b, long fd)
+{
+	return fd >= 0 && fd < 64 && (b->own_fds & (1ull << fd));
+}
+
+/* Calls that run here, natively: a read of one of the body's own fds, and
+ * a signal the process sends itself (raise, abort: delivered before the call
+ * returns, as at home; its home pid is the body's pid here). */
+static int body_run_here(struct body *b, arch_regs_t *r, long nr, long args[6])
+{
+	long self = b->hello.home_pid;
+	if ((nr == SYS_read || nr == SYS_readv) && body_own_fd(b, args[0]))
+		return 1;
+	if ((nr == SYS_tgkill && args[0] == self && args[1] == self) ||
+	    ((nr == SYS_tkill || nr == SYS_kill) && args[0] == self)) {
+		args[0] = b->pid;
+		if (nr == SYS_tgkill)
+			args[1] = b->pid;
+		arch_set_syscall_args(r, args);
+		return !arch_set_regs(b->pid, r);
+	}
+	return 0;
+}
 
 /* Step a body stopped in a call to its syscall-exit stop; its registers there. */
 static int body_finish_call(struct body *b, arch_regs_t *out)
@@ -652,6 +692,20 @@ static int body_on_syscall(struct body *b, struct err *e)
 		return err_set(e, rc, "body %d: registers", b->pid);
 	long nr = arch_syscall_nr(&r), args[6], ret = -ENOSYS;
 	arch_syscall_args(&r, args);
+	if (body_run_here(b, &r, nr, args)) {
+		ptrace(PTRACE_CONT, b->pid, 0, 0);
+		return 0;
+	}
+	if ((nr == SYS_dup2 || nr == SYS_dup3) && body_own_fd(b, args[1]))
+		b->own_fds &= ~(1ull << args[1]); /* home's file is that fd now */
+	if (nr == SYS_close && body_own_fd(b, args[0])) {
+		/* closed at home, then here (the local close's result is the call's) */
+		b->own_fds &= ~(1ull << args[0]);
+		if ((rc = body_forward(b, nr, args, &ret, e)) || b->done)
+			return rc;
+		ptrace(PTRACE_CONT, b->pid, 0, 0);
+		return 0;
+	}
 	enum fwd_action a = fwd_classify(nr, args);
 	struct body_clone cl;
 	if (body_fork_view(b->pid, nr, args, &cl))
@@ -803,6 +857,8 @@ static int body_start(struct body *b, struct err *e)
 	struct restore_opts o = {NULL, 0, BODY_PTRACE_OPTS, RESTORE_SANDBOX, 0, &sb};
 	struct restore_info info;
 	int rc = mig_recv_image(b->c, &o, &b->pid, &info, e);
+	if (!rc)
+		body_note_own_fds(b);
 	char msg[200];
 	if (rc) {
 		mig_send_status(b->c, WIRE_STARTED, rc, e->msg, NULL);
@@ -917,6 +973,7 @@ static int body_start_adopt(struct body *b, const void *arg, struct err *e)
 	if (rc)
 		goto out;
 	b->pid = pid;
+	body_note_own_fds(b); /* (what its parent had here, it has) */
 	if (a->ctid) {
 		int32_t tid = a->hello.home_pid;
 		struct iovec lo = {&tid, sizeof(tid)}, ro = {(void *)a->ctid, sizeof(tid)};

@@ -21,8 +21,9 @@ for p in json.load(sys.stdin)["processes"]:
 }
 
 # route_case NAME LABEL USER ARGS...: start NAME at home (as USER, or root
-# when USER is -), move it 2 -> 3 -> home, checking with mosps that it is
-# where it was sent, then let it check itself: PASS with its home pid.
+# when USER is -), move it along $ROUTE (default 2 -> 3 -> home), checking
+# with mosps that it is where it was sent, then let it check itself there:
+# PASS with its home pid.
 route_case() {
 	local name=$1 label=$2 user=$3 out=$W/$1.$2.out go=$W/go.$1.$2 pid hop m at why=""
 	shift 3
@@ -38,7 +39,7 @@ route_case() {
 		wait_exit $mr 5
 		return
 	fi
-	for hop in 2 3 home; do
+	for hop in ${ROUTE:-2 3 home}; do
 		if [ "$user" = - ]; then
 			m=$(on 1 mosmigrate -w "$pid" "$hop" 2>&1)
 		else
@@ -72,3 +73,7 @@ route_case memstate n2-n3-home -
 route_case procstate n2-n3-home -
 route_case vmflags user-n2-n3-home "$SUITE_USER"
 route_case memstate user-n2-n3-home "$SUITE_USER"
+# checked where they are: at node 2
+for p in vmflags sigtrap memstate procstate; do
+	ROUTE=2 route_case "$p" at-n2 -
+done
