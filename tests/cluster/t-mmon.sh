@@ -4,15 +4,15 @@
 # n1 (mosrun -2, locked there), n3 runs one of its own (mosrun -L), n4
 # holds 100 MB; every node has half a core and 256 MB. --json is checked
 # against mosctl status --json and those loads, --once's bars against the
-# loads, a stopped process counted frozen, disk and network rates where
-# they are made, --nodes, --node; then mmon runs under tmux (send-keys,
-# capture-pane): every display key and its variants, help, quit with
-# confirmation, the detail panel with
-# a node's processes, find, refresh rate, bottom line, column widths and
-# scrolling in a narrow window, a resize, a node whose guestd is killed
-# shown DEAD within the gossip bound and alive again, this node's guestd
-# stopped ("not available") and back, 80x24 with and without colour,
-# TERM=dumb; and as an ordinary user. Usage errors and hostctl mon's own.
+# loads; a stopped process counts as frozen; disk and network rates show
+# where they are made; --nodes, --node. Then mmon runs under tmux
+# (send-keys, capture-pane): no flicker, every display key and its
+# variants, help, quit with confirmation, the detail panel with a node's
+# processes, find, refresh rate, bottom line, colour, a resize, a node
+# whose guestd is killed (or whose link is cut) shown DEAD within the
+# gossip bound and alive again, d, this node's guestd stopped ("not
+# available") and back, column widths and scrolling in a narrow window,
+# --bw, TERM=dumb; and as an ordinary user. Usage errors, hostctl mon's.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/suite.sh"
 cluster_suite mmon 4 --cpus 0.5 --mem 256
@@ -218,6 +218,18 @@ check() { # check NAME COND-CMD...: pass or fail with the screen
 start 80 24 "$CL" exec 1 "$MMON"
 check start wait_screen 10 '^\[Nodes: 4\]\[Live: 4\]\[Info age: [0-9.]+\]\[Max age: [0-9.]+\]'
 check load-title has_screen '^mmon +Load \(1 = one standard CPU busy\)'
+# no flicker: what mmon writes over 4 refreshes is the few cells that
+# changed (ages, loads), never a cleared screen (a whole 80x24 screen with
+# its colours is some 2 KB)
+$TM pipe-pane -t mm -o "cat >>$W/pane.out"
+sleep 4
+$TM pipe-pane -t mm
+bytes=$(stat -c %s "$W/pane.out" 2>/dev/null || echo 0)
+if [ "$bytes" -gt 0 ] && [ "$bytes" -lt 3000 ] && ! grep -q $'\e\[2J\|\e\[H\e\[J' "$W/pane.out"; then
+	t_pass "mmon/tmux/no-flicker ($bytes bytes in 4 s)"
+else
+	t_fail mmon/tmux/no-flicker "$bytes bytes in 4 s; clears: $(grep -c $'\e\[2J\|\e\[H\e\[J' "$W/pane.out")"
+fi
 check numbers has_screen '^ +1 +2 +3 +4 *$'
 # bars: the number of rows with '#' in a node's column
 bar() { column "$1" | tr '|' '\n' | grep -c '#'; }
