@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "appliance/util.h"
@@ -47,6 +48,9 @@ static void proc_child(char *const argv[], int out_fd, int err_fd)
 	dup2(null, 0);
 	dup2(out_fd >= 0 ? out_fd : null, 1);
 	dup2(err_fd, 2);
+	/* nothing else of ours: a daemon started here (libvirtd) would hold
+	 * the caller's descriptors for good (a test lock, sockets) */
+	syscall(SYS_close_range, 3, ~0u, 0);
 	execvp(argv[0], argv);
 	dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
