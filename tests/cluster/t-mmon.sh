@@ -217,7 +217,7 @@ check() { # check NAME COND-CMD...: pass or fail with the screen
 
 start 80 24 "$CL" exec 1 "$MMON"
 check start wait_screen 10 '^\[Nodes: 4\]\[Live: 4\]\[Info age: [0-9.]+\]\[Max age: [0-9.]+\]'
-check load-title has_screen '^mmon +Load \(1 = one standard CPU busy\)'
+check load-title wait_screen 3 '^mmon +Load \(1 = one standard CPU busy\)'
 # no flicker: what mmon writes over 4 refreshes is the few cells that
 # changed (ages, loads), never a cleared screen (a whole 80x24 screen with
 # its colours is some 2 KB)
@@ -230,7 +230,7 @@ if [ "$bytes" -gt 0 ] && [ "$bytes" -lt 3000 ] && ! grep -q $'\e\[2J\|\e\[H\e\[J
 else
 	t_fail mmon/tmux/no-flicker "$bytes bytes in 4 s; clears: $(grep -c $'\e\[2J\|\e\[H\e\[J' "$W/pane.out")"
 fi
-check numbers has_screen '^ +1 +2 +3 +4 *$'
+check numbers wait_screen 3 '^ +1 +2 +3 +4 *$'
 # bars: the number of rows with '#' in a node's column
 bar() { column "$1" | tr '|' '\n' | grep -c '#'; }
 # (n1's load of the commands the suite ran there decays for some seconds)
@@ -243,7 +243,8 @@ check l-both wait_screen 3 '^mmon +Load # and frozen load ~'
 keys l
 check l-round wait_screen 3 '^mmon +Load \(1 = '
 keys m
-check m-memory eval 'wait_screen 3 "^mmon +Memory: used # free \." && [[ $(column 4) == *"#|"*"#"* ]] && has_screen "^[0-9]+M +\|"'
+mem_ok() { has_screen '^mmon +Memory: used # free \.' && [[ $(column 4) == *"#|"*"#"* ]] && has_screen '^[0-9]+M +\|'; }
+check m-memory wait_until 3 mem_ok
 keys m
 check m-swap wait_screen 3 '^mmon +Swap: used'
 keys s
@@ -253,15 +254,20 @@ check s-letter-lit eval 'wait_until 5 eval "[[ \$(column 3) == *S* && \$(column 
 on 3 mosctl nostay >/dev/null
 keys s
 check s-speed wait_screen 3 '^mmon +Speed of one core .* x cores'
-check s-speed-cores eval '[[ $(column 1) == *[0-9]x1* && $(column 2) == *[0-9]x1* && $(column 3) == *[0-9]x1* && $(column 4) == *[0-9]x1* ]]'
+speed_ok() { [[ $(column 1) == *[0-9]x1* && $(column 2) == *[0-9]x1* && $(column 3) == *[0-9]x1* && $(column 4) == *[0-9]x1* ]]; }
+check s-speed-cores wait_until 3 speed_ok
 keys s
 check s-uptime wait_screen 3 '^mmon +Uptime and version'
-check s-version has_screen "^ +$(on 1 "$MMON" --version | awk '{print $3}') +"
+check s-version wait_screen 3 "^ +$(on 1 "$MMON" --version | awk '{print $3}') +"
 keys u
-check u-util eval 'wait_screen 3 "^mmon +Utilisation" && [[ $(column 2) == *"100%"* ]]'
+util_ok() { has_screen '^mmon +Utilisation' && [[ $(column 2) == *"100%"* ]]; }
+check u-util wait_until 3 util_ok
 keys p
-check p-procs eval 'wait_screen 3 "^mmon +Processes: # local  \+ guests  ~ frozen" &&
-	[[ $(column 1) == *"2/0/0"* && $(column 2) == *"0/2/0"* && $(column 3) == *"1/0/0"* && $(column 2) == *"+"* ]]'
+procs_ok() {
+	has_screen '^mmon +Processes: # local  \+ guests  ~ frozen' &&
+		[[ $(column 1) == *"2/0/0"* && $(column 2) == *"0/2/0"* && $(column 3) == *"1/0/0"* && $(column 2) == *"+"* ]]
+}
+check p-procs wait_until 3 procs_ok
 keys i
 check i-disk wait_screen 3 '^mmon +Disk I/O'
 keys i
@@ -298,7 +304,7 @@ keys t
 check bottom-line-on wait_screen 3 '^\[Nodes: 4\]'
 
 # colour: the full bars (n2, n3) are red (SGR 31 or 91); --bw has no colour at all
-check colour eval 'screen -e | grep -Eq $'"'"'\e\[([0-9]+;)*(31|91)m#'"'"
+check colour wait_until 3 eval 'screen -e | grep -Eq $'"'"'\e\[([0-9]+;)*(31|91)m#'"'"
 $TM resize-window -t mm -x 120 -y 40
 check resize eval 'wait_until 5 eval "[ \$(screen | grep -c .) -ge 38 ] && screen | sed -n 40p | grep -q \"^\[Nodes: 4\]\" && screen | grep -Eq \"^ +\+[-+]{100,}\""'
 $TM resize-window -t mm -x 80 -y 24
@@ -318,9 +324,11 @@ if wait_until 30 eval '[[ $(column 4) == *DEAD* ]]'; then
 else
 	t_fail mmon/tmux/dead-within-bound "no DEAD in 30 s: $(screen | tr '\n' '|')"
 fi
-check dead-reason eval '[[ $(column 4) == *unreach* || $(column 4) == *"too old"* ]] && has_screen "\[Live: 3\]"'
+reason_ok() { [[ $(column 4) == *unreach* || $(column 4) == *"too old"* ]] && has_screen '\[Live: 3\]'; }
+check dead-reason wait_until 3 reason_ok
 keys d
-check d-hides eval 'wait_screen 3 "dead nodes hidden" && lacks_screen DEAD && has_screen "^ +1 +2 +3 *$"'
+hidden_ok() { has_screen 'dead nodes hidden' && lacks_screen DEAD && has_screen '^ +1 +2 +3 *$'; }
+check d-hides wait_until 3 hidden_ok
 keys d
 check d-shows wait_screen 3 DEAD
 "$CL" start-guestd 4 >/dev/null
@@ -346,9 +354,11 @@ wait_screen 10 '^\[N:4\]\[L:4\]' && t_pass mmon/tmux/narrow-short-bottom-line ||
 	t_fail mmon/tmux/narrow-short-bottom-line "$(screen | tr '\n' '|')"
 keys v v v v
 check narrow-width wait_screen 3 'columns 6 wide'
-check narrow-more-right eval 'has_screen "^ +1 +2 +3 *$" && screen | grep -Eq ">$"'
+more_ok() { has_screen '^ +1 +2 +3 *$' && screen | grep -Eq '>$'; }
+check narrow-more-right wait_until 3 more_ok
 keys Right Right Right
-check narrow-scrolled eval 'wait_screen 3 "^ +2 +3 +4 *$" && screen | grep -Eq "^ +<"'
+scrolled_ok() { has_screen '^ +2 +3 +4 *$' && screen | grep -Eq '^ +<'; }
+check narrow-scrolled wait_until 3 scrolled_ok
 keys PgUp
 check narrow-page wait_screen 3 '^ +1 +2 +3 *$'
 check bw-no-colour eval '! screen -e | grep -q $'"'"'\e\[[0-9;]*3[1-7]m'"'"
