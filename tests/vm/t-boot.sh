@@ -148,6 +148,23 @@ else
 	t_fail vm/man-pages "man -w mosrun / man mosctl said: $(tr '\n' ' ' <"$OUT")"
 fi
 
+# hostctl mon: mmon on the login node, over its ssh: a snapshot of the
+# three VMs, each up, with its CPUs and memory.
+MON=$(mktemp /tmp/mosix-vm-mon.XXXXXX)
+"$HOSTCTL" mon --name "$NAME" -- --json >"$MON" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && python3 -c '
+import json, sys
+nodes = json.load(open(sys.argv[1]))["nodes"]
+ok = sorted(n["node"] for n in nodes) == [1, 2, 3] and all(
+    n["state"] == "up" and n["cpus"] >= 1 and n["mem_total_mb"] > 0 for n in nodes)
+sys.exit(0 if ok else 1)' "$MON"; then
+	t_pass vm/hostctl-mon
+else
+	t_fail vm/hostctl-mon "exit $rc: $(tr '\n' ' ' <"$MON" | cut -c1-400)"
+fi
+rm -f "$MON"
+
 # A fourth node joins the running cluster; processes started on n1 go there;
 # removing it sends them home, where they finish and check themselves.
 phase "hostctl add (n4)" "$HOSTCTL" add --name "$NAME" --timeout 180 || fail "hostctl add failed"
