@@ -290,6 +290,16 @@ static void dec_record(struct dec *d, const struct img_view *v)
 			fprintf(d->out, "lease     fd %d %s\n", l->fd,
 				l->type == 1 ? "write" : "read");
 		}
+	} else if (v->type == IMG_R_GUARD && v->len == sizeof(struct img_guard)) {
+		const struct img_guard *g = (const void *)v->data;
+		if (d->json) {
+			dec_jrec(d, "guard");
+			fprintf(d->out, ", \"addr\": %" PRIu64 ", \"pages\": %" PRIu64 "}", g->addr,
+				g->npages);
+		} else {
+			fprintf(d->out, "guard     %#" PRIx64 " %" PRIu64 " pages\n", g->addr,
+				g->npages);
+		}
 	} else if (v->type == IMG_R_SIGINFO && !d->json) {
 		const struct img_siginfo *si = (const void *)v->data;
 		int signo;

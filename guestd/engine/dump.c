@@ -625,6 +625,41 @@ static int dump_write_vmas(struct dump_ctx *c, struct img_writer *w, struct err 
 	return 0;
 }
 
+/* Guard pages (MADV_GUARD_INSTALL) of the VMAs that may have some: pagemap
+ * marks them (bit 58); each run becomes a GUARD record. */
+static int dump_write_guards(struct dump_ctx *c, struct img_writer *w, struct err *e)
+{
+	int pm = -1, rc = 0;
+	for (size_t i = 0; !rc && i < c->nvma; i++) {
+		const struct proc_vma *m = &c->vmas[i];
+		if (!(m->vmflags & PVF_GUARD) || m->kind >= VMA_VDSO)
+			continue;
+		if (pm < 0) {
+			char p[64];
+			snprintf(p, sizeof(p), "/proc/%d/pagemap", c->pid);
+			if ((pm = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+				return err_set(e, -errno, "open %s", p);
+		}
+		struct img_guard g = {0, 0};
+		for (uint64_t a = m->start; !rc && a <= m->end; a += IMG_PAGE) {
+			uint64_t ent = 0;
+			int guard = a < m->end &&
+				    pread(pm, &ent, 8, (off_t)(a / IMG_PAGE * 8)) == 8 &&
+				    (ent >> 58 & 1);
+			if (guard && g.npages && g.addr + g.npages * IMG_PAGE == a) {
+				g.npages++;
+				continue;
+			}
+			if (g.npages)
+				rc = img_write(w, IMG_R_GUARD, &g, sizeof(g), NULL, 0, e);
+			g = (struct img_guard){a, guard ? 1u : 0u};
+		}
+	}
+	if (pm >= 0)
+		close(pm);
+	return rc;
+}
+
 /* Copy npages at addr from the tracee into buf. */
 static int dump_copy(struct dump_ctx *c, const struct proc_vma *m, uint64_t addr, uint32_t n,
 		     uint8_t *buf)
@@ -673,7 +708,7 @@ static int dump_run(struct dump_ctx *c, struct img_writer *w, int pm, const stru
 			continue;
 		}
 		if (pread(pm, &ent, 8, (off_t)(a / IMG_PAGE * 8)) != 8 || (ent >> 63 & 1) ||
-		    (ent >> 62 & 1))
+		    ((ent >> 62 & 1) && !(ent >> 58 & 1)))
 			return dump_unreadable(c, m, a, rc, e);
 		log_debug("pid %d: page %#lx of %#lx-%#lx is not there: left out", c->pid,
 			  (unsigned long)a, (unsigned long)m->start, (unsigned long)m->end);
@@ -720,7 +755,8 @@ static int dump_vma_pages(struct dump_ctx *c, struct img_writer *w, int pm,
 		if (pread(pm, ent, k * 8, (off_t)(a / IMG_PAGE * 8)) != (ssize_t)(k * 8))
 			return err_set(e, -errno, "pid %d: read pagemap", c->pid);
 		for (size_t i = 0; i < k; i++, a += IMG_PAGE) {
-			int want = (ent[i] >> 63 & 1) || (ent[i] >> 62 & 1) || m->all;
+			int want = ((ent[i] >> 63 & 1) || (ent[i] >> 62 & 1) || m->all) &&
+				   !(ent[i] >> 58 & 1); /* (a guard page: GUARD records) */
 			if (m->kind == VMA_FILE && (ent[i] >> 61 & 1))
 				want = 0; /* still the file's page: remapped from the file */
 			if (m->kind == VMA_FILE && a < file_end && (c->mode & DUMP_M_ALLPAGES))
@@ -893,6 +929,8 @@ static int dump_write(struct dump_ctx *c, const struct img_io *out, const struct
 		rc = dump_write_fds(c, &w, e);
 	if (!rc)
 		rc = dump_write_vmas(c, &w, e);
+	if (!rc)
+		rc = dump_write_guards(c, &w, e);
 	if (!rc)
 		rc = dump_write_pages(c, &w, e);
 	if (!rc)

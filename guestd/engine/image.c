@@ -27,8 +27,8 @@ _Static_assert(sizeof(struct img_rec) == 24, "record header layout");
 _Static_assert(sizeof(struct img_header) == 112, "file header layout");
 
 static const char *type_names[IMG_R__MAX] = {
-    "?",    "PROC", "STRING", "AUXV",  "REGS", "XSTATE", "TASK",  "SIGACTIONS", "SIGINFO",
-    "VDSO", "FD",   "VMA",    "PAGES", "END",  "PAD",	 "PROCX", "TIMER",	"LEASE",
+    "?",  "PROC", "STRING", "AUXV", "REGS", "XSTATE", "TASK",  "SIGACTIONS", "SIGINFO", "VDSO",
+    "FD", "VMA",  "PAGES",  "END",  "PAD",  "PROCX",  "TIMER", "LEASE",	     "GUARD",
 };
 
 /* Name of a record type. */

@@ -27,6 +27,7 @@
  *     img_procx.have;
  *   - TIMER: one POSIX timer (timer_create) each;
  *   - LEASE: the lease held on an fd (F_GETLEASE), after its FD record;
+ *   - GUARD: a run of guard pages (MADV_GUARD_INSTALL), after the VMAs;
  *   - FD records of kind IMG_FD_PATH (O_PATH) and IMG_FD_SIGNALFD.
  * A version 2 reader refuses version 3 images by their version, so a new image
  * is never restored without these.
@@ -65,6 +66,7 @@ enum img_type {
 	IMG_R_PROCX,	  /* struct img_procx (version 3) */
 	IMG_R_TIMER,	  /* struct img_timer (version 3) */
 	IMG_R_LEASE,	  /* struct img_lease (version 3) */
+	IMG_R_GUARD,	  /* struct img_guard (version 3) */
 	IMG_R__MAX
 };
 
@@ -148,6 +150,11 @@ struct img_fd {
 	int32_t fd, fd_flags, flags, kind;
 	uint64_t pos;
 	uint32_t mode, pathlen;
+};
+
+/* Guard pages (MADV_GUARD_INSTALL): a touch faults. */
+struct img_guard {
+	uint64_t addr, npages;
 };
 
 /* A lease on an fd (F_RDLCK or F_WRLCK, as F_GETLEASE says). */

@@ -100,7 +100,7 @@ static uint32_t procfs_vmf_bit(const char *f)
 		   {"rr", PVF_RAND},	   {"nr", PVF_NORESERVE},   {"hg", PVF_HUGEPAGE},
 		   {"nh", PVF_NOHUGEPAGE}, {"mg", PVF_MERGEABLE},   {"io", PVF_IO},
 		   {"pf", PVF_PFNMAP},	   {"de", PVF_DONTEXPAND},  {"mm", PVF_MIXEDMAP},
-		   {"ac", PVF_ACCOUNT}};
+		   {"ac", PVF_ACCOUNT},	   {"gu", PVF_GUARD}};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
 		if (f[0] == map[i].name[0] && f[1] == map[i].name[1])
 			return map[i].bit;

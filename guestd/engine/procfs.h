@@ -36,6 +36,7 @@ enum proc_vmf {
 	PVF_DONTEXPAND = 1u << 13, /* de: a driver's mapping */
 	PVF_MIXEDMAP = 1u << 14,   /* mm */
 	PVF_ACCOUNT = 1u << 15,	   /* ac: its memory is committed (private, once writable) */
+	PVF_GUARD = 1u << 16,	   /* gu: it may hold guard pages (MADV_GUARD_INSTALL) */
 	PVF_READ = 1u << 30,	   /* (the VmFlags line was read) */
 };
 

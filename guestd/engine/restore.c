@@ -60,6 +60,8 @@ struct plan {
 	size_t ntimer;
 	struct img_lease *leases;
 	size_t nlease;
+	struct img_guard *guards;
+	size_t nguard;
 	unsigned have; /* bit per record type seen */
 };
 
@@ -262,6 +264,8 @@ static int plan_take(struct plan *p, const struct img_view *v, struct err *e)
 		return plan_append(v, (void **)&p->timers, &p->ntimer, sizeof(*p->timers), e);
 	case IMG_R_LEASE:
 		return plan_append(v, (void **)&p->leases, &p->nlease, sizeof(*p->leases), e);
+	case IMG_R_GUARD:
+		return plan_append(v, (void **)&p->guards, &p->nguard, sizeof(*p->guards), e);
 	default:
 		return err_setx(e, -EBADMSG, "corrupted image: unexpected %s record",
 				img_type_name(v->type));
@@ -317,6 +321,7 @@ static void plan_free(struct plan *p)
 	free(p->sigs);
 	free(p->timers);
 	free(p->leases);
+	free(p->guards);
 	free(p->xstate);
 	free(p->auxv);
 	free(p->exe);
@@ -852,6 +857,21 @@ static int restore_advice(struct rctx *c, struct err *e)
 			return err_prefix(e, "VMA %#lx-%#lx (locked, RLIMIT_MEMLOCK %llu): ",
 					  (unsigned long)a, (unsigned long)m->end,
 					  (unsigned long long)c->p.task.rlim[RLIMIT_MEMLOCK][0]);
+	}
+	return 0;
+}
+
+#define MADV_GUARD_INSTALL_ 102 /* Linux 6.13 */
+
+/* Guard pages back where they were (their pages were never filled). */
+static int restore_guards(struct rctx *c, struct err *e)
+{
+	for (size_t i = 0; i < c->p.nguard; i++) {
+		const struct img_guard *g = &c->p.guards[i];
+		if (g->npages > (1ull << 40) / IMG_PAGE ||
+		    RSYS(c, e, "MADV_GUARD_INSTALL", SYS_madvise, (long)g->addr,
+			 (long)(g->npages * IMG_PAGE), MADV_GUARD_INSTALL_, 0, 0, 0) < 0)
+			return err_prefix(e, "guard pages at %#lx: ", (unsigned long)g->addr);
 	}
 	return 0;
 }
@@ -1457,6 +1477,8 @@ static int restore_finish(struct rctx *c, struct err *e)
 		rc = restore_mm(c, e);
 	if (!rc && !(c->o->mode & RESTORE_INTO))
 		rc = restore_rlimits(c, e);
+	if (!rc) /* (before mlock: no guard goes into locked memory) */
+		rc = restore_guards(c, e);
 	if (!rc)
 		rc = restore_advice(c, e);
 	if (!rc)

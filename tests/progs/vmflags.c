@@ -1,9 +1,12 @@
 /* vmflags: memory advice and VMA flags survive: MADV_DONTFORK, MADV_WIPEONFORK, MADV_DONTDUMP,
  * mlock, MADV_SEQUENTIAL/RANDOM, MAP_NORESERVE, MADV_HUGEPAGE/NOHUGEPAGE, MADV_MERGEABLE, a
  * read-only and a PROT_NONE region, 4 MiB of dense unadvised memory (restore fills such in huge
- * pages: it must not mark it), and the flags of every other mapping read the same in
+ * pages: it must not mark it), guard pages (MADV_GUARD_INSTALL: a touch still faults, the pages
+ * around them keep their data), and the flags of every other mapping read the same in
  * /proc/self/smaps (VmFlags) afterwards; the prctl THP setting reads the same; a child forked
  * afterwards has no DONTFORK region and zeros in the WIPEONFORK one. */
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -129,6 +132,48 @@ static void check_fork(void)
 			progs_fail(NAME, "parent's WIPEONFORK memory changed by the fork");
 }
 
+#define MADV_GUARD_INSTALL_ 102 /* Linux 6.13 */
+
+static sigjmp_buf fault_jmp;
+
+/* A touch of a guard page lands here. */
+static void on_segv(int sig)
+{
+	(void)sig;
+	siglongjmp(fault_jmp, 1);
+}
+
+/* Does reading p fault? */
+static int faults(const volatile uint8_t *p)
+{
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_segv;
+	sigaction(SIGSEGV, &sa, &old);
+	int f = 1;
+	if (!sigsetjmp(fault_jmp, 1)) {
+		(void)*p;
+		f = 0;
+	}
+	sigaction(SIGSEGV, &old, NULL);
+	return f;
+}
+
+/* 4 pages written, the middle two made guard pages (0: this kernel has none). */
+static uint8_t *guarded(void)
+{
+	uint8_t *p =
+	    mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		progs_fail(NAME, "mmap guarded: %m");
+	memset(p, 0x3c, 4 * PAGE);
+	if (madvise(p + PAGE, 2 * PAGE, MADV_GUARD_INSTALL_)) {
+		munmap(p, 4 * PAGE);
+		return NULL;
+	}
+	return p;
+}
+
 /* 4 MiB, 2 MiB-aligned, written whole, no advice. */
 static uint8_t *dense(void)
 {
@@ -150,7 +195,7 @@ int main(void)
 {
 	static char all_before[16384], all_after[16384];
 	int thp = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
-	uint8_t *big = dense();
+	uint8_t *big = dense(), *gp = guarded();
 	for (size_t r = 0; r < NR; r++) {
 		/* a gap of one unmapped page between regions: none merge */
 		uint8_t *p = mmap(NULL, LEN + PAGE, PROT_READ | PROT_WRITE,
@@ -194,6 +239,10 @@ int main(void)
 	for (size_t i = 0; i < (4UL << 20); i++)
 		if (big[i] != (uint8_t)(i * 7 + 1))
 			progs_fail(NAME, "dense memory changed at %zu", i);
+	if (gp && (!faults(gp + PAGE) || !faults(gp + 2 * PAGE) || faults(gp) || gp[0] != 0x3c ||
+		   gp[3 * PAGE] != 0x3c))
+		progs_fail(NAME, "guard pages: a touch of them %s, the pages around hold %#x %#x",
+			   faults(gp + PAGE) ? "faults" : "does not fault", gp[0], gp[3 * PAGE]);
 	int thp_now = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
 	if (thp_now != thp)
 		progs_fail(NAME, "PR_GET_THP_DISABLE was %#x, now %#x", thp, thp_now);

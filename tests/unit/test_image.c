@@ -308,7 +308,7 @@ static void test_adaptive_compression(void **state)
 	assert_int_equal(adaptive_run(0, 50), 7);
 }
 
-/* Version 3's records (PROCX, TIMER, LEASE) and VMA advice bits go through
+/* Version 3's records (PROCX, TIMER, LEASE, GUARD) and VMA advice bits go through
  * as written, in the order written. */
 static void test_v3_records(void **state)
 {
@@ -320,6 +320,7 @@ static void test_v3_records(void **state)
 	struct img_procx px = {IMG_PX_THP | IMG_PX_OOM | IMG_PX_LOGINUID, 1, 16, 500, 0, 1234};
 	struct img_timer t = {3, 1, 0, 10, 77, 40000000, 12345678};
 	struct img_lease l = {7, 1 /* F_WRLCK */};
+	struct img_guard g = {0x11000, 2};
 	struct img_vma m;
 	memset(&m, 0, sizeof(m));
 	m.start = 0x10000, m.end = 0x20000, m.prot = 3;
@@ -329,6 +330,7 @@ static void test_v3_records(void **state)
 	assert_int_equal(img_write(&w, IMG_R_TIMER, &t, sizeof(t), NULL, 0, &e), 0);
 	assert_int_equal(img_write(&w, IMG_R_LEASE, &l, sizeof(l), NULL, 0, &e), 0);
 	assert_int_equal(img_write(&w, IMG_R_VMA, &m, sizeof(m), "", 0, &e), 0);
+	assert_int_equal(img_write(&w, IMG_R_GUARD, &g, sizeof(g), NULL, 0, &e), 0);
 	assert_int_equal(img_writer_finish(&w, &e), 0);
 	img_writer_free(&w);
 	lseek(fd, 0, SEEK_SET);
@@ -341,8 +343,9 @@ static void test_v3_records(void **state)
 	} want[] = {{IMG_R_PROCX, &px, sizeof(px)},
 		    {IMG_R_TIMER, &t, sizeof(t)},
 		    {IMG_R_LEASE, &l, sizeof(l)},
-		    {IMG_R_VMA, &m, sizeof(m)}};
-	for (size_t i = 0; i < 4; i++) {
+		    {IMG_R_VMA, &m, sizeof(m)},
+		    {IMG_R_GUARD, &g, sizeof(g)}};
+	for (size_t i = 0; i < 5; i++) {
 		assert_int_equal(img_read(&r, &v, &e), 1);
 		assert_int_equal(v.type, want[i].type);
 		assert_int_equal(v.len, want[i].len);
@@ -352,6 +355,7 @@ static void test_v3_records(void **state)
 	assert_string_equal(img_type_name(IMG_R_PROCX), "PROCX");
 	assert_string_equal(img_type_name(IMG_R_TIMER), "TIMER");
 	assert_string_equal(img_type_name(IMG_R_LEASE), "LEASE");
+	assert_string_equal(img_type_name(IMG_R_GUARD), "GUARD");
 	img_reader_free(&r);
 	close(fd);
 }
