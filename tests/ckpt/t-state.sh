@@ -8,6 +8,8 @@
 #   state/sigtrap-ignore     SIGTRAP ignored stays ignored through a recovery
 #   state/refused-keeps-sigtrap[/user]  a checkpoint refused (open pipe) says why and
 #                            loses nothing: the pending SIGTRAP, its handler
+#   state/refused-storm-keeps-every-sigtrap  SIGTRAPs raised in a loop while checkpoints
+#                            are refused: each runs the handler once
 #   state/oom-refused        a user's process whose oom_score_adj root lowered is not
 #                            checkpointed (its user could not set it again), and says so
 #   state/loginuid-kept      recovered where the loginuid is unset: the user sets it back
@@ -116,6 +118,27 @@ main() {
 	ckpt_case sigtrap-ignore as_root sigtrap ignore
 	refused_case refused-keeps-sigtrap as_root
 	refused_case refused-keeps-sigtrap/user as_user
+
+	# a SIGTRAP raised over and over (each run by its handler) while
+	# checkpoints are asked for and refused: none lost, none doubled
+	newdir storm 0
+	if start as_root "$d" sigtrap storm; then
+		local i refused=0
+		for i in 1 2 3 4 5 6; do
+			as_root mosmigrate "$pid" chkexit 2>&1 | grep -q "cannot be checkpointed: its fd" &&
+				refused=$((refused + 1))
+			sleep 0.2
+		done
+		touch "$d/go"
+		wait_exit $mr 30
+		if [ $refused = 6 ] && [ "$RC" = 0 ] && grep -q "^PASS sigtrap pid=$pid\$" "$d/out1"; then
+			t_pass "state/refused-storm-keeps-every-sigtrap ($(sed -n 's/^raised //p' "$d/out1") raised)"
+		else
+			t_fail state/refused-storm-keeps-every-sigtrap "$refused of 6 refused, mosrun exit $RC: $(tails)"
+		fi
+	else
+		t_fail state/refused-storm-keeps-every-sigtrap "never ready: $(tails)"
+	fi
 
 	# root lowers a user's process's oom_score_adj: no checkpoint, and why
 	newdir oom $USER_ID

@@ -2,10 +2,11 @@
 # t-state.sh: state that a move must keep (issue 18). Each workload program
 # sets up its state, is moved n1 -> n2 -> n3 -> home while it waits, and
 # checks that state itself afterwards: memory advice and VMA flags (vmflags),
-# its own SIGTRAPs (sigtrap), a shared anonymous mapping that only it maps, a
-# deleted file mapped privately and POSIX timers (memstate), and process
-# state (procstate). mosps --json must show it at each node it was sent to.
-# One route as an ordinary user too.
+# its own SIGTRAPs (sigtrap; also raised in a loop while it moves), a shared
+# anonymous mapping that only it maps, a deleted file mapped privately and
+# POSIX timers (memstate), and process state (procstate). mosps --json must
+# show it at each node it was sent to. Two routes as an ordinary user too,
+# and each program once checked where it is, at node 2.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/suite.sh"
 cluster_suite state 3
@@ -69,6 +70,7 @@ done
 route_case vmflags n2-n3-home -
 route_case sigtrap n2-n3-home -
 route_case sigtrap ignore-n2-n3-home - ignore
+route_case sigtrap storm-n2-n3-home - storm
 route_case memstate n2-n3-home -
 route_case procstate n2-n3-home -
 route_case vmflags user-n2-n3-home "$SUITE_USER"

@@ -2,7 +2,8 @@
  * (si_code SI_KERNEL and SI_TKILL), the handler is still installed afterwards, and a SIGTRAP
  * raised while blocked stays pending and is read through a signalfd. With the argument "pipe"
  * it keeps a pipe open (a checkpoint of it is refused; the pending SIGTRAP must survive that).
- * With "ignore" SIGTRAP is ignored instead: raise() does nothing, before and after. */
+ * With "ignore" SIGTRAP is ignored instead: raise() does nothing, before and after. With
+ * "storm" it raises SIGTRAP in a loop, each run by its handler, while checkpoints are refused. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -68,11 +69,43 @@ static void ignored(void)
 	progs_pass(NAME);
 }
 
+/* "storm": raise SIGTRAP with a handler over and over until $MOSTEST_GO
+ * exists (checkpoints are refused meanwhile: an open pipe); every raise must
+ * have run the handler once, none lost, none doubled, the handler still there. */
+static void storm(void)
+{
+	const char *go = getenv("MOSTEST_GO");
+	int p[2];
+	long raised = 0;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_trap;
+	sa.sa_flags = SA_SIGINFO;
+	if (pipe(p) || sigaction(SIGTRAP, &sa, NULL))
+		progs_fail(NAME, "setup: %m");
+	progs_say("READY %s pid=%d\n", NAME, (int)getpid());
+	for (long i = 0;; i++) {
+		if (i % 1024 == 0 && (!go || access(go, F_OK) == 0))
+			break;
+		raise(SIGTRAP);
+		raised++;
+		if (hits != raised)
+			progs_fail(NAME, "after %ld raises the handler ran %d times", raised, hits);
+	}
+	struct sigaction now;
+	if (sigaction(SIGTRAP, NULL, &now) || now.sa_sigaction != on_trap)
+		progs_fail(NAME, "the SIGTRAP handler is gone after %ld raises", raised);
+	progs_say("raised %ld\n", raised);
+	progs_pass(NAME);
+}
+
 int main(int argc, char **argv)
 {
 	int p[2] = {-1, -1};
 	if (argc > 1 && !strcmp(argv[1], "ignore"))
 		ignored();
+	if (argc > 1 && !strcmp(argv[1], "storm"))
+		storm();
 	if (argc > 1 && !strcmp(argv[1], "pipe") && pipe(p))
 		progs_fail(NAME, "pipe: %m");
 	struct sigaction sa;
