@@ -19,7 +19,7 @@
 # leaked pipe would make every program uncheckpointable), stdin from /dev/null.
 if [ "${1:-}" = --clean ]; then
 	shift
-	for fd in /proc/$$/fd/*; do
+	for fd in /proc/"$$"/fd/*; do
 		fd=${fd##*/}
 		case "$fd" in 0 | 1 | 2 | 255) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac
 	done
@@ -178,14 +178,19 @@ main() {
 		cp -p "$d/ck.1" "$d/ck2.1"
 		touch "$d/go"
 		as_user env MOSTEST_GO="$d/go" timeout 60 mosrun -R "$d/ck.1" >"$d/out2" 2>&1
-		grep -q "^PASS procstate pid=" "$d/out2" && t_pass state/loginuid-kept ||
+		if grep -q "^PASS procstate pid=" "$d/out2"; then
+			t_pass state/loginuid-kept
+		else
 			t_fail state/loginuid-kept "$(tails)"
+		fi
 		bash -c 'echo 4343 >/proc/self/loginuid && exec "$@"' _ setpriv --reuid=$USER_ID \
 			--regid=$USER_ID --clear-groups "$TOP/tests/ckpt/t-state.sh" --clean \
 			env MOSTEST_GO="$d/go" timeout 60 mosrun -R "$d/ck2.1" >"$d/out3" 2>&1
-		grep -q "loginuid 4242 not restored: it is 4343 here" "$d/out3" &&
-			t_pass state/loginuid-said ||
+		if grep -q "loginuid 4242 not restored: it is 4343 here" "$d/out3"; then
+			t_pass state/loginuid-said
+		else
 			t_fail state/loginuid-said "$(tail -n 3 "$d/out3" | tr '\n' ' ')"
+		fi
 	else
 		t_fail state/loginuid-kept "no checkpoint: $(tails)"
 		wait_exit $mr 5

@@ -42,11 +42,11 @@ route_case() {
 	fi
 	for hop in ${ROUTE:-2 3 home}; do
 		if [ "$user" = - ]; then
-			m=$(on 1 mosmigrate -w "$pid" "$hop" 2>&1)
+			m=$(on 1 mosmigrate -w "$pid" "$hop" 2>&1) || why="mosmigrate $pid $hop: $m"
 		else
-			m=$(as_user 1 mosmigrate -w "$pid" "$hop" 2>&1)
+			m=$(as_user 1 mosmigrate -w "$pid" "$hop" 2>&1) || why="mosmigrate $pid $hop: $m"
 		fi
-		[ $? -eq 0 ] || { why="mosmigrate $pid $hop: $m"; break; }
+		[ -z "$why" ] || break
 		at=$(node_of "$pid" "$user")
 		[ "$at" = "${hop/home/0}" ] || { why="sent to $hop, mosps says node '$at'"; break; }
 		sleep 0.3 # it stays there
