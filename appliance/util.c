@@ -129,3 +129,8 @@ int util_is_stop_signal(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
+
+int util_default_ignored(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGWINCH || sig == SIGURG;
+}

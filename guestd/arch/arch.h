@@ -67,6 +67,8 @@ int arch_ret_restarts(long v);
 #define ARCH_ERESTART_RESTARTBLOCK 516
 /* -ERESTARTNOINTR: a call the kernel restarts after a signal's handler, whatever its flags. */
 #define ARCH_ERESTARTNOINTR 513
+/* -ERESTARTNOHAND: restarted after a signal without a handler, EINTR after one with. */
+#define ARCH_ERESTARTNOHAND 514
 /* Skip the syscall of a syscall-entry (seccomp) stop and return v instead. */
 void arch_skip_syscall(arch_regs_t *r, long v);
 /* Make a system call straight, touching neither errno nor anything else in

@@ -623,6 +623,31 @@ static int job_self_ckpt(struct job *j, pid_t pid, const siginfo_t *si)
 	return 1;
 }
 
+/* Is sig ignored by pid (SIG_IGN, or SIG_DFL where that ignores it)? */
+static int job_ignores(pid_t pid, int sig)
+{
+	struct proc_status ps;
+	uint64_t bit = 1ull << (sig - 1);
+	return !procfs_status(pid, &ps) &&
+	       ((ps.sigign & bit) || (!(ps.sigcgt & bit) && util_default_ignored(sig)));
+}
+
+/* A traced process gets even the signals it ignores (for its tracer to
+ * see), and one ends an epoll wait with EINTR, which without mosrun it never
+ * would: that wait restarts instead (a handler still makes it EINTR). */
+static void job_keep_wait(pid_t pid, int sig)
+{
+	arch_regs_t r;
+	long nr;
+	if (arch_get_regs(pid, &r) || arch_syscall_ret(&r) != -EINTR ||
+	    ((nr = arch_syscall_nr(&r)) != SYS_epoll_wait && nr != SYS_epoll_pwait &&
+	     nr != SYS_epoll_pwait2) ||
+	    !job_ignores(pid, sig))
+		return;
+	arch_set_ret(&r, -ARCH_ERESTARTNOHAND);
+	arch_set_regs(pid, &r);
+}
+
 /* A signal is about to be delivered to pid: pass it on, unless it is ours. */
 static void job_on_signal_stop(struct job *j, pid_t pid, int sig)
 {
@@ -637,6 +662,7 @@ static void job_on_signal_stop(struct job *j, pid_t pid, int sig)
 		ptrace(PTRACE_CONT, pid, 0, 0);
 		return;
 	}
+	job_keep_wait(pid, sig);
 	ptrace(PTRACE_CONT, pid, 0, sig);
 }
 

@@ -733,6 +733,11 @@ static int body_on_syscall(struct body *b, struct err *e)
 		return rc;
 	if (b->done)
 		return 0;
+	/* An epoll wait at home ends with EINTR for any signal the deputy relays,
+	 * one this process ignores too: as a restart code, this kernel restarts
+	 * it unless a handler runs (then EINTR, as it should be). */
+	if (fwd && ret == -EINTR && (nr == SYS_epoll_wait || nr == SYS_epoll_pwait))
+		ret = -ARCH_ERESTARTNOHAND;
 	if (fwd && arch_ret_restarts(ret))
 		return body_restart(b, &r, ret, e);
 	/* (FWD_BOTH: done at home, now here too: the call runs on) */

@@ -45,5 +45,7 @@ double util_now(void);
 int util_parse_long(const char *s, long min, long max, long *out);
 /* Is sig one of job control's stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU)? */
 int util_is_stop_signal(int sig);
+/* Is sig ignored when its handler is SIG_DFL (SIGCHLD, SIGCONT, SIGWINCH, SIGURG)? */
+int util_default_ignored(int sig);
 
 #endif
