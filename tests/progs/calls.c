@@ -547,10 +547,11 @@ int main(int argc, char **argv)
 	char dir[4096];
 	only = argc > 1 ? argv[1] : NULL;
 	snprintf(dir, sizeof(dir), "%s/mostest-calls.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	progs_wait(NAME); /* (before its directory: a checkpoint recovered after the
+			   * run has removed it must find its working directory) */
 	if (!mkdtemp(dir) || chdir(dir))
 		progs_fail(NAME, "make a directory in %s: %m", dir);
 	write_file("a", "0123456789");
-	progs_wait(NAME);
 	if (only && !strcmp(only, "home"))
 		check_home();
 	else if (want("fadvise"))

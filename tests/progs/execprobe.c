@@ -1,6 +1,7 @@
 /* execprobe: what execve must keep and change, checked by the program itself
  * after a chain of execs (run migrated, each exec happens at the remote node):
  *   execprobe N    exec itself N times, then wait (progs_wait) and check
+ *   execprobe      (the protocol of tests/progs) wait first, then exec twice
  * Across every exec: the pid, argv and the environment arrive as passed; a
  * descriptor without close-on-exec stays open and one with it is closed; the
  * signal mask and ignored signals are kept, caught ones are reset to default;
@@ -74,25 +75,35 @@ static void check(pid_t first, const char *marker)
 		progs_fail(NAME, "comm is '%s'", comm);
 }
 
+/* Exec self with n - 1 execs to go. */
+static void chain(char *self, int n, pid_t first)
+{
+	char left[16], pid[16];
+	snprintf(left, sizeof(left), "%d", n - 1);
+	snprintf(pid, sizeof(pid), "%d", (int)first);
+	char *args[] = {self, left, pid, "an argument with spaces", NULL};
+	setenv("EXECPROBE_MARK", "with spaces and \"quotes\"", 1);
+	execv(self, args);
+	progs_fail(NAME, "execv %s: %s", self, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return fprintf(stderr, "usage: execprobe N\n"), 2;
-	int n = atoi(argv[1]);
-	pid_t first = argc > 2 ? (pid_t)atoi(argv[2]) : getpid();
-	if (argc > 3 && strcmp(argv[3], "an argument with spaces"))
-		progs_fail(NAME, "argv[3] arrived as '%s'", argv[3]);
-	if (argc == 2)
+	if (argc < 4) { /* the start: N execs, or (no argument) a wait, then two */
+		int n = argc > 1 ? atoi(argv[1]) : 2;
+		if (n < 1)
+			return fprintf(stderr, "usage: execprobe [N]\n"), 2;
 		setup(argv[0]);
-	if (n > 0) {
-		char left[16], pid[16];
-		snprintf(left, sizeof(left), "%d", n - 1);
-		snprintf(pid, sizeof(pid), "%d", (int)first);
-		char *args[] = {argv[0], left, pid, "an argument with spaces", NULL};
-		setenv("EXECPROBE_MARK", "with spaces and \"quotes\"", 1);
-		execv(argv[0], args);
-		progs_fail(NAME, "execv %s: %s", argv[0], strerror(errno));
+		if (argc == 1)
+			progs_wait(NAME); /* a harness moves it here: the execs come after */
+		chain(argv[0], n, getpid());
 	}
+	int n = atoi(argv[1]);
+	pid_t first = (pid_t)atoi(argv[2]);
+	if (strcmp(argv[3], "an argument with spaces"))
+		progs_fail(NAME, "argv[3] arrived as '%s'", argv[3]);
+	if (n > 0)
+		chain(argv[0], n, first);
 	check(first, getenv("EXECPROBE_MARK"));
 	progs_wait(NAME);
 	check(first, getenv("EXECPROBE_MARK"));

@@ -68,7 +68,7 @@ static int wait_one(int kind, int fd, int ep, const sigset_t *mask, int ms)
 int main(void)
 {
 	static const char *const kinds[] = {"pselect6", "ppoll", "epoll_pwait"};
-	int p[2], ep = epoll_create1(0);
+	int p[2], ep;
 	struct epoll_event ev = {EPOLLIN, {0}};
 	sigset_t block, let1;
 	signal(SIGUSR1, on_sig);
@@ -79,9 +79,9 @@ int main(void)
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	sigemptyset(&let1);
 	sigaddset(&let1, SIGUSR2);
-	if (pipe(p) || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev))
+	progs_wait(NAME); /* (no descriptors yet: a checkpoint of it is not refused) */
+	if (pipe(p) || (ep = epoll_create1(0)) < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev))
 		progs_fail(NAME, "setup: %s", strerror(errno));
-	progs_wait(NAME);
 	for (int k = 0; k < 3; k++) {
 		/* a SIGUSR1 that arrives during the wait ends it */
 		int before = got1;
