@@ -526,13 +526,12 @@ static int job_list(struct job *j, char *msg, size_t len)
 		if (p->dep)
 			snprintf(sent, sizeof(sent), "\tsent=%llu\tsent_ms=%.0f",
 				 (unsigned long long)p->dep->sent_bytes, p->dep->sent_secs * 1e3);
-		int n =
-		    snprintf(line, sizeof(line),
-			     "%d %d %u %s\tstate=%s\twhy=%s\tlast_move=%s%s\thomecomings=%u"
-			     "\thome_for=%s\n",
-			     p->pid, p->dep ? p->dep->node : 0, p->migrations, code,
-			     job_is_stopped(p) ? "stopped" : "running", why, p->last_move, sent,
-			     p->homecomings, p->home_for);
+		int n = snprintf(line, sizeof(line),
+				 "%d %d %u %s\tstate=%s\twhy=%s\tlast_move=%s%s\thomecomings=%u"
+				 "\thome_for=%s\n",
+				 p->pid, p->dep ? p->dep->node : 0, p->migrations, code,
+				 job_is_stopped(p) ? "stopped" : "running", why, p->last_move, sent,
+				 p->homecomings, p->home_for);
 		if (n < 0 || (size_t)n >= sizeof(line) || at + (size_t)n >= len)
 			break; /* (a job of more than about 60 processes is cut short) */
 		memcpy(msg + at, line, (size_t)n + 1);
