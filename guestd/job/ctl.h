@@ -50,12 +50,12 @@ struct ctl_rep {
 struct ctl_proc {
 	int pid, node; /* node: where it runs (0: at home) */
 	unsigned migrations;
-	char code[32];		 /* why it cannot move, one word ("-": it can) */
-	char state[16];		 /* state=: running or stopped */
-	char why[200];		 /* why=: the reason in words ("" when it can move) */
-	char last_move[160];	 /* last_move=: its last move's outcome ("" before any) */
-	unsigned long long sent; /* sent=: image bytes of the move that took it away */
-	double sent_ms;		 /* sent_ms=: and how long that move took */
+	char code[32];			/* why it cannot move, one word ("-": it can) */
+	char state[16];			/* state=: running or stopped */
+	char why[200];			/* why=: the reason in words ("" when it can move) */
+	char last_move[160];		/* last_move=: its last move's outcome ("" before any) */
+	unsigned long long sent;	/* sent=: image bytes of the move that took it away */
+	double sent_ms;			/* sent_ms=: and how long that move took */
 	unsigned long long homecomings; /* homecomings=: how often it came home */
 	char home_for[160];		/* home_for=: the calls that brought it home ("a,b") */
 };

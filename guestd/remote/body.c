@@ -375,7 +375,8 @@ static int body_fork_view(pid_t pid, long nr, const long args[6], struct body_cl
 		return 1;
 	}
 	if (nr == SYS_clone)
-		*cl = (struct body_clone){(unsigned long)args[0], args[1], args[2], args[3], args[4]};
+		*cl =
+		    (struct body_clone){(unsigned long)args[0], args[1], args[2], args[3], args[4]};
 	else if (nr != SYS_clone3 || body_clone3_view(pid, args, cl))
 		return 0;
 	if (cl->flags & CLONE_VFORK)
@@ -449,7 +450,8 @@ static int body_fork(struct body *b, const arch_regs_t *r, const struct body_clo
 	long ret = child;
 	if (child > 0) {
 		unsigned long fl = cl->flags;
-		struct mig_fork f = {child, 0, fl, fl & CLONE_CHILD_SETTID ? (uint64_t)cl->ctid : 0};
+		struct mig_fork f = {child, 0, fl,
+				     fl & CLONE_CHILD_SETTID ? (uint64_t)cl->ctid : 0};
 		int rc = arch_set_regs(b->pid, &again);
 		if (!rc)
 			rc = wire_send(b->c, WIRE_FORK, &f, sizeof(f), e);
@@ -631,7 +633,8 @@ static int body_wait_local(struct body *b, const arch_regs_t *r, uint64_t where,
 	arch_regs_t c = *r, x;
 	arch_syscall_args(r, orig);
 	arch_change_syscall(&c, SYS_pselect6, a);
-	int rc = process_vm_writev(b->pid, &lo, 1, &ro, 1, 0) == (ssize_t)sizeof(blob) ? 0 : -EFAULT;
+	int rc =
+	    process_vm_writev(b->pid, &lo, 1, &ro, 1, 0) == (ssize_t)sizeof(blob) ? 0 : -EFAULT;
 	if (!rc && !(rc = arch_set_regs(b->pid, &c)))
 		rc = body_finish_call(b, &x);
 	if (rc)
@@ -722,8 +725,8 @@ static int body_on_syscall(struct body *b, struct err *e)
 		fwd_home_why(nr, args, why, sizeof(why));
 		if (!(b->hello.flags & MIG_F_NO_HOME))
 			return body_go_home(b, 1, why, e);
-		log_info("pid %d (home %d/%d): %s: ENOSYS (mosrun -e)", b->pid,
-			 b->hello.home_node, b->hello.home_pid, why);
+		log_info("pid %d (home %d/%d): %s: ENOSYS (mosrun -e)", b->pid, b->hello.home_node,
+			 b->hello.home_pid, why);
 		char call[64];
 		if (b->bc->hub && fwd_home_call(why, call, sizeof(call)))
 			hubc_send_node(b->bc->hub, LAPI_CALLHOME, 1, call); /* counted: refused */

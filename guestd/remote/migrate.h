@@ -67,7 +67,7 @@ struct mig_exec {
 	uint64_t blocked, ignored, pending; /* the body's signals: an exec keeps them */
 };
 
-#define MIG_EXEC_MAX (2u << 20)	    /* request bytes: the deputy's scratch holds them */
+#define MIG_EXEC_MAX (2u << 20)	     /* request bytes: the deputy's scratch holds them */
 #define MIG_EXEC_STRMAX (128u << 10) /* one string, as the kernel's MAX_ARG_STRLEN */
 #define MIG_EXEC_MAXARGS (1u << 16)  /* argv and envp entries, each */
 

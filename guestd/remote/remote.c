@@ -670,7 +670,8 @@ static int dep_exec_run(struct deputy *d, long nr, const long a[6], long *ret)
 	for (int sig = 1; sig <= 64; sig++)
 		if (held & (1ull << (sig - 1))) {
 			if (ran)
-				syscall(SYS_tgkill, d->pid, d->pid, sig); /* pending: in its image */
+				syscall(SYS_tgkill, d->pid, d->pid,
+					sig); /* pending: in its image */
 			else
 				dep_relay(d, sig);
 		}
@@ -688,7 +689,8 @@ static int dep_on_exec(struct deputy *d, const uint8_t *p, size_t len, enum remo
 		return err_set(e, rc, "deputy %d", d->pid);
 	long a[6], ret = 0;
 	if ((rc = dep_exec_place(d, p, len, a)))
-		return err_setx(e, rc, "bad exec request from node %d (%s)", d->node, strerror(-rc));
+		return err_setx(e, rc, "bad exec request from node %d (%s)", d->node,
+				strerror(-rc));
 	struct mig_exec x;
 	memcpy(&x, p, sizeof(x));
 	if ((rc = dep_exec_signals(d, &x)) || (rc = dep_exec_run(d, x.nr, a, &ret)) < 0)
