@@ -485,6 +485,19 @@ static int dep_on_home(struct deputy *d, const uint8_t *p, size_t len, struct er
 	return 0;
 }
 
+/* Answer a call home ran for the body itself (fork, exec): ret, no buffers;
+ * the deputy idles again. */
+static int dep_answer(struct deputy *d, long ret, struct err *e)
+{
+	struct fwd_call none;
+	memset(&none, 0, sizeof(none));
+	int rc = fwd_end(d->j.memfd, &none, ret, &d->rep, e);
+	if (!rc)
+		rc = wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, e);
+	dep_idle(d);
+	return rc;
+}
+
 /* Make the child deputy of a fork at the remote node: the deputy's own child
  * c (in its first stop, a copy of the deputy: same trampoline and scratch)
  * gets a connection of its own, whose supervisor adopts the body's child. */
@@ -556,12 +569,7 @@ static int dep_on_fork(struct deputy *d, const uint8_t *p, size_t len, struct er
 			ret = -EAGAIN;
 		}
 	}
-	struct fwd_call none;
-	memset(&none, 0, sizeof(none));
-	if (!(rc = fwd_end(d->j.memfd, &none, ret, &d->rep, e)))
-		rc = wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, e);
-	dep_idle(d);
-	return rc;
+	return dep_answer(d, ret, e);
 }
 
 /* Check an exec request and lay it out in the deputy's scratch area: the
@@ -708,12 +716,7 @@ static int dep_on_exec(struct deputy *d, const uint8_t *p, size_t len, enum remo
 	}
 	if ((rc = dep_flush_signals(d, e))) /* a relaying deputy again */
 		return rc;
-	struct fwd_call none;
-	memset(&none, 0, sizeof(none));
-	if (!(rc = fwd_end(d->j.memfd, &none, ret, &d->rep, e)))
-		rc = wire_send(&d->c, WIRE_SYSRET, d->rep.p, d->rep.len, e);
-	dep_idle(d);
-	return rc;
+	return dep_answer(d, ret, e);
 }
 
 /* Serve one frame from the connection (waiting for it when block is set). */
