@@ -104,3 +104,19 @@ for p in json.load(sys.stdin)["processes"]:
 }
 # runs_on PID NODE: PID runs on NODE now (n1's registry).
 runs_on() { [ "$(where_been "$1" | cut -d' ' -f1)" = "$2" ]; }
+
+# c_project DIR: a small C project in DIR (main.c, f1.c..f6.c, a Makefile
+# with prog and clean) for make -j4 runs: it prints one number.
+c_project() {
+	local i
+	mkdir -p "$1"
+	for i in 1 2 3 4 5 6; do
+		printf 'int f%d(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * %d; return s; }\n' "$i" "$i" >"$1/f$i.c"
+	done
+	{
+		echo '#include <stdio.h>'
+		for i in 1 2 3 4 5 6; do echo "int f$i(int);"; done
+		echo 'int main(void) { printf("%d\n", f1(10) + f2(20) + f3(30) + f4(40) + f5(50) + f6(60)); return 0; }'
+	} >"$1/main.c"
+	printf 'OBJS = main.o f1.o f2.o f3.o f4.o f5.o f6.o\nprog: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n%%.o: %%.c\n\t$(CC) -O1 -c -o $@ $<\nclean:\n\trm -f prog $(OBJS)\n' >"$1/Makefile"
+}

@@ -120,16 +120,7 @@ else
 fi
 
 # make -j4 of a small C project: make, the compiler driver, cc1, as, ld.
-mkdir -p "$W/proj"
-for i in 1 2 3 4 5 6; do
-	printf 'int f%d(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * %d; return s; }\n' "$i" "$i" >"$W/proj/f$i.c"
-done
-{
-	echo '#include <stdio.h>'
-	for i in 1 2 3 4 5 6; do echo "int f$i(int);"; done
-	echo 'int main(void) { printf("%d\n", f1(10) + f2(20) + f3(30) + f4(40) + f5(50) + f6(60)); return 0; }'
-} >"$W/proj/main.c"
-printf 'OBJS = main.o f1.o f2.o f3.o f4.o f5.o f6.o\nprog: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n%%.o: %%.c\n\t$(CC) -O1 -c -o $@ $<\n' >"$W/proj/Makefile"
+c_project "$W/proj"
 (cd "$W/proj" && make -s -j4 >/dev/null 2>&1 && ./prog >"$W/make.ref" && rm -f prog ./*.o)
 run_remote make 3 /usr/bin/make -s -C proj -j4
 if [ $RC -eq 0 ] && [ -x "$W/proj/prog" ] && "$W/proj/prog" | cmp -s - "$W/make.ref" &&

@@ -76,24 +76,7 @@ else
 	t_fail fork/real-bash "exit $rc, $n forks remote; diff: $(diff "$W/bash.ref" "$W/bash.out" | head -n 5 | tr '\n' ' ')"
 fi
 
-mkdir -p "$W/proj"
-for i in 1 2 3 4 5 6; do
-	printf 'int f%d(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * %d; return s; }\n' "$i" "$i" >"$W/proj/f$i.c"
-done
-{
-	echo '#include <stdio.h>'
-	for i in 1 2 3 4 5 6; do echo "int f$i(int);"; done
-	echo 'int main(void) { printf("%d\n", f1(10) + f2(20) + f3(30) + f4(40) + f5(50) + f6(60)); return 0; }'
-} >"$W/proj/main.c"
-cat >"$W/proj/Makefile" <<'MK'
-OBJS = main.o f1.o f2.o f3.o f4.o f5.o f6.o
-prog: $(OBJS)
-	$(CC) -o $@ $(OBJS)
-%.o: %.c
-	$(CC) -O1 -c -o $@ $<
-clean:
-	rm -f prog $(OBJS)
-MK
+c_project "$W/proj"
 (cd "$W/proj" && make -s -j4 >/dev/null 2>&1 && ./prog >"$W/make.ref" && make -s clean)
 on 1 sh -c "cd '$W/proj' && mosrun -v -2 /usr/bin/make -s -j4" >"$W/make.out" 2>"$W/make.err"
 rc=$?
