@@ -623,8 +623,9 @@ static int body_wait_mask(pid_t pid, long nr, const long args[6], uint64_t *mask
 
 /* A signal the mask lets through is pending: this kernel runs the call as
  * pselect6(0, NULL, NULL, NULL, {0, 0}, {mask, 8}), below the red zone of
- * the body's stack, and delivers it. The program's registers come back but
- * the result; a call that found nothing after all runs again. */
+ * the body's stack, and delivers it. The program's registers and call number
+ * come back but the result (a restart, the signal being ignored, runs the
+ * program's own call); a call that found nothing after all runs again. */
 static int body_wait_local(struct body *b, const arch_regs_t *r, uint64_t where, struct err *e)
 {
 	uint64_t at = (arch_sp(r) - 512) & ~(uint64_t)15, blob[4] = {0, 0, where, 8};
@@ -642,8 +643,8 @@ static int body_wait_local(struct body *b, const arch_regs_t *r, uint64_t where,
 	if (arch_syscall_ret(&x) >= 0) { /* nothing was pending any more: the real call */
 		x = *r;
 		arch_reexec_syscall(&x);
-	} else {
-		arch_set_syscall_args(&x, orig);
+	} else { /* the program's call again: a restart (signal ignored) runs it */
+		arch_change_syscall(&x, arch_syscall_nr(r), orig);
 	}
 	if ((rc = arch_set_regs(b->pid, &x)))
 		return err_set(e, rc, "body %d: wait with a signal mask", b->pid);
