@@ -150,15 +150,27 @@ static int inject_arm(struct inject *j, uint64_t page, struct err *e)
 }
 
 /* Is the tracee's SIGTRAP stop the trampoline's int3 (the kernel's trap, just
- * past our syscall instruction), not a SIGTRAP of the program's own? */
+ * past our syscall instruction), not a SIGTRAP of the program's own? The
+ * trampoline of an earlier session counts too: a deputy interrupted in its
+ * pause() there meets that int3 when a new session (the restore of the
+ * process coming home) lets it run; held as the program's, it killed it. */
 static int inject_ours(struct inject *j)
 {
 	siginfo_t si;
 	arch_regs_t r;
+	unsigned char before[8];
 	if (ptrace(PTRACE_GETSIGINFO, j->pid, 0, &si) || arch_get_regs(j->pid, &r))
 		return 1;
-	uint64_t ip = arch_ip(&r);
-	return si.si_code == SI_KERNEL && ip > j->page && ip <= j->page + arch_trampoline_len;
+	uint64_t ip = arch_ip(&r), n = arch_trampoline_len;
+	if (si.si_code != SI_KERNEL)
+		return 0;
+	if (ip > j->page && ip <= j->page + n)
+		return 1;
+	/* the trampoline up to its first trap instruction, right before ip */
+	const unsigned char *trap = memchr(arch_trampoline, ARCH_TRAP_BYTE, n);
+	n = trap ? (uint64_t)(trap - arch_trampoline) + 1 : 0;
+	return n && n <= sizeof(before) && ip >= n && !inject_get(j, ip - n, before, n) &&
+	       !memcmp(before, arch_trampoline, n);
 }
 
 int inject_hold(struct inject *j, const siginfo_t *si)
