@@ -19,8 +19,6 @@ typedef struct user_regs_struct arch_regs_t;
 /* Machine code of "syscall; int3": the injection trampoline. */
 extern const unsigned char arch_trampoline[];
 extern const unsigned arch_trampoline_len;
-/* The trap instruction's byte in it (int3): the tracee stops just past it. */
-#define ARCH_TRAP_BYTE 0xcc
 
 /* Read / write general registers of a stopped tracee. 0 or -errno. */
 int arch_get_regs(pid_t pid, arch_regs_t *r);

@@ -149,28 +149,20 @@ static int inject_arm(struct inject *j, uint64_t page, struct err *e)
 	return 0;
 }
 
-/* Is the tracee's SIGTRAP stop the trampoline's int3 (the kernel's trap, just
- * past our syscall instruction), not a SIGTRAP of the program's own? The
- * trampoline of an earlier session counts too: a deputy interrupted in its
- * pause() there meets that int3 when a new session (the restore of the
- * process coming home) lets it run; held as the program's, it killed it. */
+/* Is the tracee's SIGTRAP stop ours, not a SIGTRAP of the program's own?
+ * While a session runs, the tracee executes only what we inject: a trap the
+ * kernel raised (an int3, si_code > 0) is a trampoline's, of this session or
+ * of an earlier one (a deputy interrupted in its pause() meets its old
+ * trampoline's int3 when the restore of the process coming home lets it run;
+ * held as the program's and queued again, it killed the process). Only a
+ * SIGTRAP sent by kill, tgkill or sigqueue (si_code <= 0) can be the
+ * program's, pending when the session began. */
 static int inject_ours(struct inject *j)
 {
 	siginfo_t si;
-	arch_regs_t r;
-	unsigned char before[8];
-	if (ptrace(PTRACE_GETSIGINFO, j->pid, 0, &si) || arch_get_regs(j->pid, &r))
+	if (ptrace(PTRACE_GETSIGINFO, j->pid, 0, &si))
 		return 1;
-	uint64_t ip = arch_ip(&r), n = arch_trampoline_len;
-	if (si.si_code != SI_KERNEL)
-		return 0;
-	if (ip > j->page && ip <= j->page + n)
-		return 1;
-	/* the trampoline up to its first trap instruction, right before ip */
-	const unsigned char *trap = memchr(arch_trampoline, ARCH_TRAP_BYTE, n);
-	n = trap ? (uint64_t)(trap - arch_trampoline) + 1 : 0;
-	return n && n <= sizeof(before) && ip >= n && !inject_get(j, ip - n, before, n) &&
-	       !memcmp(before, arch_trampoline, n);
+	return si.si_code > 0;
 }
 
 int inject_hold(struct inject *j, const siginfo_t *si)
