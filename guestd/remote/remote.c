@@ -573,13 +573,16 @@ static int dep_on_fork(struct deputy *d, const uint8_t *p, size_t len, struct er
 }
 
 /* Check an exec request and lay it out in the deputy's scratch area: the
- * strings, then argv's and envp's pointer arrays. a: the call's arguments. */
-static int dep_exec_place(struct deputy *d, const uint8_t *p, size_t len, long a[6])
+ * strings, then argv's and envp's pointer arrays. *xp: its header; a: the
+ * call's arguments. */
+static int dep_exec_place(struct deputy *d, const uint8_t *p, size_t len, struct mig_exec *xp,
+			  long a[6])
 {
 	struct mig_exec x;
 	if (len < sizeof(x) || len > MIG_EXEC_MAX || p[len - 1] != '\0')
 		return -EPROTO;
 	memcpy(&x, p, sizeof(x));
+	*xp = x;
 	if ((x.nr != SYS_execve && x.nr != SYS_execveat) || x.argc > MIG_EXEC_MAXARGS ||
 	    x.envc > MIG_EXEC_MAXARGS)
 		return -EPROTO;
@@ -638,12 +641,12 @@ static int dep_exec_signals(struct deputy *d, const struct mig_exec *x)
 
 /* Run the exec in the deputy. 1: it ran (the deputy is the new program, at
  * its syscall-exit stop); 0: it failed, *ret says how; negative: the deputy
- * ended or could not be driven. Signals that arrive meanwhile are held:
- * they are the new program's if the exec ran, else relayed to the body. */
-static int dep_exec_run(struct deputy *d, long nr, const long a[6], long *ret)
+ * ended or could not be driven. Signals that arrive meanwhile are not
+ * delivered: *held says which (the new program's if the exec ran, else the
+ * body's). */
+static int dep_exec_run(struct deputy *d, long nr, const long a[6], long *ret, uint64_t *held)
 {
 	arch_regs_t r = d->j.saved;
-	uint64_t held = 0;
 	int st, rc = 0, ran = 0;
 	arch_set_syscall(&r, d->j.page, nr, a);
 	if ((rc = arch_set_regs(d->pid, &r)))
@@ -666,7 +669,7 @@ static int dep_exec_run(struct deputy *d, long nr, const long a[6], long *ret)
 			*ret = arch_syscall_ret(&r);
 			break;
 		}
-		held |= 1ull << (sig - 1);
+		*held |= 1ull << (sig - 1);
 	}
 	/* out of execve, as a program that mosrun starts is sent */
 	if (ran && (ptrace(PTRACE_SYSCALL, d->pid, 0, 0) || waitpid(d->pid, &st, __WALL) < 0))
@@ -675,14 +678,6 @@ static int dep_exec_run(struct deputy *d, long nr, const long a[6], long *ret)
 		return dep_gone(d, st);
 	if (ran && WSTOPSIG(st) != (SIGTRAP | 0x80))
 		return -EPROTO;
-	for (int sig = 1; sig <= 64; sig++)
-		if (held & (1ull << (sig - 1))) {
-			if (ran)
-				syscall(SYS_tgkill, d->pid, d->pid,
-					sig); /* pending: in its image */
-			else
-				dep_relay(d, sig);
-		}
 	return ran;
 }
 
@@ -696,20 +691,27 @@ static int dep_on_exec(struct deputy *d, const uint8_t *p, size_t len, enum remo
 	if (rc)
 		return err_set(e, rc, "deputy %d", d->pid);
 	long a[6], ret = 0;
-	if ((rc = dep_exec_place(d, p, len, a)))
+	struct mig_exec x;
+	uint64_t held = 0;
+	if ((rc = dep_exec_place(d, p, len, &x, a)))
 		return err_setx(e, rc, "bad exec request from node %d (%s)", d->node,
 				strerror(-rc));
-	struct mig_exec x;
-	memcpy(&x, p, sizeof(x));
-	if ((rc = dep_exec_signals(d, &x)) || (rc = dep_exec_run(d, x.nr, a, &ret)) < 0)
+	if ((rc = dep_exec_signals(d, &x)) || (rc = dep_exec_run(d, x.nr, a, &ret, &held)) < 0)
 		return err_set(e, rc, "deputy %d: execve", d->pid);
-	if (rc == 1) {
-		for (int s = 1; s <= 64; s++) /* the body's pending signals are the new program's */
-			if ((x.pending & (1ull << (s - 1))) && s != SIGKILL && s != SIGSTOP)
+	/* signals met meanwhile, and if it ran the body's pending ones: pending
+	 * on the new program (in its image), or relayed to the body */
+	uint64_t never = (1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1));
+	uint64_t sigs = rc == 1 ? held | (x.pending & ~never) : held;
+	for (int s = 1; s <= 64; s++)
+		if (sigs & (1ull << (s - 1))) {
+			if (rc == 1)
 				syscall(SYS_tgkill, d->pid, d->pid, s);
+			else
+				dep_relay(d, s);
+		}
+	if (rc == 1) {
 		close(d->j.memfd); /* the old program's memory, and its trampoline, are gone */
 		d->j.memfd = -1;
-		d->execed = 1;
 		*ev = REMOTE_EXECED;
 		log_info("pid %d ran execve at home for node %d", d->pid, d->node);
 		return wire_send(&d->c, WIRE_EXECED, NULL, 0, e);

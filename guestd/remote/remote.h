@@ -38,7 +38,6 @@ struct deputy {
 	uint64_t fwd_calls;  /* calls the body forwarded home through it */
 	uint64_t fwd_bytes;  /* and their requests' and replies' bytes */
 	char home_why[500];  /* REMOTE_HOME: why it came home, as its node said */
-	int execed;	     /* the body's execve ran here: the deputy is the new program */
 };
 
 enum remote_event {
