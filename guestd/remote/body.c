@@ -9,7 +9,6 @@
 #include "engine/procfs.h"
 #include "appliance/log.h"
 #include "appliance/util.h"
-#include "appliance/xmem.h"
 
 #include <errno.h>
 #include <linux/filter.h>
@@ -499,12 +498,7 @@ static int body_exec_str(pid_t pid, uint64_t addr, struct fwd_buf *q)
 		size_t k = z ? (size_t)(z - page) + 1 : n;
 		if (got + k > MIG_EXEC_STRMAX || q->len + k > MIG_EXEC_MAX)
 			return -E2BIG;
-		if (q->len + k > q->cap) {
-			q->cap = (q->len + k) * 2;
-			q->p = xrealloc(q->p, q->cap);
-		}
-		memcpy(q->p + q->len, page, k);
-		q->len += k;
+		fwd_put(q, page, k);
 		got += k;
 		if (z)
 			return 0;
@@ -545,11 +539,7 @@ static int body_exec_request(pid_t pid, long nr, const long args[6], struct fwd_
 	x.ignored = ps.sigign;
 	x.pending = ps.sigpnd | ps.shdpnd;
 	q->len = 0;
-	if (q->cap < sizeof(x) + 4096) {
-		q->cap = sizeof(x) + 65536;
-		q->p = xrealloc(q->p, q->cap);
-	}
-	q->len = sizeof(x);
+	fwd_put(q, &x, sizeof(x)); /* (filled in at the end) */
 	if (at) {
 		x.dirfd = (int32_t)args[0];
 		x.flags = (int32_t)args[4];

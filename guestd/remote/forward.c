@@ -462,7 +462,7 @@ static uint8_t *fwd_reserve(struct fwd_buf *b, size_t n)
 }
 
 /* Append bytes to a buffer. */
-static void fwd_put(struct fwd_buf *b, const void *p, size_t n)
+void fwd_put(struct fwd_buf *b, const void *p, size_t n)
 {
 	uint8_t *at = fwd_reserve(b, n);
 	if (n)

@@ -73,6 +73,9 @@ int fwd_end(int memfd, struct fwd_call *call, long ret, struct fwd_buf *rep, str
 int fwd_apply(pid_t body, long nr, const long args[6], const uint8_t *rep, size_t len, long *ret,
 	      struct err *e);
 
+/* Append n bytes to a buffer (it grows). */
+void fwd_put(struct fwd_buf *b, const void *p, size_t n);
+/* Free a buffer. */
 void fwd_buf_free(struct fwd_buf *b);
 
 /* The deputy's fast path: a forwarded call on one of the deputy's regular
