@@ -403,8 +403,9 @@ static int cmd_remove(int argc, char **argv)
 	return resize_remove(name, argv[optind], force, &e) < 0 ? cmds_fail(&e) : 0;
 }
 
-/* hostctl ssh: becomes ssh. */
-static int cmd_ssh(int argc, char **argv)
+/* Become ssh to the node the arguments name, running the rest of them
+ * there, after prog when it is set; tty: with -t (a terminal for it). */
+static int cmds_ssh_exec(int argc, char **argv, const char *prog, int tty)
 {
 	const char *name;
 	struct vcluster c;
@@ -413,38 +414,19 @@ static int cmd_ssh(int argc, char **argv)
 		return rc;
 	if ((rc = cmds_node(argc, argv, name, &c, &node, 0)) >= 0)
 		return rc;
-	char **v = vcluster_ssh_argv(&c, node, argv + optind, argc - optind);
-	fflush(NULL);
-	execvp(v[0], v);
-	fprintf(stderr, "hostctl: cannot run ssh: %s\n", strerror(errno));
-	vcluster_argv_free(v);
-	return 1;
-}
-
-/* hostctl mon: becomes ssh -t NODE mmon [MMON-OPTION...] (a terminal for
- * it when there is one here). */
-static int cmd_mon(int argc, char **argv)
-{
-	const char *name;
-	struct vcluster c;
-	int node, rc = cmds_parse_name(argc, argv, &name, NULL, 1);
-	if (rc >= 0)
-		return rc;
-	if ((rc = cmds_node(argc, argv, name, &c, &node, 0)) >= 0)
-		return rc;
-	int n = argc - optind, tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	char **cmd = xcalloc((size_t)n + 1, sizeof(char *));
-	cmd[0] = "mmon";
+	int n = argc - optind, k = prog ? 1 : 0;
+	char **cmd = xcalloc((size_t)(n + k) + 1, sizeof(char *));
+	cmd[0] = (char *)prog;
 	for (int i = 0; i < n; i++)
-		cmd[i + 1] = argv[optind + i];
-	char **v = vcluster_ssh_argv(&c, node, cmd, n + 1);
+		cmd[i + k] = argv[optind + i];
+	char **v = vcluster_ssh_argv(&c, node, cmd, n + k);
 	free(cmd);
-	if (tty) { /* ssh -t: mmon needs the terminal */
-		size_t k = 0;
-		while (v[k])
-			k++;
-		v = xrealloc(v, (k + 2) * sizeof(char *));
-		memmove(v + 2, v + 1, k * sizeof(char *));
+	if (tty) {
+		size_t len = 0;
+		while (v[len])
+			len++;
+		v = xrealloc(v, (len + 2) * sizeof(char *));
+		memmove(v + 2, v + 1, len * sizeof(char *));
 		v[1] = xstrdup("-t");
 	}
 	fflush(NULL);
@@ -452,6 +434,19 @@ static int cmd_mon(int argc, char **argv)
 	fprintf(stderr, "hostctl: cannot run ssh: %s\n", strerror(errno));
 	vcluster_argv_free(v);
 	return 1;
+}
+
+/* hostctl ssh: becomes ssh. */
+static int cmd_ssh(int argc, char **argv)
+{
+	return cmds_ssh_exec(argc, argv, NULL, 0);
+}
+
+/* hostctl mon: becomes ssh -t NODE mmon [MMON-OPTION...] (a terminal for
+ * it when there is one here: mmon needs it). */
+static int cmd_mon(int argc, char **argv)
+{
+	return cmds_ssh_exec(argc, argv, "mmon", isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 }
 
 /* hostctl console: becomes `virsh console`. */
